@@ -1,0 +1,75 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let package = Package(
+    name: "Firedrill",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "firedrill", targets: ["firedrill"]),
+        .executable(name: "firedrill-sample-service", targets: ["firedrill-sample-service"]),
+        .executable(name: "firedrill-bench", targets: ["firedrill-bench"]),
+        .library(name: "FiredrillCore", targets: ["FiredrillCore"]),
+        .library(name: "FiredrillRuntime", targets: ["FiredrillRuntime"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // Pure: scenario model, validation, the drill state machine, measurement, retrospective. No I/O.
+        .target(
+            name: "FiredrillCore",
+            dependencies: [.product(name: "Mustache", package: "swift-mustache")]
+        ),
+        // Effects: YAML loading, executor, drivers, clocks, SQLite store, progress output.
+        .target(
+            name: "FiredrillRuntime",
+            dependencies: [
+                "FiredrillCore",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "FiredrillCommands",
+            dependencies: [
+                "FiredrillRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "firedrill", dependencies: ["FiredrillCommands", "firedrill-sample-service"]),
+        // The demo's target system: a real HTTP service holding data on disk, with backups.
+        .target(
+            name: "FiredrillSampleService",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "firedrill-sample-service", dependencies: ["FiredrillSampleService"]),
+        .executableTarget(name: "firedrill-bench", dependencies: ["FiredrillRuntime", "FiredrillTestSupport"]),
+        // A scripted driver, a manual clock and an in-memory store for tests and benchmarks.
+        .target(name: "FiredrillTestSupport", dependencies: ["FiredrillRuntime"]),
+        .testTarget(name: "FiredrillCoreTests", dependencies: ["FiredrillCore", "FiredrillTestSupport"]),
+        .testTarget(
+            name: "FiredrillRuntimeTests",
+            dependencies: [
+                "FiredrillRuntime", "FiredrillTestSupport", "FiredrillSampleService",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(name: "FiredrillSampleServiceTests", dependencies: ["FiredrillSampleService"]),
+        .testTarget(name: "FiredrillCommandsTests", dependencies: ["FiredrillCommands", "FiredrillTestSupport"]),
+    ]
+)

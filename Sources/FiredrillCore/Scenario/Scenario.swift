@@ -1,0 +1,274 @@
+/// A drill scenario, as a team lead writes it (format v1). Values holding `${...}`
+/// are kept as templates and resolved when the step runs.
+public struct Scenario: Hashable, Sendable, Codable {
+    public var formatVersion: Int
+    public var name: String
+    public var title: String?
+    public var description: String?
+    public var owner: String?
+    /// As written, relative to the scenario file.
+    public var runbook: String?
+    public var tags: [String]
+    public var objectives: Objectives
+    /// In the order written; `--var` overrides by name.
+    public var vars: [Variable]
+    /// Steps that bring the system to where the drill starts; not measured, never rolled back.
+    public var setup: [Step]
+    public var steadyState: [Step]
+    public var canary: Canary?
+    public var phases: [Phase]
+    public var rollback: [Step]
+    /// Steps run last whatever happened (after rollbacks), to leave the machine clean.
+    public var teardown: [Step]
+    public var location: SourceLocation
+
+    public init(
+        formatVersion: Int = 1, name: String, title: String? = nil, description: String? = nil,
+        owner: String? = nil, runbook: String? = nil, tags: [String] = [], objectives: Objectives = .init(),
+        vars: [Variable] = [], setup: [Step] = [], steadyState: [Step] = [], canary: Canary? = nil,
+        phases: [Phase], rollback: [Step] = [], teardown: [Step] = [],
+        location: SourceLocation = .synthesized()
+    ) {
+        self.formatVersion = formatVersion
+        self.name = name
+        self.title = title
+        self.description = description
+        self.owner = owner
+        self.runbook = runbook
+        self.tags = tags
+        self.objectives = objectives
+        self.vars = vars
+        self.setup = setup
+        self.steadyState = steadyState
+        self.canary = canary
+        self.phases = phases
+        self.rollback = rollback
+        self.teardown = teardown
+        self.location = location
+    }
+}
+
+public struct Variable: Hashable, Sendable, Codable {
+    public var name: String
+    public var value: Template
+    public var location: SourceLocation
+    public init(name: String, value: Template, location: SourceLocation = .synthesized()) {
+        self.name = name
+        self.value = value
+        self.location = location
+    }
+}
+
+public struct Objectives: Hashable, Sendable, Codable {
+    public var rto: DrillDuration?
+    public var rpo: DrillDuration?
+    public var location: SourceLocation
+    public init(rto: DrillDuration? = nil, rpo: DrillDuration? = nil, location: SourceLocation = .synthesized()) {
+        self.rto = rto
+        self.rpo = rpo
+        self.location = location
+    }
+}
+
+/// RPO measurement: acknowledged writes on a period until the disaster, one read after recovery.
+public struct Canary: Hashable, Sendable, Codable {
+    public var every: DrillDuration
+    /// How long the canary writes before the first phase starts, so that acknowledged writes exist.
+    public var warmup: DrillDuration
+    public var write: Probe
+    public var read: Probe
+    public var location: SourceLocation
+    public init(every: DrillDuration, warmup: DrillDuration? = nil, write: Probe, read: Probe, location: SourceLocation = .synthesized()) {
+        self.every = every
+        self.warmup = warmup ?? every * 3
+        self.write = write
+        self.read = read
+        self.location = location
+    }
+}
+
+public struct Phase: Hashable, Sendable, Codable {
+    public var name: String
+    public var steps: [Step]
+    public var location: SourceLocation
+    public init(name: String, steps: [Step], location: SourceLocation = .synthesized()) {
+        self.name = name
+        self.steps = steps
+        self.location = location
+    }
+}
+
+public enum FailurePolicy: String, Hashable, Sendable, Codable {
+    case abort
+    case `continue`
+}
+
+public struct Step: Hashable, Sendable, Codable {
+    public var name: String
+    public var action: StepAction
+    /// Per attempt. A timed-out process and its children are killed.
+    public var timeout: DrillDuration?
+    /// Extra attempts after the first fails.
+    public var retries: Int
+    public var retryDelay: DrillDuration
+    public var onFailure: FailurePolicy
+    public var mark: String?
+    /// Compensations owed once this step has been dispatched.
+    public var rollback: [Step]
+    public var location: SourceLocation
+
+    public init(
+        name: String, action: StepAction, timeout: DrillDuration? = nil, retries: Int = 0,
+        retryDelay: DrillDuration = .seconds(1), onFailure: FailurePolicy = .abort, mark: String? = nil,
+        rollback: [Step] = [], location: SourceLocation = .synthesized()
+    ) {
+        self.name = name
+        self.action = action
+        self.timeout = timeout
+        self.retries = retries
+        self.retryDelay = retryDelay
+        self.onFailure = onFailure
+        self.mark = mark
+        self.rollback = rollback
+        self.location = location
+    }
+}
+
+/// What a step does. `wait_for` polls a probe; `manual` waits for an operator.
+public enum StepAction: Hashable, Sendable, Codable {
+    case probe(Probe)
+    case kill(KillSpec)
+    case sleep(DrillDuration)
+    case manual(instructions: Template)
+    case waitFor(WaitFor)
+
+    /// The YAML key that names this kind of step.
+    public var kind: String {
+        switch self {
+        case .probe(let probe): probe.kind
+        case .kill: "kill"
+        case .sleep: "sleep"
+        case .manual: "manual"
+        case .waitFor: "wait_for"
+        }
+    }
+
+    /// Whether running it again could change the system twice (a kill, a command).
+    /// Probes by HTTP GET/HEAD, TCP connects, sleeps and polls are safe to repeat.
+    public var isInjecting: Bool {
+        switch self {
+        case .probe(let probe): probe.isInjecting
+        case .kill: true
+        case .sleep, .manual, .waitFor: false
+        }
+    }
+}
+
+/// Something that can be done once and judged pass or fail: a command, an HTTP request, a TCP connect.
+public enum Probe: Hashable, Sendable, Codable {
+    case run(argv: [Template])
+    case shell(Template)
+    case http(HTTPProbe)
+    case tcp(TCPProbe)
+
+    public var kind: String {
+        switch self {
+        case .run: "run"
+        case .shell: "shell"
+        case .http: "http"
+        case .tcp: "tcp"
+        }
+    }
+
+    public var isInjecting: Bool {
+        switch self {
+        case .run, .shell: true
+        case .http(let http): !["GET", "HEAD", "OPTIONS"].contains(http.method.uppercased())
+        case .tcp: false
+        }
+    }
+}
+
+public struct HTTPProbe: Hashable, Sendable, Codable {
+    public var method: String
+    public var url: Template
+    public var headers: [Header]
+    public var body: Template?
+    /// Accepted status codes; empty means any 2xx.
+    public var status: [Int]
+    public var bodyContains: Template?
+    /// For one request; the step's timeout still bounds the whole step.
+    public var timeout: DrillDuration?
+
+    public struct Header: Hashable, Sendable, Codable {
+        public var name: String
+        public var value: Template
+        public init(name: String, value: Template) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    public init(
+        method: String = "GET", url: Template, headers: [Header] = [], body: Template? = nil,
+        status: [Int] = [], bodyContains: Template? = nil, timeout: DrillDuration? = nil
+    ) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.status = status
+        self.bodyContains = bodyContains
+        self.timeout = timeout
+    }
+
+    public func accepts(status code: Int) -> Bool {
+        status.isEmpty ? (200..<300).contains(code) : status.contains(code)
+    }
+}
+
+public struct TCPProbe: Hashable, Sendable, Codable {
+    /// "host:port", "[v6]:port".
+    public var address: Template
+    public var timeout: DrillDuration?
+    public init(address: Template, timeout: DrillDuration? = nil) {
+        self.address = address
+        self.timeout = timeout
+    }
+}
+
+public struct KillSpec: Hashable, Sendable, Codable {
+    public enum Target: Hashable, Sendable, Codable {
+        case pid(Template)
+        case pidfile(Template)
+    }
+    public var target: Target
+    /// Signal name without `SIG`: KILL, TERM, INT, HUP, QUIT, USR1, USR2, STOP, CONT.
+    public var signal: String
+    /// Signal the target's whole process group (default), or the process alone.
+    public var processGroup: Bool
+    public init(target: Target, signal: String = "TERM", processGroup: Bool = true) {
+        self.target = target
+        self.signal = signal
+        self.processGroup = processGroup
+    }
+}
+
+public enum ProbeExpectation: String, Hashable, Sendable, Codable {
+    case pass
+    case fail
+}
+
+public struct WaitFor: Hashable, Sendable, Codable {
+    public var probe: Probe
+    public var expect: ProbeExpectation
+    public var every: DrillDuration
+    /// The probe must give the expected result this many times in a row.
+    public var consecutive: Int
+    public init(probe: Probe, expect: ProbeExpectation = .pass, every: DrillDuration = .seconds(1), consecutive: Int = 1) {
+        self.probe = probe
+        self.expect = expect
+        self.every = every
+        self.consecutive = consecutive
+    }
+}
