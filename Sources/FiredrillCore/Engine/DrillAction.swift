@@ -1,0 +1,57 @@
+/// Something the machine asks the executor to do. Plain data: the executor performs
+/// it and feeds the outcome back as a `DrillEvent`.
+public enum DrillAction: Hashable, Sendable {
+    /// Wait until `at`, resolve the step's `${...}`, record `attemptStarted`.
+    case startAttempt(StepRef, attempt: Int, at: DrillInstant)
+    /// Call the driver; record `attemptFinished`.
+    case perform(StepRef, attempt: Int, action: ResolvedAction, deadline: DrillInstant?)
+    /// Wait until `at`, run one probe of a `wait_for`; record `probeSampled`.
+    case sampleProbe(StepRef, attempt: Int, sample: Int, action: ResolvedAction, at: DrillInstant)
+    /// Ask an operator to confirm a manual step; record `operatorConfirmed` (or suspend the run).
+    case awaitOperator(StepRef, attempt: Int, instructions: String)
+    /// Record `deadlinePassed` at `at` unless cancelled first.
+    case armDeadline(StepRef, attempt: Int, at: DrillInstant)
+    /// Wait until `at`, perform canary write `seq`; record `canaryWritten`.
+    case writeCanary(seq: Int, at: DrillInstant)
+    /// Perform the canary read; record `canaryRead`.
+    case readCanary
+    /// Stop an activity started by an earlier action; its outcome is still recorded.
+    case cancel(ActivityID)
+    /// Record `runEnded` with this status.
+    case finish(RunStatus)
+}
+
+/// Names a unit of in-flight work, so the machine can cancel it.
+public enum ActivityID: Hashable, Sendable, CustomStringConvertible {
+    /// The wait before an attempt, the driver call, or the operator wait.
+    case attempt(StepRef, Int)
+    case sample(StepRef, Int, Int)
+    case deadline(StepRef, Int)
+    case canaryWrite(Int)
+    case canaryRead
+
+    public var description: String {
+        switch self {
+        case .attempt(let ref, let n): "attempt \(ref)#\(n)"
+        case .sample(let ref, let n, let s): "sample \(ref)#\(n).\(s)"
+        case .deadline(let ref, let n): "deadline \(ref)#\(n)"
+        case .canaryWrite(let seq): "canary write \(seq)"
+        case .canaryRead: "canary read"
+        }
+    }
+}
+
+extension DrillAction {
+    /// The activity this action starts, if it starts one.
+    public var activity: ActivityID? {
+        switch self {
+        case .startAttempt(let ref, let n, _), .perform(let ref, let n, _, _), .awaitOperator(let ref, let n, _):
+            .attempt(ref, n)
+        case .sampleProbe(let ref, let n, let s, _, _): .sample(ref, n, s)
+        case .armDeadline(let ref, let n, _): .deadline(ref, n)
+        case .writeCanary(let seq, _): .canaryWrite(seq)
+        case .readCanary: .canaryRead
+        case .cancel, .finish: nil
+        }
+    }
+}

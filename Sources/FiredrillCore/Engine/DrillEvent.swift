@@ -1,0 +1,248 @@
+/// A fact recorded in a run's event log. Events are appended before they are applied;
+/// replaying them through `DrillMachine` rebuilds the run's state exactly.
+public enum DrillEvent: Hashable, Sendable {
+    case runStarted(RunStarted)
+    /// Recorded before a driver is called: an attempt with no result is in doubt.
+    case attemptStarted(AttemptStarted)
+    case attemptFinished(AttemptFinished)
+    case probeSampled(ProbeSampled)
+    case deadlinePassed(ref: StepRef, attempt: Int)
+    case operatorConfirmed(OperatorConfirmation)
+    case canaryWritten(CanaryWritten)
+    case canaryRead(CanaryRead)
+    case abortRequested(by: String, reason: String)
+    /// The orchestrator stopped while the run waits on an operator.
+    case runSuspended(reason: String)
+    /// Another orchestrator process took the run over from its record.
+    case runResumed(RunnerIdentity)
+    case runEnded(RunStatus)
+
+    /// The name stored in the `type` column and the JSON `type` field.
+    public var type: String {
+        switch self {
+        case .runStarted: "run_started"
+        case .attemptStarted: "attempt_started"
+        case .attemptFinished: "attempt_finished"
+        case .probeSampled: "probe_sampled"
+        case .deadlinePassed: "deadline_passed"
+        case .operatorConfirmed: "operator_confirmed"
+        case .canaryWritten: "canary_written"
+        case .canaryRead: "canary_read"
+        case .abortRequested: "abort_requested"
+        case .runSuspended: "run_suspended"
+        case .runResumed: "run_resumed"
+        case .runEnded: "run_ended"
+        }
+    }
+}
+
+public struct RunnerIdentity: Hashable, Sendable, Codable {
+    public var pid: Int32
+    public var host: String
+    public init(pid: Int32, host: String) {
+        self.pid = pid
+        self.host = host
+    }
+}
+
+public struct RunStarted: Hashable, Sendable, Codable {
+    public var scenario: String
+    public var scenarioSHA256: String
+    public var firedrillVersion: String
+    /// Variables as resolved for this run (environment values are not copied here).
+    public var vars: [String: String]
+    public var participants: [Participant]
+    public var runner: RunnerIdentity
+
+    public init(scenario: String, scenarioSHA256: String, firedrillVersion: String, vars: [String: String],
+                participants: [Participant] = [], runner: RunnerIdentity) {
+        self.scenario = scenario
+        self.scenarioSHA256 = scenarioSHA256
+        self.firedrillVersion = firedrillVersion
+        self.vars = vars
+        self.participants = participants
+        self.runner = runner
+    }
+}
+
+public struct Participant: Hashable, Sendable, Codable {
+    public var name: String
+    public var role: String
+    public init(name: String, role: String) {
+        self.name = name
+        self.role = role
+    }
+}
+
+public struct AttemptStarted: Hashable, Sendable, Codable {
+    public var ref: StepRef
+    public var attempt: Int
+    /// What will be performed, with `${...}` resolved; nil for manual steps or when resolution failed.
+    public var action: ResolvedAction?
+    /// For manual steps: the instructions shown to the operator.
+    public var instructions: String?
+    /// Set when the step could not be resolved (an environment variable missing at run time).
+    public var resolutionError: String?
+
+    public init(ref: StepRef, attempt: Int, action: ResolvedAction? = nil, instructions: String? = nil, resolutionError: String? = nil) {
+        self.ref = ref
+        self.attempt = attempt
+        self.action = action
+        self.instructions = instructions
+        self.resolutionError = resolutionError
+    }
+}
+
+public struct AttemptFinished: Hashable, Sendable, Codable {
+    public var ref: StepRef
+    public var attempt: Int
+    public var report: DriverReport
+    public var startedAt: DrillInstant
+    public var endedAt: DrillInstant
+    public init(ref: StepRef, attempt: Int, report: DriverReport, startedAt: DrillInstant, endedAt: DrillInstant) {
+        self.ref = ref
+        self.attempt = attempt
+        self.report = report
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+    }
+}
+
+public struct ProbeSampled: Hashable, Sendable, Codable {
+    public var ref: StepRef
+    public var attempt: Int
+    public var sample: Int
+    public var report: DriverReport
+    public var startedAt: DrillInstant
+    public var endedAt: DrillInstant
+    public init(ref: StepRef, attempt: Int, sample: Int, report: DriverReport, startedAt: DrillInstant, endedAt: DrillInstant) {
+        self.ref = ref
+        self.attempt = attempt
+        self.sample = sample
+        self.report = report
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+    }
+}
+
+public struct OperatorConfirmation: Hashable, Sendable, Codable {
+    public var ref: StepRef
+    public var by: String
+    public var note: String?
+    public init(ref: StepRef, by: String, note: String? = nil) {
+        self.ref = ref
+        self.by = by
+        self.note = note
+    }
+}
+
+public struct CanaryWritten: Hashable, Sendable, Codable {
+    public var seq: Int
+    public var report: DriverReport
+    public var startedAt: DrillInstant
+    public var endedAt: DrillInstant
+    public init(seq: Int, report: DriverReport, startedAt: DrillInstant, endedAt: DrillInstant) {
+        self.seq = seq
+        self.report = report
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+    }
+}
+
+public struct CanaryRead: Hashable, Sendable, Codable {
+    /// The last integer in the read's output: the highest sequence number that survived.
+    public var highestSeq: Int?
+    public var report: DriverReport
+    public var startedAt: DrillInstant
+    public var endedAt: DrillInstant
+    public init(highestSeq: Int?, report: DriverReport, startedAt: DrillInstant, endedAt: DrillInstant) {
+        self.highestSeq = highestSeq
+        self.report = report
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+    }
+
+    /// The last run of digits in `text`, as `read` defines the surviving sequence number.
+    public static func lastInteger(in text: String) -> Int? {
+        var last: Substring?
+        var current = Substring()
+        var start: String.Index?
+        for index in text.indices {
+            if text[index].isASCII && text[index].isNumber {
+                if start == nil { start = index }
+            } else if let s = start {
+                last = text[s..<index]; start = nil
+            }
+        }
+        if let s = start { last = text[s...] }
+        current = last ?? ""
+        return current.isEmpty ? nil : Int(current)
+    }
+}
+
+public enum RunStatus: String, Hashable, Sendable, Codable, CaseIterable {
+    /// In progress.
+    case running
+    /// Stopped while a manual step waits on an operator.
+    case waiting
+    /// Every phase passed and steady state was restored.
+    case completed
+    /// Every phase ran but steady state was not restored afterwards.
+    case deviated
+    /// A step failed (or steady state did not hold before the drill); owed rollbacks ran.
+    case failed
+    /// Stopped on request; owed rollbacks ran.
+    case aborted
+}
+
+extension DrillEvent: Codable {
+    private enum Key: String, CodingKey {
+        case type, payload, ref, attempt, by, reason, status
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        let type = try c.decode(String.self, forKey: .type)
+        switch type {
+        case "run_started": self = .runStarted(try c.decode(RunStarted.self, forKey: .payload))
+        case "attempt_started": self = .attemptStarted(try c.decode(AttemptStarted.self, forKey: .payload))
+        case "attempt_finished": self = .attemptFinished(try c.decode(AttemptFinished.self, forKey: .payload))
+        case "probe_sampled": self = .probeSampled(try c.decode(ProbeSampled.self, forKey: .payload))
+        case "deadline_passed":
+            self = .deadlinePassed(ref: try c.decode(StepRef.self, forKey: .ref), attempt: try c.decode(Int.self, forKey: .attempt))
+        case "operator_confirmed": self = .operatorConfirmed(try c.decode(OperatorConfirmation.self, forKey: .payload))
+        case "canary_written": self = .canaryWritten(try c.decode(CanaryWritten.self, forKey: .payload))
+        case "canary_read": self = .canaryRead(try c.decode(CanaryRead.self, forKey: .payload))
+        case "abort_requested":
+            self = .abortRequested(by: try c.decode(String.self, forKey: .by), reason: try c.decode(String.self, forKey: .reason))
+        case "run_suspended": self = .runSuspended(reason: try c.decode(String.self, forKey: .reason))
+        case "run_resumed": self = .runResumed(try c.decode(RunnerIdentity.self, forKey: .payload))
+        case "run_ended": self = .runEnded(try c.decode(RunStatus.self, forKey: .status))
+        default:
+            throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "unknown event type '\(type)'")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(type, forKey: .type)
+        switch self {
+        case .runStarted(let p): try c.encode(p, forKey: .payload)
+        case .attemptStarted(let p): try c.encode(p, forKey: .payload)
+        case .attemptFinished(let p): try c.encode(p, forKey: .payload)
+        case .probeSampled(let p): try c.encode(p, forKey: .payload)
+        case .deadlinePassed(let ref, let attempt):
+            try c.encode(ref, forKey: .ref)
+            try c.encode(attempt, forKey: .attempt)
+        case .operatorConfirmed(let p): try c.encode(p, forKey: .payload)
+        case .canaryWritten(let p): try c.encode(p, forKey: .payload)
+        case .canaryRead(let p): try c.encode(p, forKey: .payload)
+        case .abortRequested(let by, let reason):
+            try c.encode(by, forKey: .by)
+            try c.encode(reason, forKey: .reason)
+        case .runSuspended(let reason): try c.encode(reason, forKey: .reason)
+        case .runResumed(let p): try c.encode(p, forKey: .payload)
+        case .runEnded(let status): try c.encode(status, forKey: .status)
+        }
+    }
+}

@@ -1,0 +1,323 @@
+extension DrillMachine {
+    /// The step a ref points at.
+    public func step(_ ref: StepRef) -> Step? {
+        switch ref {
+        case .setup(let i): scenario.setup[safe: i]
+        case .steadyBefore(let i), .steadyAfter(let i): scenario.steadyState[safe: i]
+        case .phase(let p, let s): scenario.phases[safe: p]?.steps[safe: s]
+        case .rollback(let i): state.ledger[safe: i]?.step
+        case .teardown(let i): scenario.teardown[safe: i]
+        }
+    }
+
+    /// The steps of a stage, in the order they run.
+    func refs(of stage: RunState.Stage) -> [StepRef] {
+        switch stage {
+        case .setup: scenario.setup.indices.map { .setup($0) }
+        case .steadyBefore: scenario.steadyState.indices.map { .steadyBefore($0) }
+        case .phases: scenario.phases.indices.flatMap { p in scenario.phases[p].steps.indices.map { .phase(p, $0) } }
+        case .steadyAfter: scenario.steadyState.indices.map { .steadyAfter($0) }
+        case .rollback: state.rollbackOrder.map { .rollback($0) }
+        case .teardown: scenario.teardown.indices.map { .teardown($0) }
+        case .notStarted, .ended: []
+        }
+    }
+
+    /// Name of the phase a ref belongs to, or the section's name.
+    public func phaseName(of ref: StepRef) -> String {
+        switch ref {
+        case .setup: "setup"
+        case .steadyBefore: "steady state (before)"
+        case .phase(let p, _): scenario.phases[safe: p]?.name ?? "phase \(p)"
+        case .steadyAfter: "steady state (after)"
+        case .rollback: "rollback"
+        case .teardown: "teardown"
+        }
+    }
+
+    mutating func enter(_ stage: RunState.Stage, at now: DrillInstant) -> [DrillAction] {
+        state.stage = stage
+        state.current = nil
+        var actions: [DrillAction] = []
+        var firstAt = now
+        if stage == .phases, let canary = scenario.canary, state.canary?.startedAt == nil {
+            // The canary writes from before the first phase, for `warmup`, so acknowledged writes exist.
+            state.canary?.startedAt = now
+            state.canary?.outstanding = 1
+            state.canary?.nextSeq = 2
+            actions.append(.writeCanary(seq: 1, at: now))
+            firstAt = now + canary.warmup
+        }
+        if stage == .rollback {
+            state.rollbackOrder = Array(state.ledger.indices.reversed())
+        }
+        guard let first = refs(of: stage).first else { return actions + stageDone(stage, at: now) }
+        return actions + schedule(first, attempt: 1, at: firstAt)
+    }
+
+    mutating func schedule(_ ref: StepRef, attempt: Int, at: DrillInstant) -> [DrillAction] {
+        state.current = .init(ref: ref, progress: .scheduled(attempt: attempt, at: at))
+        return [.startAttempt(ref, attempt: attempt, at: at)]
+    }
+
+    mutating func attemptStarted(_ started: AttemptStarted, at now: DrillInstant) -> [DrillAction] {
+        guard let current = state.current, current.ref == started.ref,
+              case .scheduled(let attempt, _) = current.progress, attempt == started.attempt,
+              let step = step(started.ref) else { return [] }
+        state.attempts.append(.init(ref: started.ref, stepName: step.name, attempt: started.attempt, action: started.action,
+                                    startedAt: now, samples: 0))
+        if case .phase = started.ref, started.attempt == 1 { registerCompensations(for: started.ref, step: step, at: now) }
+        if let error = started.resolutionError {
+            return stepAttemptFailed(started.ref, attempt: attempt, summary: error, verdict: .error, startedAt: now, endedAt: now, at: now)
+        }
+        let deadline = step.timeout.map { now + $0 }
+        switch step.action {
+        case .manual:
+            let instructions = started.instructions ?? ""
+            state.current?.progress = .awaitingOperator(attempt: attempt, instructions: instructions, deadline: deadline)
+            var actions: [DrillAction] = [.awaitOperator(started.ref, attempt: attempt, instructions: instructions)]
+            if let deadline { actions.append(.armDeadline(started.ref, attempt: attempt, at: deadline)) }
+            return actions
+        case .waitFor:
+            guard let action = started.action else { return [] }
+            state.current?.progress = .polling(.init(attempt: attempt, action: action, startedAt: now, deadline: deadline, sample: 1, streak: 0))
+            var actions: [DrillAction] = [.sampleProbe(started.ref, attempt: attempt, sample: 1, action: action, at: now)]
+            if let deadline { actions.append(.armDeadline(started.ref, attempt: attempt, at: deadline)) }
+            return actions
+        case .probe, .kill, .sleep:
+            guard let action = started.action else { return [] }
+            state.current?.progress = .performing(attempt: attempt, action: action, deadline: deadline)
+            return [.perform(started.ref, attempt: attempt, action: action, deadline: deadline)]
+        }
+    }
+
+    /// Compensations become owed before the injection runs: scenario-level ones with the
+    /// first phase step (so they run last), a step's own with that step.
+    mutating func registerCompensations(for ref: StepRef, step: Step, at now: DrillInstant) {
+        let firstDispatch = !state.attempts.dropLast().contains { if case .phase = $0.ref { true } else { false } }
+        if firstDispatch {
+            for compensation in scenario.rollback { state.ledger.append(.init(step: compensation, owedFor: nil, registeredAt: now)) }
+        }
+        for compensation in step.rollback { state.ledger.append(.init(step: compensation, owedFor: ref, registeredAt: now)) }
+    }
+
+    mutating func recordEnd(_ ref: StepRef, attempt: Int, report: DriverReport?, verdict: DriverReport.Verdict, summary: String,
+                            endedAt: DrillInstant, confirmation: OperatorConfirmation? = nil) {
+        guard let index = state.attempts.lastIndex(where: { $0.ref == ref && $0.attempt == attempt }) else { return }
+        state.attempts[index].endedAt = endedAt
+        state.attempts[index].verdict = verdict
+        state.attempts[index].summary = summary
+        state.attempts[index].report = report
+        state.attempts[index].confirmation = confirmation
+    }
+
+    mutating func attemptFinished(_ finished: AttemptFinished, at now: DrillInstant) -> [DrillAction] {
+        recordEnd(finished.ref, attempt: finished.attempt, report: finished.report, verdict: finished.report.verdict,
+                  summary: finished.report.summary, endedAt: finished.endedAt)
+        if state.drainingTo != nil { return resumeAfterDrain(finished.ref, attempt: finished.attempt, at: now) }
+        guard let current = state.current, current.ref == finished.ref,
+              case .performing(let attempt, _, _) = current.progress, attempt == finished.attempt else {
+            return finishIfDone(at: now)
+        }
+        if finished.report.passed {
+            return stepSucceeded(finished.ref, mark: .init(at: finished.endedAt, lower: finished.startedAt, upper: finished.endedAt), at: now)
+        }
+        return stepAttemptFailed(finished.ref, attempt: attempt, summary: finished.report.summary, verdict: finished.report.verdict,
+                                 startedAt: finished.startedAt, endedAt: finished.endedAt, at: now)
+    }
+
+    mutating func probeSampled(_ sampled: ProbeSampled, at now: DrillInstant) -> [DrillAction] {
+        state.samples.append(.init(ref: sampled.ref, attempt: sampled.attempt, sample: sampled.sample, passed: sampled.report.passed,
+                                   startedAt: sampled.startedAt, endedAt: sampled.endedAt, summary: sampled.report.summary))
+        if let index = state.attempts.lastIndex(where: { $0.ref == sampled.ref && $0.attempt == sampled.attempt }) {
+            state.attempts[index].samples += 1
+            state.attempts[index].summary = sampled.report.summary
+        }
+        guard let current = state.current, current.ref == sampled.ref, case .polling(var polling) = current.progress,
+              polling.attempt == sampled.attempt, polling.sample == sampled.sample,
+              let step = step(sampled.ref), case .waitFor(let waitFor) = step.action else { return [] }
+        let expected = sampled.report.passed == (waitFor.expect == .pass)
+        if expected {
+            if polling.streak == 0 { polling.streakStart = sampled.startedAt }
+            polling.streak += 1
+        } else {
+            polling.streak = 0
+            polling.streakStart = nil
+            polling.lastOpposite = sampled.startedAt
+        }
+        if polling.streak >= waitFor.consecutive, let streakStart = polling.streakStart {
+            recordEnd(sampled.ref, attempt: polling.attempt, report: sampled.report, verdict: .passed,
+                      summary: "\(waitFor.expect == .pass ? "passed" : "failed as expected") after \(sampled.sample) probe\(sampled.sample == 1 ? "" : "s"): \(sampled.report.summary)",
+                      endedAt: sampled.endedAt)
+            var actions: [DrillAction] = polling.deadline == nil ? [] : [.cancel(.deadline(sampled.ref, polling.attempt))]
+            let mark = MarkTiming(at: streakStart, lower: polling.lastOpposite ?? polling.startedAt, upper: streakStart, interval: waitFor.every)
+            actions += stepSucceeded(sampled.ref, mark: mark, at: now)
+            return actions
+        }
+        // Next probe on the period's grid, skipping slots already past, so a slow probe never causes a burst.
+        var slot = Int64(polling.sample)
+        while polling.startedAt + waitFor.every * slot < sampled.endedAt { slot += 1 }
+        polling.sample += 1
+        state.current?.progress = .polling(polling)
+        return [.sampleProbe(sampled.ref, attempt: polling.attempt, sample: polling.sample, action: polling.action,
+                             at: polling.startedAt + waitFor.every * slot)]
+    }
+
+    mutating func deadlinePassed(_ ref: StepRef, attempt: Int, at now: DrillInstant) -> [DrillAction] {
+        guard let current = state.current, current.ref == ref, let step = step(ref) else { return [] }
+        let timeout = step.timeout.map { "timed out after \($0)" } ?? "timed out"
+        switch current.progress {
+        case .polling(let polling) where polling.attempt == attempt:
+            let summary = "\(timeout) waiting for the probe to \(stepExpectation(step)) (\(polling.sample - 1) probes, last: \(state.samples.last { $0.ref == ref }?.summary ?? "none"))"
+            recordEnd(ref, attempt: attempt, report: nil, verdict: .timedOut, summary: summary, endedAt: now)
+            return [.cancel(.sample(ref, attempt, polling.sample))]
+                + stepAttemptFailed(ref, attempt: attempt, summary: summary, verdict: .timedOut, startedAt: polling.startedAt, endedAt: now, at: now)
+        case .awaitingOperator(let a, _, _) where a == attempt:
+            let summary = "\(timeout) waiting for an operator to confirm"
+            recordEnd(ref, attempt: attempt, report: nil, verdict: .timedOut, summary: summary, endedAt: now)
+            return [.cancel(.attempt(ref, attempt))]
+                + stepAttemptFailed(ref, attempt: attempt, summary: summary, verdict: .timedOut, startedAt: now, endedAt: now, at: now)
+        default:
+            return []
+        }
+    }
+
+    func stepExpectation(_ step: Step) -> String {
+        if case .waitFor(let waitFor) = step.action {
+            return waitFor.expect == .pass ? "pass \(waitFor.consecutive)x" : "fail \(waitFor.consecutive)x"
+        }
+        return "pass"
+    }
+
+    mutating func operatorConfirmed(_ confirmation: OperatorConfirmation, at now: DrillInstant) -> [DrillAction] {
+        guard let current = state.current, current.ref == confirmation.ref,
+              case .awaitingOperator(let attempt, _, let deadline) = current.progress else { return [] }
+        let note = confirmation.note.map { ": \($0)" } ?? ""
+        recordEnd(confirmation.ref, attempt: attempt, report: nil, verdict: .passed, summary: "confirmed by \(confirmation.by)\(note)",
+                  endedAt: now, confirmation: confirmation)
+        var actions: [DrillAction] = deadline == nil ? [] : [.cancel(.deadline(confirmation.ref, attempt))]
+        actions += stepSucceeded(confirmation.ref, mark: .init(at: now, lower: now, upper: now), at: now)
+        return actions
+    }
+
+    struct MarkTiming {
+        var at: DrillInstant
+        var lower: DrillInstant
+        var upper: DrillInstant
+        var interval: DrillDuration? = nil
+    }
+
+    mutating func stepSucceeded(_ ref: StepRef, mark timing: MarkTiming, at now: DrillInstant) -> [DrillAction] {
+        state.stepsPassed.insert(ref)
+        state.stepsFailed.remove(ref)
+        var actions: [DrillAction] = []
+        if let name = step(ref)?.mark, state.mark(name) == nil {
+            state.marks.append(Mark(name: name, at: timing.at, lower: timing.lower, upper: timing.upper, ref: ref, probeInterval: timing.interval))
+            actions += markReached(name, at: now)
+        }
+        return actions + advance(from: ref, at: now)
+    }
+
+    mutating func stepAttemptFailed(_ ref: StepRef, attempt: Int, summary: String, verdict: DriverReport.Verdict,
+                                    startedAt: DrillInstant, endedAt: DrillInstant, at now: DrillInstant) -> [DrillAction] {
+        guard let step = step(ref) else { return [] }
+        if attempt <= step.retries, verdict != .cancelled {
+            return schedule(ref, attempt: attempt + 1, at: now + step.retryDelay)
+        }
+        state.stepsFailed.insert(ref)
+        let tries = attempt > 1 ? " after \(attempt) attempts" : ""
+        state.deviations.append(.init(at: now, ref: ref, message: "step '\(step.name)' \(verdict == .timedOut ? "timed out" : "failed")\(tries): \(summary)"))
+        switch ref {
+        case .setup:
+            return fail("setup step '\(step.name)' failed: \(summary)", goTo: .teardown, at: now)
+        case .steadyBefore:
+            return fail("steady state did not hold before the drill ('\(step.name)': \(summary)); nothing was injected", goTo: .teardown, at: now)
+        case .phase:
+            if step.onFailure == .continue { return advance(from: ref, at: now) }
+            return fail("step '\(step.name)' failed\(tries): \(summary)", goTo: .rollback, at: now)
+        case .steadyAfter:
+            state.outcome = .deviated
+            if state.failureReason == nil { state.failureReason = "steady state not restored after the drill ('\(step.name)': \(summary))" }
+            return advance(from: ref, at: now)
+        case .rollback, .teardown:
+            return advance(from: ref, at: now)
+        }
+    }
+
+    mutating func fail(_ reason: String, goTo stage: RunState.Stage, at now: DrillInstant) -> [DrillAction] {
+        state.outcome = .failed
+        if state.failureReason == nil { state.failureReason = reason }
+        return stopCanary(at: now) + enter(stage, at: now)
+    }
+
+    /// The next step of the stage, or the next stage.
+    mutating func advance(from ref: StepRef, at now: DrillInstant) -> [DrillAction] {
+        let stage = state.stage
+        let order = refs(of: stage)
+        if let index = order.firstIndex(of: ref), index + 1 < order.count {
+            return schedule(order[index + 1], attempt: 1, at: now)
+        }
+        state.current = nil
+        return stageDone(stage, at: now)
+    }
+
+    mutating func stageDone(_ stage: RunState.Stage, at now: DrillInstant) -> [DrillAction] {
+        switch stage {
+        case .notStarted, .setup: return enter(.steadyBefore, at: now)
+        case .steadyBefore: return enter(.phases, at: now)
+        case .phases: return requestCanaryRead() + enter(.steadyAfter, at: now)
+        case .steadyAfter, .rollback: return enter(.teardown, at: now)
+        case .teardown:
+            state.finishRequested = true
+            return finishIfDone(at: now)
+        case .ended: return []
+        }
+    }
+
+    mutating func finishIfDone(at now: DrillInstant) -> [DrillAction] {
+        guard state.finishRequested, state.stage == .teardown, state.current == nil else { return [] }
+        if let canary = state.canary, canary.outstanding != nil || (canary.readRequested && canary.read == nil) { return [] }
+        return [.finish(state.outcome)]
+    }
+
+    mutating func abortRequested(by: String, reason: String, at now: DrillInstant) -> [DrillAction] {
+        guard state.abort == nil, [.setup, .steadyBefore, .phases, .steadyAfter].contains(state.stage) else { return [] }
+        state.abort = .init(by: by, reason: reason, at: now)
+        state.outcome = .aborted
+        state.failureReason = "aborted by \(by): \(reason)"
+        state.deviations.append(.init(at: now, ref: state.current?.ref, message: "aborted by \(by): \(reason)"))
+        let next: RunState.Stage = state.ledger.isEmpty ? .teardown : .rollback
+        var actions = stopCanary(at: now)
+        if let canary = state.canary, canary.readRequested, canary.read == nil {
+            actions.append(.cancel(.canaryRead))
+        }
+        guard let current = state.current else { return actions + enter(next, at: now) }
+        switch current.progress {
+        case .performing(let attempt, _, _):
+            // Wait for the cancelled driver call to report before compensating for it.
+            state.drainingTo = next
+            return actions + [.cancel(.attempt(current.ref, attempt))]
+        case .scheduled(let attempt, _):
+            actions.append(.cancel(.attempt(current.ref, attempt)))
+        case .polling(let polling):
+            actions += [.cancel(.sample(current.ref, polling.attempt, polling.sample)), .cancel(.deadline(current.ref, polling.attempt))]
+            recordEnd(current.ref, attempt: polling.attempt, report: nil, verdict: .cancelled, summary: "cancelled: run aborted", endedAt: now)
+        case .awaitingOperator(let attempt, _, _):
+            actions += [.cancel(.attempt(current.ref, attempt)), .cancel(.deadline(current.ref, attempt))]
+            recordEnd(current.ref, attempt: attempt, report: nil, verdict: .cancelled, summary: "cancelled: run aborted", endedAt: now)
+        }
+        return actions + enter(next, at: now)
+    }
+
+    /// After an abort, the cancelled in-flight attempt's report lets the run move on.
+    mutating func resumeAfterDrain(_ ref: StepRef, attempt: Int, at now: DrillInstant) -> [DrillAction] {
+        guard let next = state.drainingTo, let current = state.current, current.ref == ref,
+              case .performing(let a, _, _) = current.progress, a == attempt else { return finishIfDone(at: now) }
+        state.drainingTo = nil
+        return enter(next, at: now)
+    }
+}
+
+extension Array {
+    subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+}

@@ -1,0 +1,152 @@
+/// Everything the machine knows about a run: derived from its events alone.
+public struct RunState: Hashable, Sendable {
+    public enum Stage: String, Hashable, Sendable, Codable {
+        case notStarted, setup, steadyBefore, phases, steadyAfter, rollback, teardown, ended
+    }
+
+    /// The current step's progress. Each case carries what that moment needs.
+    public enum StepProgress: Hashable, Sendable {
+        /// `startAttempt` issued; waiting for `attemptStarted`.
+        case scheduled(attempt: Int, at: DrillInstant)
+        /// A driver call is in flight.
+        case performing(attempt: Int, action: ResolvedAction, deadline: DrillInstant?)
+        /// A `wait_for` is sampling its probe.
+        case polling(Polling)
+        case awaitingOperator(attempt: Int, instructions: String, deadline: DrillInstant?)
+    }
+
+    public struct Polling: Hashable, Sendable {
+        public var attempt: Int
+        public var action: ResolvedAction
+        public var startedAt: DrillInstant
+        public var deadline: DrillInstant?
+        public var sample: Int
+        public var streak: Int
+        public var streakStart: DrillInstant?
+        /// Start of the latest sample that did not give the expected result.
+        public var lastOpposite: DrillInstant?
+    }
+
+    public struct Current: Hashable, Sendable {
+        public var ref: StepRef
+        public var progress: StepProgress
+    }
+
+    public struct Attempt: Hashable, Sendable {
+        public var ref: StepRef
+        public var stepName: String
+        public var attempt: Int
+        public var action: ResolvedAction?
+        public var startedAt: DrillInstant
+        public var endedAt: DrillInstant?
+        public var verdict: DriverReport.Verdict?
+        public var summary: String?
+        public var report: DriverReport?
+        /// For `wait_for`: how many probes it took.
+        public var samples: Int
+        public var confirmation: OperatorConfirmation?
+    }
+
+    public struct Sample: Hashable, Sendable {
+        public var ref: StepRef
+        public var attempt: Int
+        public var sample: Int
+        public var passed: Bool
+        public var startedAt: DrillInstant
+        public var endedAt: DrillInstant
+        public var summary: String
+    }
+
+    /// A compensation owed because something ran: run in reverse order on failure or abort.
+    public struct LedgerEntry: Hashable, Sendable {
+        public var step: Step
+        /// The step whose dispatch made it owed; nil for scenario-level rollbacks.
+        public var owedFor: StepRef?
+        public var registeredAt: DrillInstant
+    }
+
+    public struct CanaryWrite: Hashable, Sendable {
+        public var seq: Int
+        public var acknowledged: Bool
+        public var startedAt: DrillInstant
+        public var endedAt: DrillInstant
+        public var summary: String
+    }
+
+    public struct Canary: Hashable, Sendable {
+        public var every: DrillDuration
+        public var startedAt: DrillInstant?
+        /// The write scheduled or in flight, if any.
+        public var outstanding: Int?
+        public var nextSeq: Int = 1
+        /// Grid slot of the latest scheduled write: writes keep the period even when recording is slow.
+        public var slot: Int = 0
+        public var stopped = false
+        public var stoppedAt: DrillInstant?
+        public var writes: [CanaryWrite] = []
+        public var readRequested = false
+        public var read: CanaryRead?
+    }
+
+    public struct Abort: Hashable, Sendable {
+        public var by: String
+        public var reason: String
+        public var at: DrillInstant
+    }
+
+    /// Something that did not go to plan, in the order it happened.
+    public struct Deviation: Hashable, Sendable {
+        public var at: DrillInstant
+        public var ref: StepRef?
+        public var message: String
+    }
+
+    public var stage: Stage = .notStarted
+    public var status: RunStatus = .running
+    public var started: RunStarted?
+    public var startedAt: DrillInstant?
+    public var endedAt: DrillInstant?
+    public var current: Current?
+    /// Where the run goes once the in-flight attempt that was cancelled reports back.
+    public var drainingTo: Stage?
+    /// The status the run ends with once rollbacks and teardown are done.
+    public var outcome: RunStatus = .completed
+    public var failureReason: String?
+    public var abort: Abort?
+    public var ledger: [LedgerEntry] = []
+    public var rollbackOrder: [Int] = []
+    public var marks: [Mark] = []
+    public var attempts: [Attempt] = []
+    public var samples: [Sample] = []
+    public var canary: Canary?
+    public var confirmations: [(OperatorConfirmation, DrillInstant)] { attempts.compactMap { a in a.confirmation.map { ($0, a.endedAt ?? a.startedAt) } } }
+    public var deviations: [Deviation] = []
+    public var suspensions: [DrillInstant] = []
+    public var runners: [RunnerIdentity] = []
+    /// Steps that ran to success, by ref, with their last attempt's end.
+    public var stepsPassed: Set<StepRef> = []
+    public var stepsFailed: Set<StepRef> = []
+    public var finishRequested = false
+
+    public func mark(_ name: String) -> Mark? { marks.first { $0.name == name } }
+}
+
+/// A named instant of the drill (`disaster`, `detected`, `recovered`) with its bounds:
+/// the event happened somewhere in `lower...upper`; `at` is the instant the format defines.
+public struct Mark: Hashable, Sendable, Codable {
+    public var name: String
+    public var at: DrillInstant
+    public var lower: DrillInstant
+    public var upper: DrillInstant
+    public var ref: StepRef
+    /// For a `wait_for` mark, the probe period: the bounds' width is at most this.
+    public var probeInterval: DrillDuration?
+    public init(name: String, at: DrillInstant, lower: DrillInstant, upper: DrillInstant, ref: StepRef, probeInterval: DrillDuration? = nil) {
+        self.name = name
+        self.at = at
+        self.lower = lower
+        self.upper = upper
+        self.ref = ref
+        self.probeInterval = probeInterval
+    }
+}

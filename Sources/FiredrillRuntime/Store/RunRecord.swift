@@ -1,0 +1,103 @@
+import FiredrillCore
+
+/// One drill run as stored: what ran (the scenario's text and hash), when, and how it ended.
+public struct RunRecord: Hashable, Sendable, Codable {
+    public var id: String
+    public var scenario: String
+    public var title: String?
+    public var scenarioPath: String
+    public var scenarioText: String
+    public var scenarioSHA256: String
+    public var status: RunStatus
+    public var startedWallNs: Int64
+    public var startedMonoNs: Int64
+    public var bootID: String
+    public var endedWallNs: Int64?
+    public var rtoSeconds: Double?
+    public var rpoSeconds: Double?
+    public var objectivesMet: Bool?
+    /// The process currently driving the run (a lease): its pid, host and last heartbeat.
+    public var runnerPid: Int32?
+    public var runnerHost: String?
+    public var varsJSON: String
+
+    public init(id: String, scenario: String, title: String?, scenarioPath: String, scenarioText: String, scenarioSHA256: String,
+                status: RunStatus, startedWallNs: Int64, startedMonoNs: Int64, bootID: String, endedWallNs: Int64? = nil,
+                rtoSeconds: Double? = nil, rpoSeconds: Double? = nil, objectivesMet: Bool? = nil,
+                runnerPid: Int32? = nil, runnerHost: String? = nil, varsJSON: String = "{}") {
+        self.id = id
+        self.scenario = scenario
+        self.title = title
+        self.scenarioPath = scenarioPath
+        self.scenarioText = scenarioText
+        self.scenarioSHA256 = scenarioSHA256
+        self.status = status
+        self.startedWallNs = startedWallNs
+        self.startedMonoNs = startedMonoNs
+        self.bootID = bootID
+        self.endedWallNs = endedWallNs
+        self.rtoSeconds = rtoSeconds
+        self.rpoSeconds = rpoSeconds
+        self.objectivesMet = objectivesMet
+        self.runnerPid = runnerPid
+        self.runnerHost = runnerHost
+        self.varsJSON = varsJSON
+    }
+}
+
+/// An event as recorded: its place in the run's log and both clocks.
+public struct RecordedEvent: Hashable, Sendable {
+    public var seq: Int
+    public var event: DrillEvent
+    /// On the run's timeline (what the machine is fed).
+    public var at: DrillInstant
+    /// CLOCK_MONOTONIC, for durations.
+    public var monoNs: Int64
+    /// CLOCK_REALTIME, for people.
+    public var wallNs: Int64
+    public init(seq: Int, event: DrillEvent, at: DrillInstant, monoNs: Int64, wallNs: Int64) {
+        self.seq = seq
+        self.event = event
+        self.at = at
+        self.monoNs = monoNs
+        self.wallNs = wallNs
+    }
+}
+
+/// A message for a live run from another process (an operator's confirmation, an abort).
+/// The run's own orchestrator turns it into an event, so one writer keeps the log's order.
+public struct InboxMessage: Hashable, Sendable, Codable {
+    public var id: Int64
+    public var runID: String
+    public var event: DrillEvent
+    public init(id: Int64, runID: String, event: DrillEvent) {
+        self.id = id
+        self.runID = runID
+        self.event = event
+    }
+}
+
+/// Where runs and their event logs live.
+public protocol RunStore: Sendable {
+    func createRun(_ run: RunRecord) throws
+    /// Appends durably (the call returns once the events survive a crash), in one transaction.
+    func append(_ events: [RecordedEvent], to runID: String) throws
+    func events(of runID: String) throws -> [RecordedEvent]
+    func run(_ id: String) throws -> RunRecord?
+    /// Newest first.
+    func runs(scenario: String?) throws -> [RunRecord]
+    func updateRun(_ run: RunRecord) throws
+    func saveMeasurement(runID: String, measurement: DrillMeasurement, marks: [Mark]) throws
+    func post(_ event: DrillEvent, to runID: String) throws
+    func inbox(of runID: String) throws -> [InboxMessage]
+    func deleteInbox(_ ids: [Int64]) throws
+}
+
+extension RunStore {
+    /// Finds a run by full id or a unique prefix of it.
+    public func findRun(_ idOrPrefix: String) throws -> RunRecord? {
+        if let exact = try run(idOrPrefix) { return exact }
+        let matches = try runs(scenario: nil).filter { $0.id.hasPrefix(idOrPrefix) }
+        return matches.count == 1 ? matches[0] : nil
+    }
+}
