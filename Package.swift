@@ -69,7 +69,10 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
-        .testTarget(name: "FiredrillSampleServiceTests", dependencies: ["FiredrillSampleService"]),
+        .testTarget(
+            name: "FiredrillSampleServiceTests",
+            dependencies: ["FiredrillSampleService", "firedrill-sample-service", "FiredrillTestSupport"]
+        ),
         .testTarget(name: "FiredrillCommandsTests", dependencies: ["FiredrillCommands", "FiredrillTestSupport"]),
     ]
 )

@@ -23,8 +23,11 @@ extension DrillMachine {
         guard var canary = state.canary, canary.startedAt != nil, !canary.stopped else { return [] }
         canary.stopped = true
         canary.stoppedAt = now
+        // A cancelled write may never report back; the run must not wait for it.
+        let outstanding = canary.outstanding
+        canary.outstanding = nil
         state.canary = canary
-        return canary.outstanding.map { [.cancel(.canaryWrite($0))] } ?? []
+        return outstanding.map { [.cancel(.canaryWrite($0))] } ?? []
     }
 
     mutating func requestCanaryRead() -> [DrillAction] {

@@ -150,7 +150,11 @@ extension DrillMachine {
                       summary: "\(waitFor.expect == .pass ? "passed" : "failed as expected") after \(sampled.sample) probe\(sampled.sample == 1 ? "" : "s"): \(sampled.report.summary)",
                       endedAt: sampled.endedAt)
             var actions: [DrillAction] = polling.deadline == nil ? [] : [.cancel(.deadline(sampled.ref, polling.attempt))]
-            let mark = MarkTiming(at: streakStart, lower: polling.lastOpposite ?? polling.startedAt, upper: streakStart, interval: waitFor.every)
+            // With no opposite result in this attempt (the first probe already passed), the change
+            // happened after the latest opposite probe anywhere earlier in the run.
+            let earlier = state.samples.last { $0.passed != (waitFor.expect == .pass) && $0.startedAt < streakStart }?.startedAt
+            let mark = MarkTiming(at: streakStart, lower: polling.lastOpposite ?? earlier ?? polling.startedAt, upper: streakStart,
+                                  interval: waitFor.every)
             actions += stepSucceeded(sampled.ref, mark: mark, at: now)
             return actions
         }
@@ -195,7 +199,9 @@ extension DrillMachine {
         let note = confirmation.note.map { ": \($0)" } ?? ""
         recordEnd(confirmation.ref, attempt: attempt, report: nil, verdict: .passed, summary: "confirmed by \(confirmation.by)\(note)",
                   endedAt: now, confirmation: confirmation)
-        var actions: [DrillAction] = deadline == nil ? [] : [.cancel(.deadline(confirmation.ref, attempt))]
+        // Stop a prompt still waiting at a terminal when the confirmation came from elsewhere.
+        var actions: [DrillAction] = [.cancel(.attempt(confirmation.ref, attempt))]
+        if deadline != nil { actions.append(.cancel(.deadline(confirmation.ref, attempt))) }
         actions += stepSucceeded(confirmation.ref, mark: .init(at: now, lower: now, upper: now), at: now)
         return actions
     }
@@ -289,6 +295,7 @@ extension DrillMachine {
         let next: RunState.Stage = state.ledger.isEmpty ? .teardown : .rollback
         var actions = stopCanary(at: now)
         if let canary = state.canary, canary.readRequested, canary.read == nil {
+            state.canary?.readRequested = false
             actions.append(.cancel(.canaryRead))
         }
         guard let current = state.current else { return actions + enter(next, at: now) }

@@ -1,0 +1,47 @@
+import ArgumentParser
+import FiredrillCore
+import FiredrillRuntime
+import Foundation
+
+struct ConfirmCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "confirm",
+        abstract: "Confirm the manual step a run waits on.",
+        discussion: """
+            If the run's orchestrator is still live (prompting at a terminal), the confirmation is handed to it.
+            If the run stopped waiting (exit 4), this command carries the run on from its record.
+            """)
+
+    @Argument(help: "Run id (or a unique prefix).") var runID: String
+    @Option(help: "Who confirms.") var by: String
+    @Option(help: "A note for the record.") var note: String?
+    @Flag(help: "Only record the confirmation; do not carry the run on here.") var noContinue = false
+    @OptionGroup var store: StoreOptions
+    @Flag(help: "Print only the summary.") var quiet = false
+
+    func run() async throws {
+        let db = try store.openExisting()
+        let run = try findRun(runID, in: db)
+        let scenario = try storedScenario(run)
+        let machine = DrillMachine.replay(scenario, events: try db.events(of: run.id).map { ($0.event, $0.at) })
+        guard let waiting = machine.awaitingOperator else {
+            throw CommandFailure.usage("run \(run.id) is \(machine.state.status.rawValue) and is not waiting on a manual step")
+        }
+        let confirmation = DrillEvent.operatorConfirmed(.init(ref: waiting.ref, by: by, note: note))
+        if let pid = run.runnerPid, run.runnerHost == ProcessInfo.processInfo.hostName, kill(pid, 0) == 0 {
+            try db.post(confirmation, to: run.id)
+            print("confirmed '\(waiting.step.name)' for run \(run.id); its orchestrator (pid \(pid)) carries on")
+            return
+        }
+        if noContinue {
+            throw CommandFailure.usage("run \(run.id) has no live orchestrator; confirm without --no-continue to carry it on")
+        }
+        print("confirmed '\(waiting.step.name)' for run \(run.id); carrying the run on from its record")
+        let outcome = try await Interruption.abortingOnSignals(store: db) { box in
+            try await DrillExecutor.resume(runID: run.id, scenario: scenario, first: [confirmation], store: db,
+                                           progress: ProgressPrinter(enabled: !quiet), configure: { box.set($0.runID) })
+        }
+        printSummary(outcome, store: db)
+        throw ExitCode(outcome.exitCode)
+    }
+}

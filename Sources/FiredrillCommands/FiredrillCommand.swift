@@ -1,0 +1,152 @@
+import ArgumentParser
+import FiredrillCore
+import FiredrillRuntime
+import Foundation
+
+/// The `firedrill` command line. The executable only calls `FiredrillCommand.main(arguments:)`.
+public struct FiredrillCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "firedrill",
+        abstract: "Run disaster-recovery drills, measure RTO and RPO, and keep the evidence.",
+        discussion: """
+            Exit codes: 0 completed and every objective met; 1 completed but an objective missed or steady state
+            not restored; 2 invalid scenario or usage; 3 failed or aborted (rolled back); 4 waiting on an operator;
+            70 internal error.
+            """,
+        version: Firedrill.version,
+        subcommands: [
+            ValidateCommand.self, PlanCommand.self, RunCommand.self, ConfirmCommand.self, StatusCommand.self,
+            HistoryCommand.self, RetroCommand.self, DemoCommand.self,
+        ]
+    )
+
+    public init() {}
+
+    /// Parses and runs; maps usage errors to exit 2 and unexpected errors to 70.
+    public static func main(arguments: [String]) async -> Int32 {
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            return 0
+        } catch let exit as ExitCode {
+            return exit.rawValue
+        } catch let failure as CommandFailure {
+            FileHandle.standardError.write(Data("firedrill: error: \(failure.message)\n".utf8))
+            return failure.code
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                return 0
+            }
+            let message = fullMessage(for: error)
+            FileHandle.standardError.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
+            if code == .validationFailure { return 2 }
+            if code.rawValue == 1, !(error is CleanExit) { return 70 }
+            return code.rawValue
+        }
+    }
+}
+
+/// A failure the command explains itself, with its exit code.
+struct CommandFailure: Error {
+    var message: String
+    var code: Int32
+    static func usage(_ message: String) -> CommandFailure { .init(message: message, code: 2) }
+    static func internalError(_ message: String) -> CommandFailure { .init(message: message, code: 70) }
+}
+
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The SQLite record (default: $FIREDRILL_DB or ./firedrill.db).", valueName: "path"))
+    var db: String?
+
+    var path: String { db ?? ProcessInfo.processInfo.environment["FIREDRILL_DB"] ?? SQLiteStore.defaultPath }
+
+    func open() throws -> SQLiteStore {
+        do { return try SQLiteStore(path: path) } catch { throw CommandFailure.internalError(error.description) }
+    }
+
+    func openExisting() throws -> SQLiteStore {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CommandFailure.usage("no Firedrill database at \(path) (use --db or FIREDRILL_DB)")
+        }
+        return try open()
+    }
+}
+
+/// `--var name=value`, repeatable.
+func parseVars(_ pairs: [String]) throws -> [String: String] {
+    var vars: [String: String] = [:]
+    for pair in pairs {
+        guard let eq = pair.firstIndex(of: "="), eq != pair.startIndex else {
+            throw CommandFailure.usage("--var expects name=value, got '\(pair)'")
+        }
+        vars[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
+    }
+    return vars
+}
+
+/// Loads a scenario or prints every finding and fails with exit 2.
+func loadScenario(_ path: String) throws -> LoadedScenario {
+    do {
+        let loaded = try ScenarioLoader.load(path: path)
+        for warning in loaded.warnings { FileHandle.standardError.write(Data("\(warning)\n".utf8)) }
+        return loaded
+    } catch {
+        FileHandle.standardError.write(Data((error.description + "\n").utf8))
+        throw ExitCode(2)
+    }
+}
+
+/// The scenario a stored run ran, parsed again from the text kept with the run.
+func storedScenario(_ run: RunRecord) throws -> Scenario {
+    let directory = (run.scenarioPath as NSString).deletingLastPathComponent
+    let parsed = ScenarioLoader.parse(text: run.scenarioText, file: run.scenarioPath, baseDirectory: directory, fileExists: { _ in true })
+    guard let scenario = parsed.scenario else {
+        throw CommandFailure.internalError("the scenario stored with run \(run.id) no longer parses: \(parsed.findings.first?.description ?? "")")
+    }
+    return scenario
+}
+
+func findRun(_ id: String, in store: SQLiteStore) throws -> RunRecord {
+    guard let run = try store.findRun(id) else { throw CommandFailure.usage("no run '\(id)' in \(store.path)") }
+    return run
+}
+
+func printSummary(_ outcome: RunOutcome, store: SQLiteStore) {
+    var lines = ["", "Run \(outcome.runID): \(outcome.status.rawValue)"]
+    if let reason = outcome.failureReason { lines.append("  why: \(reason)") }
+    if let m = outcome.measurement {
+        if let rto = m.rto {
+            lines.append("  RTO \(rto.value.secondsText) (between \(rto.lower.secondsText) and \(rto.upper.secondsText); resolution \(rto.resolution), \(rto.resolutionSource))"
+                + (m.rtoObjective.map { " objective \($0.target): \($0.met == true ? "met" : "MISSED")" } ?? ""))
+        } else if m.rtoObjective != nil {
+            lines.append("  RTO not measured: \(m.rtoUnknownBecause ?? "")")
+        }
+        if let ttd = m.timeToDetect { lines.append("  time to detect \(ttd.value.secondsText)") }
+        if let rpo = m.rpo {
+            if let span = rpo.span {
+                lines.append("  RPO \(span.value.secondsText) (resolution \(span.resolution), \(span.resolutionSource)); \(rpo.lostWrites) of \(rpo.acknowledgedWrites) acknowledged writes lost"
+                    + (m.rpoObjective.map { " objective \($0.target): \($0.met == true ? "met" : "MISSED")" } ?? ""))
+            } else {
+                lines.append("  RPO not measured: \(rpo.unknownBecause ?? "")")
+            }
+        }
+    }
+    lines.append("  record: \(store.path)")
+    if outcome.status == .waiting {
+        lines.append("  waiting on an operator: firedrill confirm \(outcome.runID) --by NAME [--note TEXT]")
+    } else {
+        lines.append("  retrospective: firedrill retro \(outcome.runID)")
+    }
+    ProgressPrinter.write(lines.joined(separator: "\n") + "\n")
+}
+
+extension LoadedScenario {
+    /// What the executor records: the model and the exact text it came from.
+    var source: ScenarioSource { ScenarioSource(scenario: scenario, path: path, text: text, sha256: sha256) }
+}

@@ -1,0 +1,136 @@
+import ArgumentParser
+import FiredrillCore
+import FiredrillRuntime
+import Foundation
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show runs in progress, or one run in detail.")
+
+    @Argument(help: "Run id (or a unique prefix).") var runID: String?
+    @OptionGroup var store: StoreOptions
+
+    func run() throws {
+        let db = try store.openExisting()
+        guard let runID else {
+            let open = try db.runs(scenario: nil).filter { $0.status == .running || $0.status == .waiting }
+            if open.isEmpty { print("no drills in progress") }
+            for run in open {
+                print("\(run.id)  \(run.scenario)  \(run.status.rawValue)  started \(WallTime.human(run.startedWallNs))")
+            }
+            return
+        }
+        let run = try findRun(runID, in: db)
+        let scenario = try storedScenario(run)
+        let machine = DrillMachine.replay(scenario, events: try db.events(of: run.id).map { ($0.event, $0.at) })
+        let state = machine.state
+        var lines = [
+            "run:      \(run.id)",
+            "scenario: \(run.scenario)\(run.title.map { " (\($0))" } ?? "")",
+            "status:   \(state.status.rawValue)\(state.failureReason.map { " — \($0)" } ?? "")",
+            "started:  \(WallTime.human(run.startedWallNs))",
+        ]
+        if let ended = run.endedWallNs { lines.append("ended:    \(WallTime.human(ended))") }
+        if let pid = run.runnerPid, let host = run.runnerHost { lines.append("runner:   pid \(pid) on \(host)") }
+        if let current = state.current, let step = machine.step(current.ref) {
+            lines.append("current:  \(machine.phaseName(of: current.ref)) › \(step.name)")
+        }
+        if let waiting = machine.awaitingOperator {
+            lines.append("waiting:  '\(waiting.step.name)': \(waiting.instructions)")
+            lines.append("          confirm with: firedrill confirm \(run.id) --by NAME")
+        }
+        for mark in state.marks { lines.append("mark:     \(mark.name) at \(mark.at)") }
+        let m = DrillMeasurement(scenario: scenario, state: state)
+        if let rto = m.rto { lines.append("RTO:      \(rto.value.secondsText)") }
+        if let rpo = m.rpo?.span { lines.append("RPO:      \(rpo.value.secondsText)") }
+        print(lines.joined(separator: "\n"))
+    }
+}
+
+struct HistoryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "history", abstract: "List past runs.")
+
+    @Option(help: "Only runs of this scenario.") var scenario: String?
+    @Flag(help: "A JSON array of runs.") var json = false
+    @OptionGroup var store: StoreOptions
+
+    struct Entry: Encodable {
+        var id: String
+        var scenario: String
+        var status: String
+        var started_at: String
+        var ended_at: String?
+        var rto_seconds: Double?
+        var rpo_seconds: Double?
+        var objectives_met: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case id, scenario, status, started_at, ended_at, rto_seconds, rpo_seconds, objectives_met
+        }
+
+        // nil fields are written as null, not left out.
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id)
+            try c.encode(scenario, forKey: .scenario)
+            try c.encode(status, forKey: .status)
+            try c.encode(started_at, forKey: .started_at)
+            try c.encode(ended_at, forKey: .ended_at)
+            try c.encode(rto_seconds, forKey: .rto_seconds)
+            try c.encode(rpo_seconds, forKey: .rpo_seconds)
+            try c.encode(objectives_met, forKey: .objectives_met)
+        }
+    }
+
+    func run() throws {
+        let db = try store.openExisting()
+        let runs = try db.runs(scenario: scenario)
+        if json {
+            let entries = runs.map {
+                Entry(id: $0.id, scenario: $0.scenario, status: $0.status.rawValue, started_at: WallTime.iso8601($0.startedWallNs),
+                      ended_at: $0.endedWallNs.map(WallTime.iso8601), rto_seconds: $0.rtoSeconds, rpo_seconds: $0.rpoSeconds,
+                      objectives_met: $0.objectivesMet)
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(entries), as: UTF8.self))
+            return
+        }
+        if runs.isEmpty { print("no runs\(scenario.map { " of \($0)" } ?? "")") }
+        for run in runs {
+            let rto = run.rtoSeconds.map { String(format: "RTO %.3fs", $0) } ?? "RTO —"
+            let rpo = run.rpoSeconds.map { String(format: "RPO %.3fs", $0) } ?? "RPO —"
+            let met = run.objectivesMet.map { $0 ? "objectives met" : "objectives MISSED" } ?? ""
+            print("\(run.id)  \(WallTime.human(run.startedWallNs))  \(run.scenario)  \(run.status.rawValue)  \(rto)  \(rpo)  \(met)")
+        }
+    }
+}
+
+struct RetroCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retro", abstract: "Write a run's retrospective (Markdown), rendered from the record alone.")
+
+    @Argument(help: "Run id (or a unique prefix).") var runID: String
+    @Option(help: "Where to write it (default reports/SCENARIO/RUN_ID/retrospective.md; - for stdout).") var out: String?
+    @OptionGroup var store: StoreOptions
+
+    func run() throws {
+        let db = try store.openExisting()
+        let run = try findRun(runID, in: db)
+        let text = try Retro.render(run, store: db)
+        let path = out ?? "reports/\(run.scenario)/\(run.id)/retrospective.md"
+        if path == "-" { print(text, terminator: ""); return }
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        print(path)
+    }
+}
+
+enum Retro {
+    static func render(_ run: RunRecord, store: SQLiteStore) throws -> String {
+        let scenario = try storedScenario(run)
+        let machine = DrillMachine.replay(scenario, events: try store.events(of: run.id).map { ($0.event, $0.at) })
+        return Retrospective.markdown(.init(
+            runID: run.id, scenario: scenario, scenarioSHA256: run.scenarioSHA256, startedWallNs: run.startedWallNs,
+            endedWallNs: run.endedWallNs, state: machine.state, measurement: DrillMeasurement(scenario: scenario, state: machine.state)))
+    }
+}

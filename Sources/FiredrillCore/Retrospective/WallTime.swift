@@ -1,0 +1,34 @@
+/// Wall-clock nanoseconds since the Unix epoch, formatted without Foundation so rendering
+/// stays pure and byte-identical: always UTC, always the same format.
+public enum WallTime {
+    /// `2026-11-21T04:35:12Z`
+    public static func iso8601(_ ns: Int64) -> String {
+        let (date, time) = parts(ns)
+        return "\(date)T\(time)Z"
+    }
+
+    /// `2026-11-21 04:35:12 UTC`
+    public static func human(_ ns: Int64) -> String {
+        let (date, time) = parts(ns)
+        return "\(date) \(time) UTC"
+    }
+
+    static func parts(_ ns: Int64) -> (String, String) {
+        let seconds = ns >= 0 ? ns / 1_000_000_000 : (ns - 999_999_999) / 1_000_000_000
+        var days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = seconds - days * 86_400
+        // Howard Hinnant's civil_from_days.
+        days += 719_468
+        let era = (days >= 0 ? days : days - 146_096) / 146_097
+        let dayOfEra = days - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return ("\(year)-\(two(month))-\(two(day))",
+                "\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60))")
+    }
+}

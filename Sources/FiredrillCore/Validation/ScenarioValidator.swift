@@ -1,0 +1,478 @@
+/// Semantic checks on a scenario model: what the shape of the YAML cannot tell, such as
+/// duplicate names, references to undefined variables, marks the objectives need.
+/// Pure: it reads no files; whether the runbook exists is asked of the caller.
+public enum ScenarioValidator {
+    /// Every problem in `scenario`, sorted by location.
+    ///
+    /// `runbookExists` is asked about the runbook path resolved against the directory of
+    /// `scenario.location.file` and returns nil when it cannot tell (then nothing is reported).
+    public static func validate(_ scenario: Scenario, runbookExists: (String) -> Bool?) -> [Finding] {
+        var checker = Checker(scenario: scenario)
+        checker.checkScenario(runbookExists: runbookExists)
+        checker.checkSteps()
+        checker.checkMarks()
+        checker.checkTemplates()
+        return checker.findings.sortedByLocation()
+    }
+
+    /// The closest of `candidates` to a misspelt `word`: within two edits (a swap of
+    /// neighbours counts as one), or one being a prefix of the other; nil when none is close.
+    public static func suggestion(for word: String, among candidates: [String]) -> String? {
+        let lowered = word.lowercased()
+        var best: (candidate: String, distance: Int)?
+        for candidate in candidates where candidate != word {
+            let distance = editDistance(lowered, candidate.lowercased())
+            if distance <= 2, distance < lowered.count, distance < (best?.distance ?? Int.max) {
+                best = (candidate, distance)
+            }
+        }
+        if let best { return best.candidate }
+        guard lowered.count >= 3 else { return nil }
+        return candidates
+            .filter { $0.count >= 3 && ($0.lowercased().hasPrefix(lowered) || lowered.hasPrefix($0.lowercased())) }
+            .min { $0.count < $1.count }
+    }
+
+    /// Optimal string alignment distance: insertions, deletions, substitutions and
+    /// swaps of adjacent characters each cost one.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var d = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
+        for i in 0...a.count { d[i][0] = i }
+        for j in 0...b.count { d[0][j] = j }
+        for i in 1...a.count {
+            for j in 1...b.count {
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+                    d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+                }
+            }
+        }
+        return d[a.count][b.count]
+    }
+}
+
+// MARK: - Rules on single values
+
+extension ScenarioValidator {
+    /// Checks on one value, each returning the problem or nil. The loader applies the same
+    /// rules where the value is written, so its findings point at the value itself and read
+    /// exactly like the validator's (which it then drops as duplicates).
+    public enum Rules {
+        public static let signals = ["KILL", "TERM", "INT", "HUP", "QUIT", "USR1", "USR2", "STOP", "CONT"]
+        public static let probeKinds = ["http", "tcp", "run", "shell"]
+
+        public static func formatVersion(_ version: Int) -> String? {
+            version == 1 ? nil : "unsupported format version \(version); this firedrill reads 'firedrill: 1'"
+        }
+
+        public static func scenarioName(_ name: String) -> String? {
+            if name.isEmpty { return missingKey("name", in: "scenario") }
+            let valid = name.unicodeScalars.allSatisfy { isLowerAlnum($0) || $0 == "-" }
+            return valid ? nil : "name '\(name)' must use only lowercase letters, digits and '-' (like kill-thanos-vms)"
+        }
+
+        public static func mark(_ mark: String) -> String? {
+            let valid = !mark.isEmpty && mark.unicodeScalars.allSatisfy { isLowerAlnum($0) || $0 == "-" || $0 == "_" }
+            return valid ? nil : "mark '\(mark)' must use only lowercase letters, digits, '-' and '_'"
+        }
+
+        public static func variableName(_ name: String) -> String? {
+            let valid = !name.isEmpty && name.unicodeScalars.allSatisfy {
+                isLowerAlnum($0) || ("A"..."Z").contains($0) || $0 == "_" || $0 == "-"
+            }
+            return valid ? nil : "variable name '\(name)' must use only letters, digits, '_' and '-'"
+        }
+
+        public static func retries(_ retries: Int) -> String? {
+            retries >= 0 ? nil : "retries must be 0 or more, got \(retries)"
+        }
+
+        public static func consecutive(_ consecutive: Int) -> String? {
+            consecutive >= 1 ? nil : "consecutive must be 1 or more, got \(consecutive)"
+        }
+
+        /// For `timeout` and `every`, where zero would mean never waiting or polling without pause.
+        public static func positive(_ duration: DrillDuration, key: String) -> String? {
+            duration.nanoseconds > 0 ? nil : "\(key) must be greater than 0"
+        }
+
+        /// `sigkill`, `SIGKILL` and `kill` all become `KILL`.
+        public static func normalizedSignal(_ raw: String) -> String {
+            let upper = raw.trimmingSpaces.uppercased()
+            return upper.hasPrefix("SIG") ? String(upper.dropFirst(3)) : upper
+        }
+
+        /// On a normalized signal name (`KILL`, not `SIGKILL`).
+        public static func signal(_ signal: String) -> String? {
+            signals.contains(signal) ? nil : "unknown signal '\(signal)'; expected one of \(signals.joined(separator: ", "))"
+        }
+
+        public static func httpStatus(_ code: Int) -> String? {
+            (100...599).contains(code) ? nil : "HTTP status must be between 100 and 599, got \(code)"
+        }
+
+        public static func httpMethod(_ method: String) -> String? {
+            let valid = !method.isEmpty && method.unicodeScalars.allSatisfy { ("A"..."Z").contains($0) || ("a"..."z").contains($0) }
+            return valid ? nil : "expected an HTTP method like GET or POST, got '\(method)'"
+        }
+
+        /// Only the written start is checked: `${url}/health` is judged when it runs.
+        public static func url(_ url: Template) -> String? {
+            guard case .literal(let text)? = url.parts.parts.first else { return nil }
+            let lower = text.lowercased()
+            if lower.hasPrefix("http://") || lower.hasPrefix("https://") { return nil }
+            // A literal that is only the start of the scheme, followed by a reference, is fine.
+            if url.parts.parts.count > 1, "https://".hasPrefix(lower) { return nil }
+            return "url '\(url.raw)' must start with http:// or https://"
+        }
+
+        /// `host:port` or `[v6]:port`, checked when it holds no `${...}`.
+        public static func tcpAddress(_ address: Template) -> String? {
+            guard isLiteral(address) else { return nil }
+            let text = address.raw
+            let problem = "expected an address like host:port, got '\(text)'"
+            guard let colon = text.lastIndex(of: ":") else { return problem }
+            var host = text[..<colon]
+            if host.hasPrefix("[") {
+                guard host.hasSuffix("]") else { return problem }
+                host = host.dropFirst().dropLast()
+            } else if host.contains(":") {
+                return problem
+            }
+            guard !host.isEmpty, !host.contains(" "), let port = Int(text[text.index(after: colon)...]),
+                  (1...65535).contains(port) else { return problem }
+            return nil
+        }
+
+        /// A literal pid must name one process: 0 and negative numbers would signal groups or everything.
+        public static func pid(_ pid: Template) -> String? {
+            guard isLiteral(pid) else { return nil }
+            if let value = Int32(pid.raw.trimmingSpaces), value > 0 { return nil }
+            return "pid must be a positive process id, got '\(pid.raw)'"
+        }
+
+        public static let emptyArgv = "run needs at least the program to run, like [\"systemctl\", \"start\", \"app\"]"
+
+        public static func steadyStateKind(_ kind: String) -> String? {
+            probeKinds.contains(kind) ? nil : "steady_state steps must be probes (http, tcp, run, shell), not '\(kind)'"
+        }
+
+        /// Marks time the drill's phases; elsewhere they would fire at meaningless instants.
+        public static func markPlacement(mark: String, section: String) -> String {
+            "mark '\(mark)' is on a \(section) step; marks belong on phase steps"
+        }
+
+        /// Only phase steps register compensations.
+        public static func rollbackPlacement(section: String) -> String {
+            "'rollback' on a \(section) step never runs; only phase steps owe compensations"
+        }
+
+        public static let nestedRollback = "a rollback step cannot have its own 'rollback'"
+
+        public static func missingKey(_ key: String, in what: String) -> String {
+            "missing required key '\(key)' in \(what)"
+        }
+
+        static func isLowerAlnum(_ c: Unicode.Scalar) -> Bool { ("a"..."z").contains(c) || ("0"..."9").contains(c) }
+
+        static func isLiteral(_ template: Template) -> Bool {
+            let (parts, unterminated) = template.parts
+            return unterminated == nil && !parts.contains { if case .reference = $0 { true } else { false } }
+        }
+    }
+}
+
+// MARK: - The checks
+
+extension ScenarioValidator {
+    /// Where a step sits, for the rules that depend on it.
+    enum Section: Equatable {
+        case setup, steadyState, phase(Int), rollback, teardown
+
+        var label: String {
+            switch self {
+            case .setup: "setup"
+            case .steadyState: "steady_state"
+            case .phase: "phase"
+            case .rollback: "rollback"
+            case .teardown: "teardown"
+            }
+        }
+    }
+
+    struct Site {
+        var step: Step
+        var section: Section
+    }
+
+    struct Checker {
+        let scenario: Scenario
+        var findings: [Finding] = []
+        /// Every step, with compensations after the step that owes them.
+        let sites: [Site]
+        /// The same in file order, so that "duplicate" points at the later one whatever section came first.
+        let sitesInFileOrder: [Site]
+
+        init(scenario: Scenario) {
+            self.scenario = scenario
+            var sites: [Site] = []
+            func add(_ steps: [Step], _ section: Section) {
+                for step in steps {
+                    sites.append(Site(step: step, section: section))
+                    add(step.rollback, .rollback)
+                }
+            }
+            add(scenario.setup, .setup)
+            add(scenario.steadyState, .steadyState)
+            for (index, phase) in scenario.phases.enumerated() { add(phase.steps, .phase(index)) }
+            add(scenario.rollback, .rollback)
+            add(scenario.teardown, .teardown)
+            self.sites = sites
+            self.sitesInFileOrder = sites.enumerated().sorted {
+                ($0.element.step.location.line, $0.element.step.location.column, $0.offset)
+                    < ($1.element.step.location.line, $1.element.step.location.column, $1.offset)
+            }.map(\.element)
+        }
+
+        mutating func error(_ message: String?, at location: SourceLocation) {
+            if let message { findings.append(.error(message, at: location)) }
+        }
+
+        mutating func checkScenario(runbookExists: (String) -> Bool?) {
+            let at = scenario.location
+            error(Rules.formatVersion(scenario.formatVersion), at: at)
+            error(Rules.scenarioName(scenario.name), at: at)
+            if let runbook = scenario.runbook, !runbook.isEmpty {
+                let resolved = Self.resolve(runbook, against: Self.directory(of: at.file))
+                if runbookExists(resolved) == false {
+                    error("runbook '\(runbook)' not found (looked at \(resolved))", at: at)
+                }
+            }
+            if scenario.phases.isEmpty {
+                error("no phases: a scenario needs at least one phase with steps", at: at)
+            }
+            var phaseNames: [String: SourceLocation] = [:]
+            for phase in scenario.phases {
+                if phase.name.isEmpty {
+                    error(Rules.missingKey("name", in: "phase"), at: phase.location)
+                } else if let first = phaseNames[phase.name] {
+                    error("duplicate phase name '\(phase.name)' (first at line \(first.line))", at: phase.location)
+                } else {
+                    phaseNames[phase.name] = phase.location
+                }
+                if phase.steps.isEmpty {
+                    error("phase \(phase.name.isEmpty ? "" : "'\(phase.name)' ")has no steps", at: phase.location)
+                }
+            }
+            for variable in scenario.vars { error(Rules.variableName(variable.name), at: variable.location) }
+            var variableNames: [String: SourceLocation] = [:]
+            for variable in scenario.vars {
+                if let first = variableNames[variable.name] {
+                    error("duplicate variable '\(variable.name)' (first at line \(first.line))", at: variable.location)
+                } else {
+                    variableNames[variable.name] = variable.location
+                }
+            }
+            if let canary = scenario.canary {
+                error(Rules.positive(canary.every, key: "every"), at: canary.location)
+                checkProbe(canary.write, at: canary.location)
+                checkProbe(canary.read, at: canary.location)
+            }
+        }
+
+        mutating func checkSteps() {
+            var names: [String: SourceLocation] = [:]
+            for site in sitesInFileOrder {
+                let step = site.step
+                if step.name.isEmpty {
+                    error(Rules.missingKey("name", in: "step"), at: step.location)
+                } else if let first = names[step.name] {
+                    error("duplicate step name '\(step.name)' (first at line \(first.line)); step names must be unique", at: step.location)
+                } else {
+                    names[step.name] = step.location
+                }
+            }
+            for site in sites { checkStep(site) }
+        }
+
+        mutating func checkStep(_ site: Site) {
+            let step = site.step, at = step.location
+            error(Rules.retries(step.retries), at: at)
+            if let timeout = step.timeout { error(Rules.positive(timeout, key: "timeout"), at: at) }
+            if let mark = step.mark {
+                error(Rules.mark(mark), at: at)
+                if case .phase = site.section {} else {
+                    error(Rules.markPlacement(mark: mark, section: site.section.label), at: at)
+                }
+            }
+            if !step.rollback.isEmpty {
+                switch site.section {
+                case .phase: break
+                case .rollback: error(Rules.nestedRollback, at: at)
+                default: error(Rules.rollbackPlacement(section: site.section.label), at: at)
+                }
+            }
+            if site.section == .steadyState { error(Rules.steadyStateKind(step.action.kind), at: at) }
+            switch step.action {
+            case .probe(let probe):
+                checkProbe(probe, at: at)
+            case .kill(let kill):
+                error(Rules.signal(kill.signal), at: at)
+                if case .pid(let pid) = kill.target { error(Rules.pid(pid), at: pid.location) }
+            case .waitFor(let waitFor):
+                error(Rules.positive(waitFor.every, key: "every"), at: at)
+                error(Rules.consecutive(waitFor.consecutive), at: at)
+                checkProbe(waitFor.probe, at: at)
+            case .sleep, .manual:
+                break
+            }
+        }
+
+        mutating func checkProbe(_ probe: Probe, at location: SourceLocation) {
+            switch probe {
+            case .run(let argv):
+                if argv.isEmpty { error(Rules.emptyArgv, at: location) }
+            case .shell:
+                break
+            case .http(let http):
+                error(Rules.httpMethod(http.method), at: location)
+                error(Rules.url(http.url), at: http.url.location)
+                for code in http.status { error(Rules.httpStatus(code), at: location) }
+                if let timeout = http.timeout { error(Rules.positive(timeout, key: "timeout"), at: location) }
+            case .tcp(let tcp):
+                error(Rules.tcpAddress(tcp.address), at: tcp.address.location)
+                if let timeout = tcp.timeout { error(Rules.positive(timeout, key: "timeout"), at: location) }
+            }
+        }
+
+        mutating func checkMarks() {
+            var marks: [String: Step] = [:]
+            for site in sitesInFileOrder {
+                guard let mark = site.step.mark else { continue }
+                if let first = marks[mark] {
+                    error("duplicate mark '\(mark)' (first on step '\(first.name)' at line \(first.location.line))", at: site.step.location)
+                } else {
+                    marks[mark] = site.step
+                }
+            }
+            // Phase steps in the order they run, for "recovered before disaster".
+            let phaseSteps = scenario.phases.flatMap(\.steps)
+            let disaster = phaseSteps.firstIndex { $0.mark == "disaster" }
+            let recovered = phaseSteps.firstIndex { $0.mark == "recovered" }
+            if let disaster, let recovered, recovered < disaster {
+                let d = phaseSteps[disaster]
+                error("mark 'recovered' (step '\(phaseSteps[recovered].name)') comes before mark 'disaster' (step '\(d.name)' at line \(d.location.line)); recovery is measured from the disaster",
+                      at: phaseSteps[recovered].location)
+            }
+            if scenario.objectives.rto != nil, disaster == nil || recovered == nil {
+                error("objectives.rto needs a step with mark: disaster and one with mark: recovered", at: scenario.objectives.location)
+            }
+            if scenario.objectives.rpo != nil, scenario.canary == nil {
+                error("objectives.rpo needs a canary to measure data loss", at: scenario.objectives.location)
+            }
+            if let canary = scenario.canary, disaster == nil {
+                error("canary needs a step with mark: disaster; its writes stop at the disaster", at: canary.location)
+            }
+        }
+
+        /// Every `${...}` must name something that will exist when it is resolved.
+        mutating func checkTemplates() {
+            let defined = Set(scenario.vars.map(\.name))
+            var used: Set<String> = []
+            for (index, variable) in scenario.vars.enumerated() {
+                let above = Set(scenario.vars[..<index].map(\.name))
+                for name in checkTemplate(variable.value, vars: above, canaryWrite: false) where defined.contains(name) && !above.contains(name) {
+                    let message = name == variable.name
+                        ? "variable '\(name)' cannot refer to itself"
+                        : "variable '\(variable.name)' uses '${\(name)}', which is defined below it; define '\(name)' first"
+                    error(message, at: variable.value.location)
+                }
+                used.formUnion(variable.value.references)
+            }
+            func templates(of probe: Probe) -> [Template] {
+                switch probe {
+                case .run(let argv): argv
+                case .shell(let script): [script]
+                case .http(let http): [http.url] + http.headers.map(\.value) + [http.body, http.bodyContains].compactMap { $0 }
+                case .tcp(let tcp): [tcp.address]
+                }
+            }
+            var all: [(Template, canaryWrite: Bool)] = []
+            for site in sites {
+                switch site.step.action {
+                case .probe(let probe): all += templates(of: probe).map { ($0, false) }
+                case .waitFor(let waitFor): all += templates(of: waitFor.probe).map { ($0, false) }
+                case .kill(let kill):
+                    switch kill.target {
+                    case .pid(let t), .pidfile(let t): all.append((t, false))
+                    }
+                case .manual(let instructions): all.append((instructions, false))
+                case .sleep: break
+                }
+            }
+            if let canary = scenario.canary {
+                all += templates(of: canary.write).map { ($0, true) }
+                all += templates(of: canary.read).map { ($0, false) }
+            }
+            for (template, canaryWrite) in all {
+                _ = checkTemplate(template, vars: defined, canaryWrite: canaryWrite)
+                used.formUnion(template.references)
+            }
+            for variable in scenario.vars where !used.contains(variable.name) {
+                findings.append(.warning("variable '\(variable.name)' is never used", at: variable.location))
+            }
+        }
+
+        /// Reports references to nothing; returns the variable names that were not in `vars`,
+        /// so a variable's own value can explain forward references better.
+        mutating func checkTemplate(_ template: Template, vars: Set<String>, canaryWrite: Bool) -> [String] {
+            let at = template.location
+            let (parts, unterminated) = template.parts
+            if let offset = unterminated {
+                error("unterminated '${' in '\(String(template.raw.dropFirst(offset)))'", at: at)
+            }
+            var unknown: [String] = []
+            for case .reference(let name, _) in parts {
+                if name.isEmpty {
+                    error("empty reference '${}'", at: at)
+                } else if name.hasPrefix("env.") {
+                    if name.count == 4 { error("'${env.}' names no environment variable", at: at) }
+                } else if name == "canary.seq" {
+                    if !canaryWrite { error("'${canary.seq}' is only available in canary.write", at: at) }
+                } else if name == "run.id" || name == "scenario.name" || vars.contains(name) {
+                    continue
+                } else if scenario.vars.contains(where: { $0.name == name }) {
+                    unknown.append(name)
+                } else {
+                    let candidates = scenario.vars.map(\.name) + ["run.id", "scenario.name"] + (canaryWrite ? ["canary.seq"] : [])
+                    let hint = ScenarioValidator.suggestion(for: name, among: candidates).map { "; did you mean '${\($0)}'?" } ?? ""
+                    error("unknown variable '${\(name)}'\(hint)", at: at)
+                }
+            }
+            return unknown
+        }
+
+        static func directory(of file: String) -> String {
+            guard let slash = file.lastIndex(of: "/") else { return "." }
+            return slash == file.startIndex ? "/" : String(file[..<slash])
+        }
+
+        /// Joins and removes `.` and `..` by text alone, as the runbook path is shown to people.
+        static func resolve(_ path: String, against directory: String) -> String {
+            let joined = path.hasPrefix("/") ? path : directory + "/" + path
+            var parts: [Substring] = []
+            for part in joined.split(separator: "/", omittingEmptySubsequences: true) {
+                if part == "." { continue }
+                if part == "..", let last = parts.last, last != ".." { parts.removeLast(); continue }
+                if part == "..", joined.hasPrefix("/") { continue }
+                parts.append(part)
+            }
+            let body = parts.joined(separator: "/")
+            return joined.hasPrefix("/") ? "/" + body : (body.isEmpty ? "." : body)
+        }
+    }
+}

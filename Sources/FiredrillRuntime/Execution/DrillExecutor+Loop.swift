@@ -1,0 +1,204 @@
+import FiredrillCore
+import Foundation
+
+extension DrillExecutor {
+    /// What one child of the task group hands back to the loop.
+    enum Completion: Sendable {
+        /// An outcome to record, from the activity that produced it.
+        case event(DrillEvent, ActivityID?)
+        /// An attempt's start time came: resolve the step and record `attemptStarted`.
+        case ready(StepRef, attempt: Int)
+        /// A manual step with nobody at a terminal: stop here and wait for `firedrill confirm`.
+        case suspend(ActivityID, reason: String)
+        /// Messages posted by other processes (confirmations, aborts).
+        case inbox([InboxMessage])
+        /// Cancelled before it did anything.
+        case nothing(ActivityID?)
+    }
+
+    func drive(_ initial: [DrillAction]) async throws -> RunOutcome {
+        try await withThrowingTaskGroup(of: Completion.self) { group in
+            var pending = initial
+            group.addTask { await self.pollInbox() }
+            loop: while true {
+                for action in pending {
+                    switch action {
+                    case .finish(let status):
+                        try finish(status)
+                    case .cancel(let id):
+                        signals[id]?.fire()
+                    default:
+                        start(action, in: &group)
+                    }
+                }
+                pending = []
+                if machine.state.stage == .ended { break }
+                guard let completion = try await group.next() else { break }
+                switch completion {
+                case .event(let event, let id):
+                    if let id { signals[id] = nil }
+                    pending = try record(event)
+                case .ready(let ref, let attempt):
+                    signals[.attempt(ref, attempt)] = nil
+                    pending = try record(.attemptStarted(resolveAttempt(ref, attempt: attempt)))
+                case .suspend(let id, let reason):
+                    signals[id] = nil
+                    try record(.runSuspended(reason: reason))
+                    run.status = .waiting
+                    run.runnerPid = nil
+                    run.runnerHost = nil
+                    try store.updateRun(run)
+                    break loop
+                case .inbox(let messages):
+                    try store.deleteInbox(messages.map(\.id))
+                    for message in messages { pending += try record(message.event) }
+                    group.addTask { await self.pollInbox() }
+                case .nothing(let id):
+                    if let id { signals[id] = nil }
+                }
+            }
+            for signal in signals.values { signal.fire() }
+            group.cancelAll()
+            return outcome()
+        }
+    }
+
+    func finish(_ status: RunStatus) throws {
+        try record(.runEnded(status))
+        let measurement = DrillMeasurement(scenario: scenario, state: machine.state)
+        run.status = status
+        run.endedWallNs = clock.now().wallNs
+        run.rtoSeconds = measurement.rto?.value.seconds
+        run.rpoSeconds = measurement.rpo?.span?.value.seconds
+        run.objectivesMet = measurement.objectivesMet
+        run.runnerPid = nil
+        run.runnerHost = nil
+        try store.updateRun(run)
+        try store.saveMeasurement(runID: run.id, measurement: measurement, marks: machine.state.marks)
+    }
+
+    func resolveAttempt(_ ref: StepRef, attempt: Int) -> AttemptStarted {
+        guard let step = machine.step(ref) else {
+            return AttemptStarted(ref: ref, attempt: attempt, resolutionError: "no step at \(ref)")
+        }
+        do {
+            let resolved = try scope.resolve(step.action)
+            return AttemptStarted(ref: ref, attempt: attempt, action: resolved.action, instructions: resolved.instructions)
+        } catch {
+            return AttemptStarted(ref: ref, attempt: attempt, resolutionError: error.description)
+        }
+    }
+
+    func start(_ action: DrillAction, in group: inout ThrowingTaskGroup<Completion, any Error>) {
+        guard let id = action.activity else { return }
+        let signal = CancellationSignal()
+        signals[id] = signal
+        group.addTask {
+            await self.race(id, against: signal) { await self.perform(action, id: id) }
+        }
+    }
+
+    /// Runs `work` unless `signal` fires first; then cancels it and returns what it reports.
+    func race(_ id: ActivityID, against signal: CancellationSignal, work: @escaping @Sendable () async -> Completion) async -> Completion {
+        await withTaskGroup(of: Completion?.self) { inner in
+            inner.addTask { await work() }
+            inner.addTask {
+                await signal.wait()
+                return nil
+            }
+            while let next = await inner.next() {
+                inner.cancelAll()
+                if let next { return next }
+            }
+            return .nothing(id)
+        }
+    }
+
+    func sleep(until instant: DrillInstant) async throws {
+        try await clock.sleep(untilMono: timeline.mono(at: instant, now: clock.now()))
+    }
+
+    /// A driver deadline from a run-timeline instant.
+    func continuousDeadline(_ instant: DrillInstant?) -> ContinuousClock.Instant? {
+        guard let instant else { return nil }
+        let remaining = instant - now()
+        return ContinuousClock.now.advanced(by: .nanoseconds(remaining.nanoseconds))
+    }
+
+    func probeDeadline(_ action: ResolvedAction, from start: DrillInstant) -> DrillInstant {
+        let own: DrillDuration? = switch action {
+        case .http(let http): http.timeout
+        case .tcp(_, _, let timeout): timeout
+        default: nil
+        }
+        return start + (own ?? defaultProbeTimeout)
+    }
+
+    func perform(_ action: DrillAction, id: ActivityID) async -> Completion {
+        switch action {
+        case .startAttempt(let ref, let attempt, let at):
+            do { try await sleep(until: at) } catch { return .nothing(id) }
+            return .ready(ref, attempt: attempt)
+
+        case .perform(let ref, let attempt, let resolved, let deadline):
+            let start = now()
+            let report = await driver.perform(resolved, deadline: continuousDeadline(deadline), limits: limits)
+            return .event(.attemptFinished(.init(ref: ref, attempt: attempt, report: report, startedAt: start, endedAt: now())), id)
+
+        case .sampleProbe(let ref, let attempt, let sample, let resolved, let at):
+            do { try await sleep(until: at) } catch { return .nothing(id) }
+            let start = now()
+            let report = await driver.perform(resolved, deadline: continuousDeadline(probeDeadline(resolved, from: start)),
+                                              limits: DriverLimits(outputBytes: min(limits.outputBytes, 4096)))
+            if report.verdict == .cancelled { return .nothing(id) }
+            return .event(.probeSampled(.init(ref: ref, attempt: attempt, sample: sample, report: report, startedAt: start, endedAt: now())), id)
+
+        case .awaitOperator(let ref, _, let instructions):
+            guard console.isInteractive else {
+                let name = machine.step(ref)?.name ?? ref.description
+                return .suspend(id, reason: "manual step '\(name)' waits for an operator: firedrill confirm \(run.id) --by NAME")
+            }
+            let name = machine.step(ref)?.name ?? ref.description
+            guard let answer = await console.confirm(step: name, instructions: instructions, runID: run.id) else { return .nothing(id) }
+            return .event(.operatorConfirmed(.init(ref: ref, by: answer.by, note: answer.note)), id)
+
+        case .armDeadline(let ref, let attempt, let at):
+            do { try await sleep(until: at) } catch { return .nothing(id) }
+            return .event(.deadlinePassed(ref: ref, attempt: attempt), id)
+
+        case .writeCanary(let seq, let at):
+            do { try await sleep(until: at) } catch { return .nothing(id) }
+            let start = now()
+            let report = await canaryCall(scenario.canary?.write, seq: seq, start: start)
+            return .event(.canaryWritten(.init(seq: seq, report: report, startedAt: start, endedAt: now())), id)
+
+        case .readCanary:
+            let start = now()
+            let report = await canaryCall(scenario.canary?.read, seq: nil, start: start)
+            if report.verdict == .cancelled { return .nothing(id) }
+            let highest = report.passed ? (report.stdout?.text).flatMap(CanaryRead.lastInteger) : nil
+            return .event(.canaryRead(.init(highestSeq: highest, report: report, startedAt: start, endedAt: now())), id)
+
+        case .cancel, .finish:
+            return .nothing(id)
+        }
+    }
+
+    func canaryCall(_ probe: Probe?, seq: Int?, start: DrillInstant) async -> DriverReport {
+        guard let probe else { return DriverReport(verdict: .error, summary: "no canary in this scenario") }
+        do {
+            let resolved = try (seq.map { scope.with(canarySeq: $0) } ?? scope).resolve(probe)
+            return await driver.perform(resolved, deadline: continuousDeadline(probeDeadline(resolved, from: start)), limits: limits)
+        } catch {
+            return DriverReport(verdict: .error, summary: error.description)
+        }
+    }
+
+    func pollInbox() async -> Completion {
+        while !Task.isCancelled {
+            if let messages = try? store.inbox(of: run.id), !messages.isEmpty { return .inbox(messages) }
+            try? await Task.sleep(nanoseconds: UInt64(inboxPollInterval.nanoseconds))
+        }
+        return .nothing(nil)
+    }
+}

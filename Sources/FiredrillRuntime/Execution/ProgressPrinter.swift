@@ -1,0 +1,78 @@
+import FiredrillCore
+import Foundation
+
+/// Shows a drill as it runs: the phase and step, elapsed time, and the RTO clock once the
+/// disaster mark is reached. Plain lines when stdout is not a terminal; colour only on a
+/// terminal and never with NO_COLOR. Every line is flushed: a piped stdout is block-buffered.
+public struct ProgressPrinter: Sendable {
+    public var enabled: Bool
+    public var color: Bool
+
+    public init(enabled: Bool = true, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.enabled = enabled
+        color = isatty(STDOUT_FILENO) == 1 && environment["NO_COLOR"] == nil && environment["TERM"] != "dumb"
+    }
+
+    public static func write(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+
+    func paint(_ text: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
+
+    func line(_ at: DrillInstant, _ text: String, rto: DrillDuration? = nil) {
+        guard enabled else { return }
+        let clock = Self.pad(at.description.dropFirst() + "", 9)
+        let rtoText = rto.map { paint("  RTO clock \($0.secondsText)", "33") } ?? ""
+        Self.write(paint(clock, "2") + "  " + text + rtoText + "\n")
+    }
+
+    static func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
+    }
+
+    /// One line per meaningful event, after the machine applied it.
+    func show(_ event: DrillEvent, at: DrillInstant, machine: DrillMachine) {
+        guard enabled else { return }
+        let state = machine.state
+        let rto = state.mark("disaster").flatMap { disaster in state.mark("recovered") == nil ? at - disaster.at : nil }
+        func name(_ ref: StepRef) -> String {
+            "\(paint(machine.phaseName(of: ref), "36")) › \(machine.step(ref)?.name ?? ref.description)"
+        }
+        switch event {
+        case .runStarted(let started):
+            line(at, paint("drill \(started.scenario) started", "1"))
+        case .attemptStarted(let started):
+            let retry = started.attempt > 1 ? " (attempt \(started.attempt))" : ""
+            let what = started.action?.summary ?? started.instructions.map { "manual: \($0)" } ?? started.resolutionError ?? ""
+            line(at, "\(name(started.ref))\(retry): \(what)", rto: rto)
+        case .attemptFinished(let finished):
+            let ok = finished.report.passed
+            let marked = machine.step(finished.ref)?.mark.flatMap { m in state.mark(m)?.ref == finished.ref ? " · mark \(m)" : nil } ?? ""
+            line(at, "\(name(finished.ref)): \(paint(ok ? "ok" : finished.report.verdict.rawValue, ok ? "32" : "31")) \(finished.report.summary) (\((finished.endedAt - finished.startedAt).secondsText))\(marked)", rto: rto)
+        case .probeSampled(let sampled):
+            // A wait_for's completion is shown once; individual samples only every 10th.
+            if let attempt = state.attempts.last(where: { $0.ref == sampled.ref && $0.attempt == sampled.attempt }), attempt.verdict == .passed {
+                let marked = machine.step(sampled.ref)?.mark.flatMap { m in state.mark(m)?.ref == sampled.ref ? " · mark \(m)" : nil } ?? ""
+                line(at, "\(name(sampled.ref)): \(paint("ok", "32")) \(attempt.summary ?? "")\(marked)", rto: rto)
+            } else if sampled.sample % 10 == 0 {
+                line(at, "\(name(sampled.ref)): still waiting, \(sampled.sample) probes, last: \(sampled.report.summary)", rto: rto)
+            }
+        case .deadlinePassed(let ref, _):
+            line(at, "\(name(ref)): \(paint("timed out", "31"))", rto: rto)
+        case .operatorConfirmed(let confirmation):
+            line(at, "\(name(confirmation.ref)): \(paint("confirmed", "32")) by \(confirmation.by)\(confirmation.note.map { " — \($0)" } ?? "")", rto: rto)
+        case .canaryWritten(let written):
+            if written.seq == 1 { line(at, "canary: writing every \(machine.scenario.canary?.every.description ?? "?")") }
+        case .canaryRead(let read):
+            line(at, "canary: read back, highest surviving write \(read.highestSeq.map(String.init) ?? "unknown") (\(read.report.summary))")
+        case .abortRequested(let by, let reason):
+            line(at, paint("abort requested by \(by): \(reason)", "31"))
+        case .runSuspended(let reason):
+            line(at, paint("suspended: \(reason)", "33"))
+        case .runResumed(let runner):
+            line(at, "resumed by pid \(runner.pid) on \(runner.host)")
+        case .runEnded(let status):
+            line(at, paint("drill ended: \(status.rawValue)", status == .completed ? "32" : "31"))
+        }
+    }
+}

@@ -1,0 +1,21 @@
+extension ScenarioLoader {
+    /// The keys valid at each position of a scenario file, in the order the format documents them;
+    /// unknown keys are reported with the closest of these.
+    enum Keys {
+        static let scenario = [
+            "firedrill", "name", "title", "description", "owner", "runbook", "tags", "objectives", "vars",
+            "setup", "steady_state", "canary", "phases", "rollback", "teardown",
+        ]
+        static let objectives = ["rto", "rpo"]
+        static let canary = ["every", "warmup", "write", "read"]
+        static let phase = ["name", "steps"]
+        static let probeKinds = ["http", "tcp", "run", "shell"]
+        static let stepKinds = ["run", "shell", "http", "tcp", "kill", "sleep", "manual", "wait_for"]
+        static let stepCommon = ["name", "timeout", "retries", "retry_delay", "on_failure", "mark", "rollback"]
+        static let step = stepCommon + stepKinds
+        static let http = ["method", "url", "headers", "body", "status", "body_contains", "timeout"]
+        static let tcp = ["address", "timeout"]
+        static let kill = ["pid", "pidfile", "signal", "process_group"]
+        static let waitFor = probeKinds + ["expect", "every", "consecutive"]
+    }
+}

@@ -1,0 +1,204 @@
+import FiredrillCore
+import Yams
+
+extension ScenarioLoader {
+    /// Turns a composed YAML tree into the model, collecting findings instead of stopping at
+    /// the first one. Wherever a value is unusable it leaves a placeholder and carries on,
+    /// so that the rest of the file is still checked.
+    struct Reader {
+        let file: String
+        var findings: [Finding] = []
+        /// Where `runbook:` is written, so that a missing runbook is reported there.
+        var runbookLocation: SourceLocation?
+
+        init(file: String) { self.file = file }
+
+        func location(of node: Node) -> SourceLocation {
+            let mark = node.mark
+            return SourceLocation(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1)
+        }
+
+        mutating func error(_ message: String?, at node: Node) {
+            if let message { findings.append(.error(message, at: location(of: node))) }
+        }
+
+        /// A mapping's entries with their key nodes, after expanding `<<` merge keys.
+        struct Fields {
+            struct Entry {
+                var key: String
+                var keyNode: Node
+                var value: Node
+            }
+
+            var node: Node
+            var what: String
+            var entries: [Entry]
+            /// Keys suggested for misspelt ones: a missing key among them is not reported twice.
+            var suggested: Set<String> = []
+
+            subscript(key: String) -> Entry? { entries.first { $0.key == key } }
+
+            /// The value of `key`, or nil when it is absent or null.
+            func value(_ key: String) -> Node? {
+                guard let entry = self[key], !Reader.isNull(entry.value) else { return nil }
+                return entry.value
+            }
+        }
+
+        /// Reads a mapping, reporting keys outside `allowed` (nil allows any key).
+        mutating func fields(_ node: Node, of what: String, allowed: [String]?, expected: String? = nil) -> Fields? {
+            guard case .mapping(let mapping) = node else {
+                error("expected \(expected ?? "a mapping for \(what)"), got \(Self.describe(node))", at: node)
+                return nil
+            }
+            var explicit: [Fields.Entry] = []
+            var merged: [Fields.Entry] = []
+            for (key, value) in mapping {
+                guard case .scalar(let scalar) = key else {
+                    error("expected a key name, got \(Self.describe(key))", at: key)
+                    continue
+                }
+                if scalar.string == "<<", scalar.style == .plain {
+                    merged += mergeEntries(value)
+                } else {
+                    explicit.append(.init(key: scalar.string, keyNode: key, value: value))
+                }
+            }
+            // Keys written in the mapping win over merged ones; among merged ones the first wins.
+            var entries = explicit
+            for entry in merged where !entries.contains(where: { $0.key == entry.key }) { entries.append(entry) }
+            var fields = Fields(node: node, what: what, entries: entries)
+            if let allowed {
+                for entry in entries where !allowed.contains(entry.key) {
+                    if let suggestion = ScenarioValidator.suggestion(for: entry.key, among: allowed) {
+                        fields.suggested.insert(suggestion)
+                        error("unknown key '\(entry.key)' in \(what); did you mean '\(suggestion)'?", at: entry.keyNode)
+                    } else {
+                        error("unknown key '\(entry.key)' in \(what); valid keys are \(allowed.joined(separator: ", "))", at: entry.keyNode)
+                    }
+                }
+            }
+            return fields
+        }
+
+        /// `<<: *defaults` or `<<: [*a, *b]`, as YAML's merge key defines.
+        mutating func mergeEntries(_ node: Node) -> [Fields.Entry] {
+            switch node {
+            case .mapping:
+                return fields(node, of: "'<<'", allowed: nil)?.entries ?? []
+            case .sequence(let sequence):
+                return sequence.flatMap { item -> [Fields.Entry] in
+                    guard case .mapping = item else {
+                        error("'<<' merges a mapping or a list of mappings, got \(Self.describe(item))", at: item)
+                        return []
+                    }
+                    return fields(item, of: "'<<'", allowed: nil)?.entries ?? []
+                }
+            default:
+                error("'<<' merges a mapping or a list of mappings, got \(Self.describe(node))", at: node)
+                return []
+            }
+        }
+
+        /// The value of a required key; reports it missing (also when null) against the mapping or the key.
+        mutating func required(_ fields: Fields, _ key: String) -> Node? {
+            if let value = fields.value(key) { return value }
+            if !fields.suggested.contains(key) {
+                error(ScenarioValidator.Rules.missingKey(key, in: fields.what), at: fields[key]?.keyNode ?? fields.node)
+            }
+            return nil
+        }
+
+        // MARK: Scalars
+
+        static func isNull(_ node: Node) -> Bool {
+            guard case .scalar(let scalar) = node, scalar.style == .plain else { return false }
+            return ["", "~", "null", "Null", "NULL"].contains(scalar.string)
+        }
+
+        /// How a wrong value is shown in a message.
+        static func describe(_ node: Node) -> String {
+            switch node {
+            case .scalar(let scalar):
+                if isNull(node) { return "nothing" }
+                let text = scalar.string.count > 60 ? scalar.string.prefix(57) + "..." : Substring(scalar.string)
+                return "'\(text)'"
+            case .sequence: return "a list"
+            case .mapping: return "a mapping"
+            case .alias: return "an alias"
+            }
+        }
+
+        mutating func string(_ node: Node?) -> String? {
+            guard let node else { return nil }
+            guard case .scalar(let scalar) = node, !Self.isNull(node) else {
+                error("expected a string, got \(Self.describe(node))", at: node)
+                return nil
+            }
+            return scalar.string
+        }
+
+        mutating func template(_ node: Node?) -> Template? {
+            guard let node, let text = string(node) else { return nil }
+            return Template(text, at: location(of: node))
+        }
+
+        mutating func int(_ node: Node?) -> Int? {
+            guard let node else { return nil }
+            guard case .scalar(let scalar) = node, let value = Int(scalar.string.trimmingCharacters(in: .whitespaces)) else {
+                error("expected an integer, got \(Self.describe(node))", at: node)
+                return nil
+            }
+            return value
+        }
+
+        mutating func bool(_ node: Node?) -> Bool? {
+            guard let node else { return nil }
+            if case .scalar(let scalar) = node, scalar.style == .plain {
+                switch scalar.string {
+                case "true", "True", "TRUE": return true
+                case "false", "False", "FALSE": return false
+                default: break
+                }
+            }
+            error("expected true or false, got \(Self.describe(node))", at: node)
+            return nil
+        }
+
+        mutating func duration(_ node: Node?) -> DrillDuration? {
+            guard let node else { return nil }
+            if case .scalar(let scalar) = node, let duration = DrillDuration(parsing: scalar.string) { return duration }
+            var message = "expected a duration like 30s, 5m, 4h, got \(Self.describe(node))"
+            if case .scalar(let scalar) = node, !scalar.string.isEmpty, scalar.string.allSatisfy(\.isNumber) {
+                message += " (add a unit: \(scalar.string)s)"
+            }
+            error(message, at: node)
+            return nil
+        }
+
+        /// A duration that must be more than zero (`timeout`, `every`).
+        mutating func positiveDuration(_ node: Node?, key: String) -> DrillDuration? {
+            guard let node, let duration = duration(node) else { return nil }
+            error(ScenarioValidator.Rules.positive(duration, key: key), at: node)
+            return duration
+        }
+
+        /// One of `choices`, as written.
+        mutating func choice(_ node: Node?, _ choices: [String]) -> String? {
+            guard let node else { return nil }
+            if case .scalar(let scalar) = node, choices.contains(scalar.string) { return scalar.string }
+            let expected = choices.dropLast().joined(separator: ", ") + " or " + choices.last!
+            error("expected \(expected), got \(Self.describe(node))", at: node)
+            return nil
+        }
+
+        mutating func stringList(_ node: Node?) -> [Template]? {
+            guard let node else { return nil }
+            guard case .sequence(let sequence) = node else {
+                error("expected a list of strings, got \(Self.describe(node))", at: node)
+                return nil
+            }
+            return sequence.compactMap { template($0) }
+        }
+    }
+}

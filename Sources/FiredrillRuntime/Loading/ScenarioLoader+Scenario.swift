@@ -1,0 +1,110 @@
+import FiredrillCore
+import Yams
+
+extension ScenarioLoader.Reader {
+    typealias Keys = ScenarioLoader.Keys
+    typealias Rules = ScenarioValidator.Rules
+
+    /// The whole file; nil only when the top level is not a mapping.
+    mutating func scenario(_ root: Node) -> Scenario? {
+        guard let fields = fields(root, of: "scenario", allowed: Keys.scenario, expected: "a mapping of scenario keys") else { return nil }
+
+        var version = 1
+        if let node = required(fields, "firedrill"), let value = int(node) {
+            error(Rules.formatVersion(value), at: node)
+            version = value
+        }
+        var name = ""
+        if let node = required(fields, "name"), let value = string(node) {
+            error(Rules.scenarioName(value), at: node)
+            name = value
+        }
+        let runbook = string(fields.value("runbook"))
+        if runbook != nil, let node = fields.value("runbook") { runbookLocation = location(of: node) }
+
+        return Scenario(
+            formatVersion: version,
+            name: name,
+            title: string(fields.value("title")),
+            description: string(fields.value("description")),
+            owner: string(fields.value("owner")),
+            runbook: runbook,
+            tags: stringList(fields.value("tags"))?.map(\.raw) ?? [],
+            objectives: objectives(fields.value("objectives"), default: location(of: root)),
+            vars: variables(fields.value("vars")),
+            setup: steps(fields.value("setup"), section: .setup),
+            steadyState: steps(fields.value("steady_state"), section: .steadyState),
+            canary: canary(fields.value("canary")),
+            phases: phases(fields.value("phases")),
+            rollback: steps(fields.value("rollback"), section: .rollback),
+            teardown: steps(fields.value("teardown"), section: .teardown),
+            location: location(of: root)
+        )
+    }
+
+    mutating func objectives(_ node: Node?, default rootLocation: SourceLocation) -> Objectives {
+        guard let node, let fields = fields(node, of: "objectives", allowed: Keys.objectives) else {
+            return Objectives(location: rootLocation)
+        }
+        return Objectives(rto: duration(fields.value("rto")), rpo: duration(fields.value("rpo")), location: location(of: node))
+    }
+
+    /// `vars` keeps the order written; a null value is an empty string, to be set with `--var`.
+    mutating func variables(_ node: Node?) -> [Variable] {
+        guard let node, let fields = fields(node, of: "vars", allowed: nil, expected: "a mapping of variable names to values") else { return [] }
+        return fields.entries.compactMap { entry in
+            error(Rules.variableName(entry.key), at: entry.keyNode)
+            let value: String
+            if Self.isNull(entry.value) {
+                value = ""
+            } else if case .scalar(let scalar) = entry.value {
+                value = scalar.string
+            } else {
+                error("expected a string value for variable '\(entry.key)', got \(Self.describe(entry.value))", at: entry.value)
+                return nil
+            }
+            return Variable(name: entry.key, value: Template(value, at: location(of: entry.value)), location: location(of: entry.keyNode))
+        }
+    }
+
+    mutating func canary(_ node: Node?) -> Canary? {
+        guard let node, let fields = fields(node, of: "canary", allowed: Keys.canary) else { return nil }
+        let every = required(fields, "every").flatMap { positiveDuration($0, key: "every") }
+        let warmup = duration(fields.value("warmup"))
+        let placeholder = Probe.shell(Template("", at: location(of: node)))
+        let write = required(fields, "write").flatMap { probeHolder($0, of: "canary.write") } ?? placeholder
+        let read = required(fields, "read").flatMap { probeHolder($0, of: "canary.read") } ?? placeholder
+        return Canary(every: every ?? .seconds(1), warmup: warmup, write: write, read: read, location: location(of: node))
+    }
+
+    /// A mapping holding exactly one probe kind, as `canary.write` and `canary.read` are.
+    mutating func probeHolder(_ node: Node, of what: String) -> Probe? {
+        guard let fields = fields(node, of: what, allowed: Keys.probeKinds) else { return nil }
+        let kinds = fields.entries.filter { Keys.probeKinds.contains($0.key) }
+        guard let first = kinds.first else {
+            if fields.suggested.isDisjoint(with: Keys.probeKinds) {
+                error("\(what) needs a probe: one of http, tcp, run, shell", at: node)
+            }
+            return nil
+        }
+        for extra in kinds.dropFirst() {
+            error("\(what) has both '\(first.key)' and '\(extra.key)'; it holds exactly one probe", at: extra.keyNode)
+        }
+        return probe(first)
+    }
+
+    mutating func phases(_ node: Node?) -> [Phase] {
+        guard let node else { return [] }
+        guard case .sequence(let sequence) = node else {
+            error("expected a list of phases, got \(Self.describe(node))", at: node)
+            return []
+        }
+        var phases: [Phase] = []
+        for item in sequence {
+            guard let fields = fields(item, of: "phase", allowed: Keys.phase, expected: "a phase: a mapping with 'name' and 'steps'") else { continue }
+            let name = required(fields, "name").flatMap { string($0) } ?? ""
+            phases.append(Phase(name: name, steps: steps(fields.value("steps"), section: .phase), location: location(of: item)))
+        }
+        return phases
+    }
+}

@@ -1,0 +1,79 @@
+import FiredrillCore
+import FiredrillRuntime
+import Foundation
+
+/// A `RunStore` in memory, for tests of the executor and the commands' logic.
+public final class InMemoryStore: RunStore, @unchecked Sendable {
+    private let lock = NSLock()
+    private var runsByID: [String: RunRecord] = [:]
+    private var eventsByRun: [String: [RecordedEvent]] = [:]
+    private var measurements: [String: (DrillMeasurement, [Mark])] = [:]
+    private var messages: [InboxMessage] = []
+    private var nextMessage: Int64 = 1
+
+    public init() {}
+
+    private func locked<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    public func createRun(_ run: RunRecord) throws {
+        try locked {
+            guard runsByID[run.id] == nil else { throw InMemoryStoreError("run \(run.id) exists") }
+            runsByID[run.id] = run
+        }
+    }
+
+    public func append(_ events: [RecordedEvent], to runID: String) throws {
+        try locked {
+            guard runsByID[runID] != nil else { throw InMemoryStoreError("no run \(runID)") }
+            var log = eventsByRun[runID, default: []]
+            for event in events {
+                guard event.seq == (log.last?.seq ?? 0) + 1 else { throw InMemoryStoreError("event \(event.seq) out of order") }
+                log.append(event)
+                switch event.event {
+                case .runEnded(let status): runsByID[runID]?.status = status
+                case .runSuspended: runsByID[runID]?.status = .waiting
+                case .runResumed: runsByID[runID]?.status = .running
+                default: break
+                }
+            }
+            eventsByRun[runID] = log
+        }
+    }
+
+    public func events(of runID: String) throws -> [RecordedEvent] { locked { eventsByRun[runID] ?? [] } }
+    public func run(_ id: String) throws -> RunRecord? { locked { runsByID[id] } }
+
+    public func runs(scenario: String?) throws -> [RunRecord] {
+        locked {
+            runsByID.values.filter { scenario == nil || $0.scenario == scenario }
+                .sorted { ($0.startedWallNs, $0.id) > ($1.startedWallNs, $1.id) }
+        }
+    }
+
+    public func updateRun(_ run: RunRecord) throws { locked { runsByID[run.id] = run } }
+
+    public func saveMeasurement(runID: String, measurement: DrillMeasurement, marks: [Mark]) throws {
+        locked { measurements[runID] = (measurement, marks) }
+    }
+
+    public func measurement(of runID: String) -> DrillMeasurement? { locked { measurements[runID]?.0 } }
+
+    public func post(_ event: DrillEvent, to runID: String) throws {
+        locked {
+            messages.append(InboxMessage(id: nextMessage, runID: runID, event: event))
+            nextMessage += 1
+        }
+    }
+
+    public func inbox(of runID: String) throws -> [InboxMessage] { locked { messages.filter { $0.runID == runID } } }
+    public func deleteInbox(_ ids: [Int64]) throws { locked { messages.removeAll { ids.contains($0.id) } } }
+}
+
+struct InMemoryStoreError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

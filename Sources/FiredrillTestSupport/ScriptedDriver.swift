@@ -1,0 +1,72 @@
+import FiredrillCore
+import FiredrillRuntime
+import Foundation
+
+/// A driver that answers from a script instead of touching the system: each action's
+/// summary maps to a queue of reports (the last one repeats), optionally after a delay.
+/// Every call is logged, so tests can check what ran and how often.
+public final class ScriptedDriver: Driver, @unchecked Sendable {
+    public struct Reply: Sendable {
+        public var report: DriverReport
+        public var delay: Duration
+        public init(_ report: DriverReport, after delay: Duration = .zero) {
+            self.report = report
+            self.delay = delay
+        }
+        public static func pass(_ summary: String = "ok", after delay: Duration = .zero, stdout: String? = nil) -> Reply {
+            Reply(DriverReport(verdict: .passed, summary: summary,
+                               stdout: stdout.map { CapturedOutput(text: $0, keptBytes: $0.utf8.count, totalBytes: $0.utf8.count) }), after: delay)
+        }
+        public static func fail(_ summary: String = "failed", after delay: Duration = .zero) -> Reply {
+            Reply(DriverReport(verdict: .failed, summary: summary), after: delay)
+        }
+    }
+
+    private let lock = NSLock()
+    private var script: [String: [Reply]]
+    private var fallback: Reply
+    private var calls: [ResolvedAction] = []
+
+    public init(_ script: [String: [Reply]] = [:], otherwise fallback: Reply = .pass()) {
+        self.script = script
+        self.fallback = fallback
+    }
+
+    /// Replaces the replies for actions whose summary contains `key`.
+    public func script(_ key: String, _ replies: [Reply]) {
+        lock.lock()
+        script[key] = replies
+        lock.unlock()
+    }
+
+    public var performed: [ResolvedAction] {
+        lock.lock()
+        defer { lock.unlock() }
+        return calls
+    }
+
+    private func nextReply(for action: ResolvedAction) -> Reply {
+        lock.withLock {
+            calls.append(action)
+            let summary = action.summary
+            let key = script.keys.sorted().first { summary.contains($0) }
+            var reply = fallback
+            if let key, var queue = script[key], !queue.isEmpty {
+                reply = queue[0]
+                if queue.count > 1 { queue.removeFirst() }
+                script[key] = queue
+            }
+            return reply
+        }
+    }
+
+    public func count(_ key: String) -> Int { performed.filter { $0.summary.contains(key) }.count }
+
+    public func perform(_ action: ResolvedAction, deadline: ContinuousClock.Instant?, limits: DriverLimits) async -> DriverReport {
+        let reply = nextReply(for: action)
+        if reply.delay > .zero {
+            do { try await Task.sleep(for: reply.delay) } catch { return DriverReport(verdict: .cancelled, summary: "cancelled") }
+        }
+        return reply.report
+    }
+}

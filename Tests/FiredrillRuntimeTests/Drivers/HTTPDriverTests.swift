@@ -1,0 +1,208 @@
+import FiredrillCore
+@testable import FiredrillRuntime
+import Foundation
+import Hummingbird
+import Synchronization
+import Testing
+
+@Suite("HTTPDriver against a real HTTP server on 127.0.0.1")
+struct HTTPDriverTests {
+    let driver = HTTPDriver()
+    let limits = DriverLimits()
+
+    @Test func okIsAcceptedByDefault() async throws {
+        try await DriverTestHTTPServer.with { base in
+            let report = await driver.perform(.http(ResolvedHTTP(method: "GET", url: base + "/ok")), deadline: nil, limits: limits)
+            #expect(report.verdict == .passed)
+            #expect(report.summary == "HTTP 200 OK")
+            #expect(report.httpStatus == 200)
+            #expect(report.stdout?.text == "all systems ready")
+        }
+    }
+
+    @Test func serverErrorIsRejectedByDefault() async throws {
+        try await DriverTestHTTPServer.with { base in
+            let report = await driver.perform(.http(ResolvedHTTP(method: "GET", url: base + "/status/503")), deadline: nil, limits: limits)
+            #expect(report.verdict == .failed)
+            #expect(report.summary == "HTTP 503 Service Unavailable, expected 2xx")
+            #expect(report.httpStatus == 503)
+            #expect(report.stdout?.text == "status 503")
+        }
+    }
+
+    @Test func statusListAcceptsExactlyItsCodes() async throws {
+        try await DriverTestHTTPServer.with { base in
+            let expectingOutage = ResolvedHTTP(method: "GET", url: base + "/status/503", status: [503])
+            let outage = await driver.perform(.http(expectingOutage), deadline: nil, limits: limits)
+            #expect(outage.verdict == .passed)
+            #expect(outage.summary == "HTTP 503 Service Unavailable")
+
+            let list = ResolvedHTTP(method: "GET", url: base + "/status/404", status: [200, 204])
+            let rejected = await driver.perform(.http(list), deadline: nil, limits: limits)
+            #expect(rejected.verdict == .failed)
+            #expect(rejected.summary == "HTTP 404 Not Found, expected 200 or 204")
+
+            let okNotListed = ResolvedHTTP(method: "GET", url: base + "/ok", status: [201])
+            #expect(await driver.perform(.http(okNotListed), deadline: nil, limits: limits).verdict == .failed)
+        }
+    }
+
+    @Test func bodyContainsIsChecked() async throws {
+        try await DriverTestHTTPServer.with { base in
+            let present = ResolvedHTTP(method: "GET", url: base + "/ok", bodyContains: "systems ready")
+            #expect(await driver.perform(.http(present), deadline: nil, limits: limits).verdict == .passed)
+
+            let absent = ResolvedHTTP(method: "GET", url: base + "/ok", bodyContains: "degraded")
+            let report = await driver.perform(.http(absent), deadline: nil, limits: limits)
+            #expect(report.verdict == .failed)
+            #expect(report.summary == "HTTP 200 OK, but the body does not contain \"degraded\"")
+            #expect(report.httpStatus == 200)
+        }
+    }
+
+    @Test func postSendsBodyAndHeaders() async throws {
+        try await DriverTestHTTPServer.with { base in
+            let http = ResolvedHTTP(
+                method: "POST", url: base + "/echo",
+                headers: [.init(name: "X-Drill", value: "restore-42"), .init(name: "Content-Type", value: "application/json")],
+                body: #"{"restore":"now"}"#, bodyContains: "restore-42")
+            let report = await driver.perform(.http(http), deadline: nil, limits: limits)
+            #expect(report.verdict == .passed)
+            #expect(report.stdout?.text == #"POST x-drill=restore-42 type=application/json body={"restore":"now"}"#)
+        }
+    }
+
+    @Test func bodyIsCapturedWithinTheBound() async throws {
+        try await DriverTestHTTPServer.with { base in
+            let report = await driver.perform(
+                .http(ResolvedHTTP(method: "GET", url: base + "/big")), deadline: nil, limits: DriverLimits(outputBytes: 1000))
+            #expect(report.verdict == .passed)
+            #expect(report.stdout?.keptBytes == 1000)
+            #expect(report.stdout?.totalBytes == 100_000)
+            #expect(report.stdout?.truncated == true)
+        }
+    }
+
+    @Test func slowEndpointExceedingTheStepTimeoutFails() async throws {
+        try await DriverTestHTTPServer.with { base in
+            let http = ResolvedHTTP(method: "GET", url: base + "/slow", timeout: .milliseconds(500))
+            let started = ContinuousClock.now
+            let report = await driver.perform(.http(http), deadline: nil, limits: limits)
+            #expect(ContinuousClock.now - started < .seconds(30))
+            #expect(report.verdict == .failed)
+            #expect(report.summary == "timed out after 0.5s")
+            #expect(report.httpStatus == nil)
+        }
+    }
+
+    @Test func slowEndpointPastTheDeadlineTimesOut() async throws {
+        try await DriverTestHTTPServer.with { base in
+            let http = ResolvedHTTP(method: "GET", url: base + "/slow")
+            let report = await driver.perform(.http(http), deadline: DriverTestSupport.deadline(in: .milliseconds(500)), limits: limits)
+            #expect(report.verdict == .timedOut)
+        }
+    }
+
+    @Test func cancellationStopsTheRequest() async throws {
+        try await DriverTestHTTPServer.with { base in
+            let driver = driver
+            let limits = limits
+            let task = Task {
+                await driver.perform(.http(ResolvedHTTP(method: "GET", url: base + "/slow")), deadline: nil, limits: limits)
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            task.cancel()
+            let report = await task.value
+            #expect(report.verdict == .cancelled)
+        }
+    }
+
+    @Test func closedPortIsRefused() async {
+        // Nothing listens on port 1, and binding it needs root.
+        let report = await driver.perform(.http(ResolvedHTTP(method: "GET", url: "http://127.0.0.1:1/health")), deadline: nil, limits: limits)
+        #expect(report.verdict == .failed)
+        #expect(report.summary == "connection refused by 127.0.0.1:1")
+        #expect(report.httpStatus == nil)
+    }
+
+    @Test func malformedURLIsAnError() async {
+        let report = await driver.perform(.http(ResolvedHTTP(method: "GET", url: "ftp://127.0.0.1/file")), deadline: nil, limits: limits)
+        #expect(report.verdict == .error)
+    }
+}
+
+/// A Hummingbird server on 127.0.0.1 and a free port, for one test.
+enum DriverTestHTTPServer {
+    static func with(_ body: @Sendable (String) async throws -> Void) async throws {
+        let router = Router()
+        router.get("ok") { _, _ in "all systems ready" }
+        router.get("status/{code}") { _, context -> Response in
+            let code = try context.parameters.require("code", as: Int.self)
+            return Response(status: .init(code: code), body: .init(byteBuffer: ByteBuffer(string: "status \(code)")))
+        }
+        router.post("echo") { request, _ -> String in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            let drill = request.headers.first { $0.name.canonicalName == "x-drill" }?.value ?? "-"
+            let type = request.headers.first { $0.name.canonicalName == "content-type" }?.value ?? "-"
+            return "\(request.method.rawValue) x-drill=\(drill) type=\(type) body=\(String(buffer: body))"
+        }
+        router.get("big") { _, _ in String(repeating: "x", count: 100_000) }
+        let slow = DriverTestSlowRequests()
+        router.get("slow") { _, _ -> String in
+            await slow.wait(upTo: .seconds(3))
+            return "late"
+        }
+
+        let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in
+                portSink.yield(channel.localAddress?.port ?? 0)
+                portSink.finish()
+            }
+        )
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
+            var iterator = ports.makeAsyncIterator()
+            let port = try #require(await iterator.next())
+            #expect(port > 0)
+            var failure: (any Error)?
+            do {
+                try await body("http://127.0.0.1:\(port)")
+            } catch {
+                failure = error
+            }
+            // Stopping the server under a request still being handled crashes inside NIO
+            // ("Deinited NIOAsyncWriter without calling finish()"): let slow handlers finish first.
+            await slow.releaseAll()
+            group.cancelAll()
+            if let failure { throw failure }
+        }
+    }
+}
+
+/// Handlers of `/slow` requests: they wait until released (or a time limit), so the server can
+/// be stopped with no request in flight.
+final class DriverTestSlowRequests: Sendable {
+    private let state = Mutex((released: false, inFlight: 0))
+
+    func wait(upTo limit: Duration) async {
+        state.withLock { $0.inFlight += 1 }
+        defer { state.withLock { $0.inFlight -= 1 } }
+        let end = ContinuousClock.now + limit
+        while ContinuousClock.now < end, !state.withLock({ $0.released }) {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    func releaseAll() async {
+        state.withLock { $0.released = true }
+        let end = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < end, state.withLock({ $0.inFlight }) > 0 {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        // Give the released handlers' responses a moment to be written.
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+}

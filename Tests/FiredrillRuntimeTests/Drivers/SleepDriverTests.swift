@@ -1,0 +1,36 @@
+import FiredrillCore
+import FiredrillRuntime
+import Testing
+
+@Suite("SleepDriver")
+struct SleepDriverTests {
+    let driver = SleepDriver()
+    let limits = DriverLimits()
+
+    @Test func sleepsTheFullDuration() async {
+        let started = ContinuousClock.now
+        let report = await driver.perform(.sleep(.milliseconds(100)), deadline: nil, limits: limits)
+        #expect(report.verdict == .passed)
+        #expect(report.summary == "slept 100ms")
+        #expect(ContinuousClock.now - started >= .milliseconds(100))
+    }
+
+    @Test func deadlineCutsTheSleepShort() async {
+        let started = ContinuousClock.now
+        let report = await driver.perform(.sleep(.seconds(60)), deadline: DriverTestSupport.deadline(in: .milliseconds(200)), limits: limits)
+        #expect(ContinuousClock.now - started < .seconds(30))
+        #expect(report.verdict == .timedOut)
+    }
+
+    @Test func cancellationEndsTheSleep() async throws {
+        let driver = driver
+        let limits = limits
+        let task = Task { await driver.perform(.sleep(.seconds(60)), deadline: nil, limits: limits) }
+        try await Task.sleep(for: .milliseconds(100))
+        task.cancel()
+        let started = ContinuousClock.now
+        let report = await task.value
+        #expect(ContinuousClock.now - started < .seconds(30))
+        #expect(report.verdict == .cancelled)
+    }
+}
