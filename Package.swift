@@ -7,7 +7,6 @@ let package = Package(
     products: [
         .executable(name: "firedrill", targets: ["firedrill"]),
         .executable(name: "firedrill-sample-service", targets: ["firedrill-sample-service"]),
-        .executable(name: "firedrill-bench", targets: ["firedrill-bench"]),
         .library(name: "FiredrillCore", targets: ["FiredrillCore"]),
         .library(name: "FiredrillRuntime", targets: ["FiredrillRuntime"]),
     ],
@@ -19,15 +18,11 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
-        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // Pure: scenario model, validation, the drill state machine, measurement, retrospective. No I/O.
-        .target(
-            name: "FiredrillCore",
-            dependencies: [.product(name: "Mustache", package: "swift-mustache")]
-        ),
+        .target(name: "FiredrillCore"),
         // Effects: YAML loading, executor, drivers, clocks, SQLite store, progress output.
         .target(
             name: "FiredrillRuntime",
@@ -58,8 +53,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "firedrill-sample-service", dependencies: ["FiredrillSampleService"]),
-        .executableTarget(name: "firedrill-bench", dependencies: ["FiredrillRuntime", "FiredrillTestSupport"]),
-        // A scripted driver, a manual clock and an in-memory store for tests and benchmarks.
+        // A scripted driver, a manual clock and an in-memory store for tests.
         .target(name: "FiredrillTestSupport", dependencies: ["FiredrillRuntime"]),
         .testTarget(name: "FiredrillCoreTests", dependencies: ["FiredrillCore", "FiredrillTestSupport"]),
         .testTarget(
