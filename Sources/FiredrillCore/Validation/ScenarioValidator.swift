@@ -353,6 +353,11 @@ extension ScenarioValidator {
             var marks: [String: Step] = [:]
             for site in sitesInFileOrder {
                 guard let mark = site.step.mark else { continue }
+                // Other names are free, but one close to a measured mark is most likely a typo.
+                let measured = ["disaster", "detected", "recovered"]
+                if !measured.contains(mark), let meant = ScenarioValidator.suggestion(for: mark, among: measured) {
+                    findings.append(.warning("mark '\(mark)' is not one firedrill measures; did you mean '\(meant)'?", at: site.step.location))
+                }
                 if let first = marks[mark] {
                     error("duplicate mark '\(mark)' (first on step '\(first.name)' at line \(first.location.line))", at: site.step.location)
                 } else {
@@ -393,30 +398,10 @@ extension ScenarioValidator {
                 }
                 used.formUnion(variable.value.references)
             }
-            func templates(of probe: Probe) -> [Template] {
-                switch probe {
-                case .run(let argv): argv
-                case .shell(let script): [script]
-                case .http(let http): [http.url] + http.headers.map(\.value) + [http.body, http.bodyContains].compactMap { $0 }
-                case .tcp(let tcp): [tcp.address]
-                }
-            }
-            var all: [(Template, canaryWrite: Bool)] = []
-            for site in sites {
-                switch site.step.action {
-                case .probe(let probe): all += templates(of: probe).map { ($0, false) }
-                case .waitFor(let waitFor): all += templates(of: waitFor.probe).map { ($0, false) }
-                case .kill(let kill):
-                    switch kill.target {
-                    case .pid(let t), .pidfile(let t): all.append((t, false))
-                    }
-                case .manual(let instructions): all.append((instructions, false))
-                case .sleep: break
-                }
-            }
+            var all: [(Template, canaryWrite: Bool)] = sites.flatMap { $0.step.action.templates.map { ($0, false) } }
             if let canary = scenario.canary {
-                all += templates(of: canary.write).map { ($0, true) }
-                all += templates(of: canary.read).map { ($0, false) }
+                all += canary.write.templates.map { ($0, true) }
+                all += canary.read.templates.map { ($0, false) }
             }
             for (template, canaryWrite) in all {
                 _ = checkTemplate(template, vars: defined, canaryWrite: canaryWrite)
@@ -473,6 +458,45 @@ extension ScenarioValidator {
             }
             let body = parts.joined(separator: "/")
             return joined.hasPrefix("/") ? "/" + body : (body.isEmpty ? "." : body)
+        }
+    }
+}
+
+extension Scenario {
+    /// Every `${...}` template: vars, then steps at any depth (setup, steady_state, phases with the
+    /// compensations they owe, rollback, teardown), then canary.write and canary.read.
+    public var templates: [Template] {
+        func ofSteps(_ steps: [Step]) -> [Template] {
+            steps.flatMap { $0.action.templates + ofSteps($0.rollback) }
+        }
+        return vars.map(\.value)
+            + ofSteps(setup + steadyState + phases.flatMap(\.steps) + rollback + teardown)
+            + (canary.map { $0.write.templates + $0.read.templates } ?? [])
+    }
+}
+
+extension StepAction {
+    var templates: [Template] {
+        switch self {
+        case .probe(let probe): probe.templates
+        case .waitFor(let waitFor): waitFor.probe.templates
+        case .kill(let kill):
+            switch kill.target {
+            case .pid(let template), .pidfile(let template): [template]
+            }
+        case .manual(let instructions): [instructions]
+        case .sleep: []
+        }
+    }
+}
+
+extension Probe {
+    var templates: [Template] {
+        switch self {
+        case .run(let argv): argv
+        case .shell(let script): [script]
+        case .http(let http): [http.url] + http.headers.map(\.value) + [http.body, http.bodyContains].compactMap { $0 }
+        case .tcp(let tcp): [tcp.address]
         }
     }
 }

@@ -145,7 +145,7 @@ extension ScenarioLoader {
 
         mutating func int(_ node: Node?) -> Int? {
             guard let node else { return nil }
-            guard case .scalar(let scalar) = node, let value = Int(scalar.string.trimmingCharacters(in: .whitespaces)) else {
+            guard case .scalar(let scalar) = node, let value = Int(scalar.string) else {
                 error("expected an integer, got \(Self.describe(node))", at: node)
                 return nil
             }

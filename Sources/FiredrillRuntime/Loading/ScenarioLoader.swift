@@ -135,8 +135,8 @@ public enum ScenarioLoader {
     /// `${env.NAME}` is read when the step runs; a variable missing now will most likely be missing then.
     static func environmentWarnings(_ scenario: Scenario, environment: [String: String]) -> [Finding] {
         var warnings: [Finding] = []
-        for template in scenario.allTemplates {
-            for name in template.references where name.hasPrefix("env.") && name.count > 4 {
+        for template in scenario.templates {
+            for name in Set(template.references) where name.hasPrefix("env.") && name.count > 4 {
                 let variable = String(name.dropFirst(4))
                 if environment[variable] == nil {
                     warnings.append(.warning("environment variable '\(variable)' is not set; '${\(name)}' cannot be resolved without it",
@@ -202,34 +202,5 @@ public enum ScenarioLoader {
             }
         }
         return nil
-    }
-}
-
-extension Scenario {
-    /// Every template in the scenario: vars, steps at any depth, the canary.
-    var allTemplates: [Template] {
-        func ofProbe(_ probe: Probe) -> [Template] {
-            switch probe {
-            case .run(let argv): argv
-            case .shell(let script): [script]
-            case .http(let http): [http.url] + http.headers.map(\.value) + [http.body, http.bodyContains].compactMap { $0 }
-            case .tcp(let tcp): [tcp.address]
-            }
-        }
-        func ofSteps(_ steps: [Step]) -> [Template] {
-            steps.flatMap { step -> [Template] in
-                let own: [Template] = switch step.action {
-                case .probe(let probe): ofProbe(probe)
-                case .waitFor(let waitFor): ofProbe(waitFor.probe)
-                case .kill(let kill): switch kill.target { case .pid(let t), .pidfile(let t): [t] }
-                case .manual(let instructions): [instructions]
-                case .sleep: []
-                }
-                return own + ofSteps(step.rollback)
-            }
-        }
-        return vars.map(\.value)
-            + ofSteps(setup + steadyState + phases.flatMap(\.steps) + rollback + teardown)
-            + (canary.map { ofProbe($0.write) + ofProbe($0.read) } ?? [])
     }
 }
