@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(
             name: "FiredrillRuntimeTests",
             dependencies: [
-                "FiredrillRuntime", "FiredrillTestSupport", "FiredrillSampleService",
+                "FiredrillRuntime", "FiredrillTestSupport", "FiredrillSampleService", "firedrill-sample-service",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),

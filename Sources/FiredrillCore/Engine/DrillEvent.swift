@@ -164,19 +164,8 @@ public struct CanaryRead: Hashable, Sendable, Codable {
 
     /// The last run of digits in `text`, as `read` defines the surviving sequence number.
     public static func lastInteger(in text: String) -> Int? {
-        var last: Substring?
-        var current = Substring()
-        var start: String.Index?
-        for index in text.indices {
-            if text[index].isASCII && text[index].isNumber {
-                if start == nil { start = index }
-            } else if let s = start {
-                last = text[s..<index]; start = nil
-            }
-        }
-        if let s = start { last = text[s...] }
-        current = last ?? ""
-        return current.isEmpty ? nil : Int(current)
+        let digits = text.split { !($0.isASCII && $0.isNumber) }
+        return digits.last.flatMap { Int($0) }
     }
 }
 
@@ -185,7 +174,8 @@ public enum RunStatus: String, Hashable, Sendable, Codable, CaseIterable {
     case running
     /// Stopped while a manual step waits on an operator.
     case waiting
-    /// Every phase passed and steady state was restored.
+    /// Every phase ran to its end (steps allowed to fail with `on_failure: continue` are
+    /// deviations, not failures) and steady state was restored.
     case completed
     /// Every phase ran but steady state was not restored afterwards.
     case deviated

@@ -1,14 +1,6 @@
 extension DrillMachine {
     /// The step a ref points at.
-    public func step(_ ref: StepRef) -> Step? {
-        switch ref {
-        case .setup(let i): scenario.setup[safe: i]
-        case .steadyBefore(let i), .steadyAfter(let i): scenario.steadyState[safe: i]
-        case .phase(let p, let s): scenario.phases[safe: p]?.steps[safe: s]
-        case .rollback(let i): state.ledger[safe: i]?.step
-        case .teardown(let i): scenario.teardown[safe: i]
-        }
-    }
+    public func step(_ ref: StepRef) -> Step? { scenario.step(ref, ledger: state.ledger) }
 
     /// The steps of a stage, in the order they run.
     func refs(of stage: RunState.Stage) -> [StepRef] {
@@ -68,6 +60,7 @@ extension DrillMachine {
                                     startedAt: now, samples: 0))
         if case .phase = started.ref, started.attempt == 1 { registerCompensations(for: started.ref, step: step, at: now) }
         if let error = started.resolutionError {
+            recordEnd(started.ref, attempt: attempt, report: nil, verdict: .error, summary: error, endedAt: now)
             return stepAttemptFailed(started.ref, attempt: attempt, summary: error, verdict: .error, startedAt: now, endedAt: now, at: now)
         }
         let deadline = step.timeout.map { now + $0 }
@@ -129,7 +122,8 @@ extension DrillMachine {
     mutating func probeSampled(_ sampled: ProbeSampled, at now: DrillInstant) -> [DrillAction] {
         state.samples.append(.init(ref: sampled.ref, attempt: sampled.attempt, sample: sampled.sample, passed: sampled.report.passed,
                                    startedAt: sampled.startedAt, endedAt: sampled.endedAt, summary: sampled.report.summary))
-        if let index = state.attempts.lastIndex(where: { $0.ref == sampled.ref && $0.attempt == sampled.attempt }) {
+        if let index = state.attempts.lastIndex(where: { $0.ref == sampled.ref && $0.attempt == sampled.attempt }),
+           state.attempts[index].endedAt == nil {
             state.attempts[index].samples += 1
             state.attempts[index].summary = sampled.report.summary
         }
@@ -152,7 +146,10 @@ extension DrillMachine {
             var actions: [DrillAction] = polling.deadline == nil ? [] : [.cancel(.deadline(sampled.ref, polling.attempt))]
             // With no opposite result in this attempt (the first probe already passed), the change
             // happened after the latest opposite probe anywhere earlier in the run.
-            let earlier = state.samples.last { $0.passed != (waitFor.expect == .pass) && $0.startedAt < streakStart }?.startedAt
+            let earlier = state.samples.last { sample in
+                sample.passed != (waitFor.expect == .pass) && sample.startedAt < streakStart
+                    && polledAction(sample.ref, attempt: sample.attempt) == polling.action
+            }?.startedAt
             let mark = MarkTiming(at: streakStart, lower: polling.lastOpposite ?? earlier ?? polling.startedAt, upper: streakStart,
                                   interval: waitFor.every)
             actions += stepSucceeded(sampled.ref, mark: mark, at: now)
@@ -165,6 +162,11 @@ extension DrillMachine {
         state.current?.progress = .polling(polling)
         return [.sampleProbe(sampled.ref, attempt: polling.attempt, sample: polling.sample, action: polling.action,
                              at: polling.startedAt + waitFor.every * slot)]
+    }
+
+    /// What an earlier attempt polled: only results of the same probe bound this one's change.
+    func polledAction(_ ref: StepRef, attempt: Int) -> ResolvedAction? {
+        state.attempts.last { $0.ref == ref && $0.attempt == attempt }?.action
     }
 
     mutating func deadlinePassed(_ ref: StepRef, attempt: Int, at now: DrillInstant) -> [DrillAction] {
@@ -271,7 +273,7 @@ extension DrillMachine {
         switch stage {
         case .notStarted, .setup: return enter(.steadyBefore, at: now)
         case .steadyBefore: return enter(.phases, at: now)
-        case .phases: return requestCanaryRead() + enter(.steadyAfter, at: now)
+        case .phases: return stopCanary(at: now) + requestCanaryRead() + enter(.steadyAfter, at: now)
         case .steadyAfter, .rollback: return enter(.teardown, at: now)
         case .teardown:
             state.finishRequested = true
@@ -280,7 +282,7 @@ extension DrillMachine {
         }
     }
 
-    mutating func finishIfDone(at now: DrillInstant) -> [DrillAction] {
+    func finishIfDone(at now: DrillInstant) -> [DrillAction] {
         guard state.finishRequested, state.stage == .teardown, state.current == nil else { return [] }
         if let canary = state.canary, canary.outstanding != nil || (canary.readRequested && canary.read == nil) { return [] }
         return [.finish(state.outcome)]
@@ -322,6 +324,19 @@ extension DrillMachine {
               case .performing(let a, _, _) = current.progress, a == attempt else { return finishIfDone(at: now) }
         state.drainingTo = nil
         return enter(next, at: now)
+    }
+}
+
+extension Scenario {
+    /// The step a ref points at; rollback refs index the run's ledger.
+    public func step(_ ref: StepRef, ledger: [RunState.LedgerEntry]) -> Step? {
+        switch ref {
+        case .setup(let i): setup[safe: i]
+        case .steadyBefore(let i), .steadyAfter(let i): steadyState[safe: i]
+        case .phase(let p, let s): phases[safe: p]?.steps[safe: s]
+        case .rollback(let i): ledger[safe: i]?.step
+        case .teardown(let i): teardown[safe: i]
+        }
     }
 }
 

@@ -84,8 +84,7 @@ public struct DrillMachine: Hashable, Sendable {
                 if let deadline { actions.append(.armDeadline(current.ref, attempt: attempt, at: deadline)) }
             }
         }
-        if state.finishRequested { actions.append(.finish(state.outcome)) }
-        return actions
+        return actions + finishIfDone(at: now)
     }
 
     /// The attempt dispatched with no recorded result whose action changes the system.

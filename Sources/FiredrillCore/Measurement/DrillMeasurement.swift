@@ -85,16 +85,10 @@ public struct DrillMeasurement: Hashable, Sendable, Codable {
         self.phases = phases
         manualWait = state.attempts.reduce(.zero) { total, attempt in
             guard attempt.confirmation != nil || attempt.verdict == nil,
-                  let step = Self.step(attempt.ref, scenario: scenario, state: state), case .manual = step.action,
+                  let step = scenario.step(attempt.ref, ledger: state.ledger), case .manual = step.action,
                   let end = attempt.endedAt else { return total }
             return total + (end - attempt.startedAt)
         }
-    }
-
-    static func step(_ ref: StepRef, scenario: Scenario, state: RunState) -> Step? {
-        var machine = DrillMachine(scenario: scenario)
-        machine.state.ledger = state.ledger
-        return machine.step(ref)
     }
 
     /// From one mark to a later one: the value is between the marks' instants, the bounds

@@ -58,6 +58,8 @@ public struct DrillDuration: Hashable, Comparable, Sendable, Codable, CustomStri
     /// The shortest exact spelling: `1h30m`, `250ms`, `0s`.
     public var description: String {
         if nanoseconds == 0 { return "0s" }
+        if nanoseconds == .min { return "\(nanoseconds)ns" }
+        if nanoseconds < 0 { return "-" + DrillDuration(nanoseconds: -nanoseconds).description }
         var rest = nanoseconds
         var parts = ""
         for (suffix, size) in Self.units.reversed() where rest >= size {

@@ -57,7 +57,7 @@ public struct HTTPDriver: Driver {
         defer { session.invalidateAndCancel() }
 
         let prepared = request
-        let outcome = await Self.race(timeout: timeout) { try await session.data(for: prepared) }
+        let outcome = await Self.race(timeout: timeout) { try await Self.send(prepared, on: session) }
         switch outcome {
         case .response(let data, let response):
             return Self.judge(http, data: data, response: response, limits: limits)
@@ -98,6 +98,53 @@ public struct HTTPDriver: Driver {
     /// The whole number of seconds one past `duration`: never shorter than the real bound.
     static func wholeSecondsAbove(_ duration: Duration) -> TimeInterval {
         TimeInterval(max(0, duration.components.seconds) + 1)
+    }
+
+    /// `URLSession.data(for:)` cancels its task from inside the Swift task's cancellation
+    /// handler; on Linux `URLSessionTask.cancel()` then waits on the session's queue while a
+    /// completion on that queue waits on the task's status lock: a deadlock (seen in a drill
+    /// whose canary write was cancelled at the disaster). Here the cancel is sent from a
+    /// queue of its own, outside the handler.
+    static func send(_ request: URLRequest, on session: URLSession) async throws -> (Data, URLResponse) {
+        let handle = DataTaskHandle()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<(Data, URLResponse), any Error>) in
+                let task = session.dataTask(with: request) { data, response, error in
+                    if let response, error == nil {
+                        continuation.resume(returning: (data ?? Data(), response))
+                    } else {
+                        continuation.resume(throwing: error ?? URLError(.unknown))
+                    }
+                }
+                handle.start(task)
+            }
+        } onCancel: {
+            DispatchQueue.global().async { handle.cancel() }
+        }
+    }
+
+    /// Holds the data task so a cancellation that comes before or after it starts both stop it.
+    final class DataTaskHandle: @unchecked Sendable {
+        private let lock = NSLock()
+        private var task: URLSessionDataTask?
+        private var cancelled = false
+
+        func start(_ task: URLSessionDataTask) {
+            let cancelNow = lock.withLock {
+                self.task = task
+                return cancelled
+            }
+            task.resume()
+            if cancelNow { task.cancel() }
+        }
+
+        func cancel() {
+            let task = lock.withLock {
+                cancelled = true
+                return self.task
+            }
+            task?.cancel()
+        }
     }
 
     enum Outcome: Sendable {
