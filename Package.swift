@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "firedrill", targets: ["firedrill"]),
         .executable(name: "firedrill-sample-service", targets: ["firedrill-sample-service"]),
+        .executable(name: "firedrill-bench", targets: ["firedrill-bench"]),
         .library(name: "FiredrillCore", targets: ["FiredrillCore"]),
         .library(name: "FiredrillRuntime", targets: ["FiredrillRuntime"]),
     ],
@@ -53,6 +54,11 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "firedrill-sample-service", dependencies: ["FiredrillSampleService"]),
+        // Speed and accuracy figures (docs/PERFORMANCE.md): `swift run -c release firedrill-bench`.
+        .executableTarget(
+            name: "firedrill-bench",
+            dependencies: ["FiredrillRuntime", "FiredrillSampleService", "firedrill-sample-service"]
+        ),
         // A scripted driver, a manual clock and an in-memory store for tests.
         .target(name: "FiredrillTestSupport", dependencies: ["FiredrillRuntime"]),
         .testTarget(name: "FiredrillCoreTests", dependencies: ["FiredrillCore", "FiredrillTestSupport"]),

@@ -115,13 +115,11 @@ public final class DrillExecutor: @unchecked Sendable {
         return try await executor.drive(executor.machine.rearm(at: executor.now()))
     }
 
+    /// `20261121-051717-ea8d`: sortable by start time, unique enough with a random suffix.
     static func newRunID(wallNs: Int64) -> String {
-        let date = Date(timeIntervalSince1970: Double(wallNs) / 1e9)
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd-HHmmss"
-        return formatter.string(from: date) + "-" + String(format: "%04x", UInt16.random(in: 0...UInt16.max))
+        let stamp = WallTime.iso8601(wallNs).filter { $0.isNumber || $0 == "T" }.replacingOccurrences(of: "T", with: "-")
+        let suffix = String(UInt16.random(in: 0...UInt16.max), radix: 16)
+        return stamp + "-" + String(repeating: "0", count: 4 - suffix.count) + suffix
     }
 
     func now() -> DrillInstant { timeline.instant(clock.now()) }

@@ -1,0 +1,196 @@
+import FiredrillCore
+import FiredrillRuntime
+import FiredrillSampleService
+import Foundation
+
+/// Measures what docs/PERFORMANCE.md quotes: engine overhead per step, durable events per
+/// second, the demo drill's RTO/RPO error against the sample service's own log, peak resident
+/// memory, and whether a 50 ms probe keeps its period while events are recorded.
+/// Run from the repository root: `swift run -c release firedrill-bench [--runs N]`.
+@main
+struct Benchmark {
+    static func main() async throws {
+        let args = CommandLine.arguments
+        if let index = args.firstIndex(of: "--demo-child") {
+            // One demo drill in a process of its own, so its peak memory is the engine's alone.
+            let (rto, rpo) = try await demoError(dir: args[index + 1], run: 0)
+            say("\(rto) \(rpo) \(statusKB("VmHWM:")) \(statusKB("RssAnon:"))")
+            return
+        }
+        let runs = args.firstIndex(of: "--runs").flatMap { Int(args[$0 + 1]) } ?? 5
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("firedrill-bench-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        say("firedrill-bench: \(runs) runs each, \(ProcessInfo.processInfo.activeProcessorCount) cores, clock resolution \(SystemClock.monotonicResolutionNs) ns")
+
+        var overheads: [Double] = []
+        for run in 0..<runs { overheads.append(try await stepOverhead(dir: work, run: run)) }
+        say(String(format: "engine overhead per step (100 no-op steps, durable record): median %.3f ms (min %.3f, max %.3f)",
+                   median(overheads) * 1e3, overheads.min()! * 1e3, overheads.max()! * 1e3))
+
+        var rates: [Double] = []
+        for run in 0..<runs { rates.append(try durableEventsPerSecond(dir: work, run: run)) }
+        say(String(format: "durable events per second (synchronous=FULL, one transaction each): median %.0f (min %.0f, max %.0f)",
+                   median(rates), rates.min()!, rates.max()!))
+
+        let periods = try await probePeriodUnderLoad(dir: work)
+        say(String(format: "50 ms probe under a 10 ms canary's recording: intervals median %.1f ms, p99 %.1f ms, max %.1f ms over %d samples",
+                   median(periods) * 1e3, percentile(periods, 0.99) * 1e3, periods.max()! * 1e3, periods.count + 1))
+
+        var rtoErrors: [Double] = [], rpoErrors: [Double] = [], peaks: [Double] = [], anon: [Double] = []
+        for run in 0..<runs {
+            let figures = try demoInChildProcess(dir: "\(work)/demo-\(run)")
+            rtoErrors.append(figures[0])
+            rpoErrors.append(figures[1])
+            peaks.append(figures[2])
+            anon.append(figures[3])
+        }
+        say(String(format: "demo drill RTO error vs the service's log: median %.1f ms, max %.1f ms (probe period 100 ms)",
+                   median(rtoErrors) * 1e3, rtoErrors.max()! * 1e3))
+        say(String(format: "demo drill RPO error vs the service's log: median %.1f ms, max %.1f ms (canary period 200 ms)",
+                   median(rpoErrors) * 1e3, rpoErrors.max()! * 1e3))
+        say(String(format: "peak resident memory of the engine during the demo drill (VmHWM): median %.1f MB, max %.1f MB",
+                   median(peaks) / 1024, peaks.max()! / 1024))
+        say(String(format: "  of which its own anonymous memory at the end (RssAnon; the rest is shared library pages): median %.1f MB",
+                   median(anon) / 1024))
+    }
+
+    static func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+
+    static func median(_ values: [Double]) -> Double { percentile(values, 0.5) }
+    static func percentile(_ values: [Double], _ p: Double) -> Double {
+        let sorted = values.sorted()
+        return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * p).rounded()))]
+    }
+
+    static func quietRun(_ scenario: Scenario, dir: String, name: String, overrides: [String: String] = [:]) async throws -> (RunOutcome, SQLiteStore) {
+        let store = try SQLiteStore(path: "\(dir)/\(name).db")
+        let outcome = try await DrillExecutor.start(
+            ScenarioSource(scenario: scenario, path: "\(name).yaml", text: "# built by firedrill-bench", sha256: "bench"),
+            overrides: overrides, store: store, console: TerminalConsole(interactive: false), progress: ProgressPrinter(enabled: false))
+        return (outcome, store)
+    }
+
+    /// Wall time of a 100-step drill minus the time its steps spent in their driver, per step.
+    static func stepOverhead(dir: String, run: Int) async throws -> Double {
+        let steps = (0..<100).map { Step(name: "noop \($0)", action: .sleep(.zero)) }
+        let scenario = Scenario(name: "overhead", phases: [Phase(name: "noops", steps: steps)])
+        let clock = SystemClock()
+        let start = clock.now().monoNs
+        let (outcome, store) = try await quietRun(scenario, dir: dir, name: "overhead-\(run)")
+        let wall = Double(clock.now().monoNs - start) / 1e9
+        let state = DrillMachine.replay(scenario, events: try store.events(of: outcome.runID).map { ($0.event, $0.at) }).state
+        let own = state.attempts.reduce(0.0) { $0 + (($1.endedAt ?? $1.startedAt) - $1.startedAt).seconds }
+        return (wall - own) / Double(steps.count)
+    }
+
+    static func durableEventsPerSecond(dir: String, run: Int) throws -> Double {
+        let store = try SQLiteStore(path: "\(dir)/events-\(run).db")
+        let clock = SystemClock()
+        let reading = clock.now()
+        let id = "bench-\(run)"
+        try store.createRun(RunRecord(id: id, scenario: "bench", title: nil, scenarioPath: "bench.yaml", scenarioText: "", scenarioSHA256: "",
+                                      status: .running, startedWallNs: reading.wallNs, startedMonoNs: reading.monoNs, bootID: clock.bootID))
+        let count = 2000
+        let report = DriverReport(verdict: .passed, summary: "HTTP 200 OK")
+        let start = clock.now().monoNs
+        for seq in 1...count {
+            let now = clock.now()
+            let event = DrillEvent.canaryWritten(.init(seq: seq, report: report, startedAt: .init(nanoseconds: now.monoNs - start),
+                                                       endedAt: .init(nanoseconds: now.monoNs - start)))
+            try store.append([RecordedEvent(seq: seq, event: event, at: .init(nanoseconds: now.monoNs - start),
+                                            monoNs: now.monoNs, wallNs: now.wallNs)], to: id)
+        }
+        return Double(count) / (Double(clock.now().monoNs - start) / 1e9)
+    }
+
+    static func sampleService() throws -> String {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let path = (exe as NSString).deletingLastPathComponent + "/firedrill-sample-service"
+        guard FileManager.default.isExecutableFile(atPath: path) else { throw BenchError("no firedrill-sample-service beside \(exe)") }
+        return path
+    }
+
+    /// A `wait_for` probing a live service every 50 ms for 3 s while a canary records an event
+    /// every 10 ms: the probe's start-to-start intervals.
+    static func probePeriodUnderLoad(dir: String) async throws -> [Double] {
+        let service = try sampleService()
+        let port = try freePort()
+        let data = "\(dir)/probe"
+        let url = "http://127.0.0.1:\(port)"
+        let start = Step(name: "start", action: .probe(.run(argv: [Template(service), "start", "--port", Template(String(port)), "--data", Template(data + "/data"),
+                                                                     "--backups", Template(data + "/backups"), "--pidfile", Template(data + "/pid")])), timeout: .seconds(30))
+        let stop = Step(name: "stop", action: .probe(.run(argv: [Template(service), "stop", "--pidfile", Template(data + "/pid")])), onFailure: .continue)
+        let health = Probe.http(HTTPProbe(url: Template(url + "/health")))
+        let scenario = Scenario(
+            name: "probe-period", setup: [start],
+            canary: Canary(every: .milliseconds(10), warmup: .zero, write: .http(HTTPProbe(method: "POST", url: Template(url + "/write?seq=${canary.seq}"))),
+                           read: .http(HTTPProbe(url: Template(url + "/latest")))),
+            phases: [Phase(name: "poll", steps: [
+                Step(name: "never fails", action: .waitFor(WaitFor(probe: health, expect: .fail, every: .milliseconds(50))),
+                     timeout: .seconds(3), onFailure: .continue),
+                Step(name: "disaster", action: .sleep(.zero), mark: "disaster"),
+            ])],
+            teardown: [stop])
+        let (outcome, store) = try await quietRun(scenario, dir: dir, name: "probe-period")
+        let state = DrillMachine.replay(scenario, events: try store.events(of: outcome.runID).map { ($0.event, $0.at) }).state
+        let starts = state.samples.filter { $0.ref == .phase(0, 0) }.map(\.startedAt).sorted()
+        guard starts.count > 2 else { throw BenchError("the probe ran \(starts.count) times") }
+        return zip(starts.dropFirst(), starts).map { ($0 - $1).seconds }
+    }
+
+    /// Runs `--demo-child` and reads back its RTO error, RPO error, peak KB and anonymous KB.
+    static func demoInChildProcess(dir: String) throws -> [Double] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+        process.arguments = ["--demo-child", dir]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        let figures = output.split(whereSeparator: \.isWhitespace).compactMap { Double($0) }
+        guard process.terminationStatus == 0, figures.count == 4 else { throw BenchError("demo child failed: \(output)") }
+        return figures
+    }
+
+    /// The shipped demo drill; |measured − the service's own log| for RTO and RPO.
+    static func demoError(dir: String, run: Int) async throws -> (Double, Double) {
+        let loaded = try ScenarioLoader.load(path: "scenarios/demo.yaml")
+        let folder = dir
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let (outcome, _) = try await quietRun(loaded.scenario, dir: folder, name: "demo",
+                                              overrides: ["service": try sampleService(), "port": String(try freePort()), "dir": folder])
+        guard outcome.status == .completed, let m = outcome.measurement, let rto = m.rto, let rpo = m.rpo?.span else {
+            throw BenchError("demo run \(run) ended \(outcome.status): \(outcome.failureReason ?? "")")
+        }
+        let truth = try SampleServiceTruth.analyze(logFile: folder + "/service.log")
+        return (abs(rto.value.seconds - truth.downtimeSeconds), abs(rpo.value.seconds - truth.rpoSeconds))
+    }
+
+    /// A `kB` field of /proc/self/status.
+    static func statusKB(_ field: String) -> Int {
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix(field) } ?? ""
+        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        guard withUnsafePointer(to: &addr, { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }) == 0 else {
+            throw BenchError("bind failed")
+        }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
