@@ -26,7 +26,7 @@ struct DemoCommand: AsyncParsableCommand {
         let dir = URL(fileURLWithPath: workdir, relativeTo: URL(fileURLWithPath: fm.currentDirectoryPath)).standardizedFileURL.path
         try? fm.removeItem(atPath: dir)
         try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let port = try FreePort.pick()
+        let port = try LoopbackPort.free()
         let loaded = try loadScenario(scenario)
         let db = try store.open()
         ProgressPrinter.write("Demo drill: sample service \(service) on 127.0.0.1:\(port), data in \(dir)\n\n")
@@ -76,23 +76,5 @@ enum SampleServiceBinary {
         let rpo = (truth["rpoSeconds"] as? Double).map { String(format: "%.3fs", $0) } ?? "?"
         let lost = truth["lostWrites"].map { "\($0)" } ?? "?"
         return "  the sample service's own log: down for \(down), lost \(lost) acknowledged writes, data loss window \(rpo)\n"
-    }
-}
-
-enum FreePort {
-    /// Binds 127.0.0.1:0 and returns the port the kernel chose.
-    static func pick() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw CommandFailure.internalError("socket: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = 0
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        guard bound == 0 else { throw CommandFailure.internalError("bind: \(String(cString: strerror(errno)))") }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
     }
 }

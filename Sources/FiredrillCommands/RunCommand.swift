@@ -33,27 +33,29 @@ struct RunCommand: AsyncParsableCommand {
 /// SIGINT or SIGTERM aborts the drill through the run's inbox, so the run rolls back what it
 /// did and records why; a second signal stops at once.
 enum Interruption {
-    final class RunIDBox: @unchecked Sendable {
+    /// A string shared with the signal handler: the run id to abort, the first signal seen.
+    final class LockedString: @unchecked Sendable {
         private let lock = NSLock()
         private var id: String?
         func set(_ value: String) { lock.lock(); id = value; lock.unlock() }
         func get() -> String? { lock.lock(); defer { lock.unlock() }; return id }
     }
 
-    static func abortingOnSignals<T>(store: SQLiteStore, _ body: (RunIDBox) async throws -> T) async throws -> T {
-        let box = RunIDBox()
-        let count = RunIDBox()
+    static func abortingOnSignals<T>(store: SQLiteStore, _ body: (LockedString) async throws -> T) async throws -> T {
+        let box = LockedString()
+        // The first signal's name, once one came: a second one stops at once.
+        let firstSignal = LockedString()
         var sources: [any DispatchSourceSignal] = []
         for sig in [SIGINT, SIGTERM] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
                 let name = sig == SIGINT ? "SIGINT" : "SIGTERM"
-                if count.get() != nil {
+                if firstSignal.get() != nil {
                     FileHandle.standardError.write(Data("firedrill: second \(name): stopping now; the record shows what is owed\n".utf8))
                     exit(3)
                 }
-                count.set(name)
+                firstSignal.set(name)
                 FileHandle.standardError.write(Data("\nfiredrill: \(name): aborting, rolling back what ran (again to stop at once)\n".utf8))
                 if let id = box.get() { try? store.post(.abortRequested(by: ProcessInfo.processInfo.environment["USER"] ?? "operator", reason: "\(name) received"), to: id) }
             }

@@ -115,7 +115,7 @@ struct Benchmark {
     /// every 10 ms: the probe's start-to-start intervals.
     static func probePeriodUnderLoad(dir: String) async throws -> [Double] {
         let service = try sampleService()
-        let port = try freePort()
+        let port = try LoopbackPort.free()
         let data = "\(dir)/probe"
         let url = "http://127.0.0.1:\(port)"
         let start = Step(name: "start", action: .probe(.run(argv: [Template(service), "start", "--port", Template(String(port)), "--data", Template(data + "/data"),
@@ -160,7 +160,7 @@ struct Benchmark {
         let folder = dir
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let (outcome, _) = try await quietRun(loaded.scenario, dir: folder, name: "demo",
-                                              overrides: ["service": try sampleService(), "port": String(try freePort()), "dir": folder])
+                                              overrides: ["service": try sampleService(), "port": String(try LoopbackPort.free()), "dir": folder])
         guard outcome.status == .completed, let m = outcome.measurement, let rto = m.rto, let rpo = m.rpo?.span else {
             throw BenchError("demo run \(run) ended \(outcome.status): \(outcome.failureReason ?? "")")
         }
@@ -175,19 +175,6 @@ struct Benchmark {
         return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
     }
 
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        guard withUnsafePointer(to: &addr, { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }) == 0 else {
-            throw BenchError("bind failed")
-        }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
 }
 
 struct BenchError: Error, CustomStringConvertible {

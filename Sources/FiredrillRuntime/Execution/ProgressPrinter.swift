@@ -21,7 +21,7 @@ public struct ProgressPrinter: Sendable {
 
     func line(_ at: DrillInstant, _ text: String, rto: DrillDuration? = nil) {
         guard enabled else { return }
-        let clock = Self.pad(at.description.dropFirst() + "", 9)
+        let clock = Self.pad(DrillDuration(nanoseconds: at.nanoseconds).secondsText, 9)
         let rtoText = rto.map { paint("  RTO clock \($0.secondsText)", "33") } ?? ""
         Self.write(paint(clock, "2") + "  " + text + rtoText + "\n")
     }

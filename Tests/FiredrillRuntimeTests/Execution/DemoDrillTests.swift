@@ -22,7 +22,7 @@ import Testing
         let store = try SQLiteStore(path: dir + "/firedrill.db")
         let outcome = try await DrillExecutor.start(
             ScenarioSource(scenario: loaded.scenario, path: loaded.path, text: loaded.text, sha256: loaded.sha256),
-            overrides: ["service": service, "port": String(try Self.freePort()), "dir": dir],
+            overrides: ["service": service, "port": String(try LoopbackPort.free()), "dir": dir],
             store: store, console: TerminalConsole(interactive: false), progress: ProgressPrinter(enabled: false))
         #expect(outcome.status == .completed, "\(outcome.failureReason ?? "")")
         #expect(outcome.exitCode == 0)
@@ -51,17 +51,5 @@ import Testing
         #expect(record.rpoSeconds == rpoSpan.value.seconds)
         let replayed = DrillMachine.replay(loaded.scenario, events: try store.events(of: outcome.runID).map { ($0.event, $0.at) })
         #expect(DrillMeasurement(scenario: loaded.scenario, state: replayed.state) == m)
-    }
-
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
     }
 }
