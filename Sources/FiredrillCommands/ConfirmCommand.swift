@@ -28,18 +28,20 @@ struct ConfirmCommand: AsyncParsableCommand {
             throw CommandFailure.usage("run \(run.id) is \(machine.state.status.rawValue) and is not waiting on a manual step")
         }
         let confirmation = DrillEvent.operatorConfirmed(.init(ref: waiting.ref, by: by, note: note))
-        if let pid = run.runnerPid, run.runnerHost == ProcessInfo.processInfo.hostName, kill(pid, 0) == 0 {
+        if let runner = run.runner, runner.isLive == true {
             try db.post(confirmation, to: run.id)
-            print("confirmed '\(waiting.step.name)' for run \(run.id); its orchestrator (pid \(pid)) carries on")
+            print("confirmed '\(waiting.step.name)' for run \(run.id); its orchestrator (pid \(runner.pid)) carries on")
             return
         }
         if noContinue {
             throw CommandFailure.usage("run \(run.id) has no live orchestrator; confirm without --no-continue to carry it on")
         }
         print("confirmed '\(waiting.step.name)' for run \(run.id); carrying the run on from its record")
-        let outcome = try await Interruption.abortingOnSignals(store: db) { box in
-            try await DrillExecutor.resume(runID: run.id, scenario: scenario, first: [confirmation], store: db,
-                                           progress: ProgressPrinter(enabled: !quiet), configure: { box.set($0.runID) })
+        let outcome = try await Interruption.abortingOnSignals(store: db) { handle in
+            try await runReporting {
+                try await DrillExecutor.resume(runID: run.id, scenario: scenario, first: [confirmation], store: db,
+                                               progress: ProgressPrinter(enabled: !quiet), configure: { handle.set($0) })
+            }
         }
         printSummary(outcome, store: db)
         throw ExitCode(outcome.exitCode)

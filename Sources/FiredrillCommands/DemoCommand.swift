@@ -30,9 +30,11 @@ struct DemoCommand: AsyncParsableCommand {
         let loaded = try loadScenario(scenario)
         let db = try store.open()
         ProgressPrinter.write("Demo drill: sample service \(service) on 127.0.0.1:\(port), data in \(dir)\n\n")
-        let outcome = try await Interruption.abortingOnSignals(store: db) { box in
-            try await DrillExecutor.start(loaded.source, overrides: ["service": service, "port": String(port), "dir": dir], store: db,
-                                          console: TerminalConsole(interactive: false), configure: { box.set($0.runID) })
+        let outcome = try await Interruption.abortingOnSignals(store: db) { handle in
+            try await runReporting {
+                try await DrillExecutor.start(loaded.source, overrides: ["service": service, "port": String(port), "dir": dir], store: db,
+                                              console: TerminalConsole(interactive: false), configure: { handle.set($0) })
+            }
         }
         printSummary(outcome, store: db)
         if let run = try db.run(outcome.runID) {

@@ -10,13 +10,15 @@ public struct FiredrillCommand: AsyncParsableCommand {
         abstract: "Run disaster-recovery drills, measure RTO and RPO, and keep the evidence.",
         discussion: """
             Exit codes: 0 completed and every objective met; 1 completed but an objective missed or steady state
-            not restored; 2 invalid scenario or usage; 3 failed or aborted (rolled back); 4 waiting on an operator;
-            70 internal error.
+            not restored, or `verify` found a broken chain; 2 invalid scenario or usage; 3 failed, aborted (rolled
+            back) or interrupted; 4 waiting on an operator (a manual step, or halted with a step in doubt);
+            70 internal error (including a record that cannot be written).
             """,
         version: Firedrill.version,
         subcommands: [
-            ValidateCommand.self, PlanCommand.self, RunCommand.self, ConfirmCommand.self, StatusCommand.self,
-            HistoryCommand.self, RetroCommand.self, DemoCommand.self,
+            ValidateCommand.self, PlanCommand.self, RunCommand.self, ConfirmCommand.self, ResumeCommand.self,
+            ResolveCommand.self, AbortCommand.self, StatusCommand.self, HistoryCommand.self, RetroCommand.self,
+            VerifyCommand.self, DemoCommand.self,
         ]
     )
 
@@ -112,6 +114,23 @@ func storedScenario(_ run: RunRecord) throws -> Scenario {
     return scenario
 }
 
+/// Runs a drill, turning what stops it early into a clear message and exit code:
+/// a held lease or a busy scenario (2), a missing secret (2), an unwritable record (70).
+func runReporting(_ body: () async throws -> RunOutcome) async throws -> RunOutcome {
+    do {
+        return try await body()
+    } catch let error as LeaseError {
+        throw CommandFailure.usage(error.description)
+    } catch let error as ExecutorError {
+        switch error {
+        case .secrets, .noSuchRun: throw CommandFailure.usage(error.description)
+        case .recordFailed, .interrupted: throw CommandFailure.internalError(error.description)
+        }
+    } catch let error as StoreError {
+        throw CommandFailure.internalError(error.description)
+    }
+}
+
 func findRun(_ id: String, in store: SQLiteStore) throws -> RunRecord {
     guard let run = try store.findRun(id) else { throw CommandFailure.usage("no run '\(id)' in \(store.path)") }
     return run
@@ -138,8 +157,13 @@ func printSummary(_ outcome: RunOutcome, store: SQLiteStore) {
         }
     }
     lines.append("  record: \(store.path)")
+    if !outcome.rollbacksOwed.isEmpty {
+        lines.append("  rollbacks owed: \(outcome.rollbacksOwed.joined(separator: ", "))")
+    }
     if outcome.status == .waiting {
         lines.append("  waiting on an operator: firedrill confirm \(outcome.runID) --by NAME [--note TEXT]")
+    } else if outcome.status == .halted {
+        lines.append("  halted: decide with firedrill resolve \(outcome.runID) --retry | --skip | --rollback --by NAME [--note TEXT]")
     } else {
         lines.append("  retrospective: firedrill retro \(outcome.runID)")
     }

@@ -21,9 +21,11 @@ struct RunCommand: AsyncParsableCommand {
             return Participant(name: String(text[..<colon]), role: String(text[text.index(after: colon)...]))
         }
         let db = try store.open()
-        let outcome = try await Interruption.abortingOnSignals(store: db) { runIDBox in
-            try await DrillExecutor.start(loaded.source, overrides: overrides, participants: people, store: db,
-                                          progress: ProgressPrinter(enabled: !quiet), configure: { runIDBox.set($0.runID) })
+        let outcome = try await Interruption.abortingOnSignals(store: db) { handle in
+            try await runReporting {
+                try await DrillExecutor.start(loaded.source, overrides: overrides, participants: people, store: db,
+                                              progress: ProgressPrinter(enabled: !quiet), configure: { handle.set($0) })
+            }
         }
         printSummary(outcome, store: db)
         throw ExitCode(outcome.exitCode)
@@ -31,33 +33,47 @@ struct RunCommand: AsyncParsableCommand {
 }
 
 /// SIGINT or SIGTERM aborts the drill through the run's inbox, so the run rolls back what it
-/// did and records why; a second signal stops at once.
+/// did and records why; a second signal stops at once and records that rollbacks are owed.
 enum Interruption {
-    /// A string shared with the signal handler: the run id to abort, the first signal seen.
-    final class LockedString: @unchecked Sendable {
+    /// The running executor, shared with the signal handler's queue.
+    final class RunHandle: @unchecked Sendable {
         private let lock = NSLock()
-        private var id: String?
-        func set(_ value: String) { lock.lock(); id = value; lock.unlock() }
-        func get() -> String? { lock.lock(); defer { lock.unlock() }; return id }
+        private var executor: DrillExecutor?
+        private var signalName: String?
+        func set(_ value: DrillExecutor) { lock.withLock { executor = value } }
+        var current: DrillExecutor? { lock.withLock { executor } }
+        /// Records the first signal's name; false if one came before.
+        func firstSignal(_ name: String) -> Bool {
+            lock.withLock {
+                guard signalName == nil else { return false }
+                signalName = name
+                return true
+            }
+        }
     }
 
-    static func abortingOnSignals<T>(store: SQLiteStore, _ body: (LockedString) async throws -> T) async throws -> T {
-        let box = LockedString()
-        // The first signal's name, once one came: a second one stops at once.
-        let firstSignal = LockedString()
+    static func abortingOnSignals<T>(store: SQLiteStore, _ body: (RunHandle) async throws -> T) async throws -> T {
+        let handle = RunHandle()
         var sources: [any DispatchSourceSignal] = []
         for sig in [SIGINT, SIGTERM] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
                 let name = sig == SIGINT ? "SIGINT" : "SIGTERM"
-                if firstSignal.get() != nil {
-                    FileHandle.standardError.write(Data("firedrill: second \(name): stopping now; the record shows what is owed\n".utf8))
+                guard handle.firstSignal(name) else {
+                    handle.current?.interruptNow(reason: "second \(name) received: stopped at once")
+                    let id = handle.current?.runID ?? "RUN"
+                    FileHandle.standardError.write(Data("""
+                        firedrill: second \(name): stopped at once. Rollbacks still owed are listed by `firedrill status \(id)`;
+                        `firedrill resume \(id)` runs them.
+
+                        """.utf8))
                     exit(3)
                 }
-                firstSignal.set(name)
                 FileHandle.standardError.write(Data("\nfiredrill: \(name): aborting, rolling back what ran (again to stop at once)\n".utf8))
-                if let id = box.get() { try? store.post(.abortRequested(by: ProcessInfo.processInfo.environment["USER"] ?? "operator", reason: "\(name) received"), to: id) }
+                if let id = handle.current?.runID {
+                    try? store.post(.abortRequested(by: ProcessInfo.processInfo.environment["USER"] ?? "operator", reason: "\(name) received"), to: id)
+                }
             }
             source.resume()
             sources.append(source)
@@ -67,6 +83,6 @@ enum Interruption {
             signal(SIGINT, SIG_DFL)
             signal(SIGTERM, SIG_DFL)
         }
-        return try await body(box)
+        return try await body(handle)
     }
 }

@@ -19,11 +19,33 @@ public final class InMemoryStore: RunStore, @unchecked Sendable {
         return try body()
     }
 
-    public func createRun(_ run: RunRecord) throws {
+    public func createRun(_ run: RunRecord, first: RecordedEvent) throws {
         try locked {
             guard runsByID[run.id] == nil else { throw InMemoryStoreError("run \(run.id) exists") }
+            if let other = runsByID.values.first(where: { $0.scenario == run.scenario && !$0.status.isFinal }) {
+                throw LeaseError.scenarioBusy(scenario: run.scenario, runID: other.id, status: other.status, by: other.runner)
+            }
             runsByID[run.id] = run
         }
+        try append([first], to: run.id)
+    }
+
+    @discardableResult
+    public func acquireLease(_ runID: String, lease: RunnerLease, force: Bool) throws -> RunnerLease? {
+        try locked {
+            guard let run = runsByID[runID] else { throw InMemoryStoreError("no run \(runID)") }
+            let previous = run.runner
+            if let previous, previous.pid != lease.pid || previous.host != lease.host {
+                if previous.isLive == true { throw LeaseError.held(runID: runID, by: previous) }
+                if previous.isLive == nil, !force { throw LeaseError.otherHost(runID: runID, by: previous) }
+            }
+            runsByID[runID]?.runner = lease
+            return previous?.pid == lease.pid && previous?.host == lease.host ? nil : previous
+        }
+    }
+
+    public func releaseLease(_ runID: String, pid: Int32) throws {
+        locked { if runsByID[runID]?.runner?.pid == pid { runsByID[runID]?.runner = nil } }
     }
 
     public func append(_ events: [RecordedEvent], to runID: String) throws {
@@ -36,7 +58,9 @@ public final class InMemoryStore: RunStore, @unchecked Sendable {
                 switch event.event {
                 case .runEnded(let status): runsByID[runID]?.status = status
                 case .runSuspended: runsByID[runID]?.status = .waiting
-                case .runResumed: runsByID[runID]?.status = .running
+                case .runResumed, .operatorResolved: runsByID[runID]?.status = .running
+                case .runHalted: runsByID[runID]?.status = .halted
+                case .runInterrupted: runsByID[runID]?.status = .interrupted
                 default: break
                 }
             }
@@ -54,7 +78,14 @@ public final class InMemoryStore: RunStore, @unchecked Sendable {
         }
     }
 
-    public func updateRun(_ run: RunRecord) throws { locked { runsByID[run.id] = run } }
+    public func updateRun(_ run: RunRecord) throws {
+        locked {
+            // The lease is the store's to keep, as in SQLiteStore.
+            var updated = run
+            updated.runner = runsByID[run.id]?.runner
+            runsByID[run.id] = updated
+        }
+    }
 
     public func saveMeasurement(runID: String, measurement: DrillMeasurement, marks: [Mark]) throws {
         locked { measurements[runID] = (measurement, marks) }

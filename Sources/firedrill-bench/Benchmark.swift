@@ -89,12 +89,16 @@ struct Benchmark {
         let clock = SystemClock()
         let reading = clock.now()
         let id = "bench-\(run)"
+        let started = RunStarted(scenario: "bench", scenarioSHA256: "", firedrillVersion: Firedrill.version, vars: [:],
+                                 runner: RunnerIdentity(pid: getpid(), host: "bench"))
         try store.createRun(RunRecord(id: id, scenario: "bench", title: nil, scenarioPath: "bench.yaml", scenarioText: "", scenarioSHA256: "",
-                                      status: .running, startedWallNs: reading.wallNs, startedMonoNs: reading.monoNs, bootID: clock.bootID))
+                                      status: .completed, startedWallNs: reading.wallNs, startedMonoNs: reading.monoNs, bootID: clock.bootID),
+                            first: RecordedEvent(seq: 1, event: .runStarted(started), at: .init(nanoseconds: 0), monoNs: reading.monoNs,
+                                                 wallNs: reading.wallNs))
         let count = 2000
         let report = DriverReport(verdict: .passed, summary: "HTTP 200 OK")
         let start = clock.now().monoNs
-        for seq in 1...count {
+        for seq in 2...(count + 1) {
             let now = clock.now()
             let event = DrillEvent.canaryWritten(.init(seq: seq, report: report, startedAt: .init(nanoseconds: now.monoNs - start),
                                                        endedAt: .init(nanoseconds: now.monoNs - start)))

@@ -15,6 +15,12 @@ public enum DrillAction: Hashable, Sendable {
     case writeCanary(seq: Int, at: DrillInstant)
     /// Perform the canary read; record `canaryRead`.
     case readCanary
+    /// Wait until `at`, poll guard `guardIndex`; record `guardSampled`.
+    case sampleGuard(guardIndex: Int, sample: Int, at: DrillInstant)
+    /// Record `maxDurationPassed` at `at`.
+    case armMaxDuration(at: DrillInstant)
+    /// Record `attemptFinished` (cancelled, with `reason`) for a call lost with an earlier orchestrator.
+    case abandon(StepRef, attempt: Int, startedAt: DrillInstant, reason: String)
     /// Stop an activity started by an earlier action; its outcome is still recorded.
     case cancel(ActivityID)
     /// Record `runEnded` with this status.
@@ -29,6 +35,8 @@ public enum ActivityID: Hashable, Sendable, CustomStringConvertible {
     case deadline(StepRef, Int)
     case canaryWrite(Int)
     case canaryRead
+    case guardSample(Int, Int)
+    case maxDuration
 
     public var description: String {
         switch self {
@@ -37,6 +45,8 @@ public enum ActivityID: Hashable, Sendable, CustomStringConvertible {
         case .deadline(let ref, let n): "deadline \(ref)#\(n)"
         case .canaryWrite(let seq): "canary write \(seq)"
         case .canaryRead: "canary read"
+        case .guardSample(let g, let s): "guard \(g) sample \(s)"
+        case .maxDuration: "max duration"
         }
     }
 }
@@ -45,12 +55,14 @@ extension DrillAction {
     /// The activity this action starts, if it starts one.
     public var activity: ActivityID? {
         switch self {
-        case .startAttempt(let ref, let n, _), .perform(let ref, let n, _, _), .awaitOperator(let ref, let n, _):
+        case .startAttempt(let ref, let n, _), .perform(let ref, let n, _, _), .awaitOperator(let ref, let n, _), .abandon(let ref, let n, _, _):
             .attempt(ref, n)
         case .sampleProbe(let ref, let n, let s, _, _): .sample(ref, n, s)
         case .armDeadline(let ref, let n, _): .deadline(ref, n)
         case .writeCanary(let seq, _): .canaryWrite(seq)
         case .readCanary: .canaryRead
+        case .sampleGuard(let g, let s, _): .guardSample(g, s)
+        case .armMaxDuration: .maxDuration
         case .cancel, .finish: nil
         }
     }

@@ -16,6 +16,16 @@ public enum DrillEvent: Hashable, Sendable {
     /// Another orchestrator process took the run over from its record.
     case runResumed(RunnerIdentity)
     case runEnded(RunStatus)
+    /// One poll of a guard.
+    case guardSampled(GuardSampled)
+    /// The drill-wide `max_duration` ran out.
+    case maxDurationPassed
+    /// On resume, an injecting attempt was found in doubt: an operator must decide.
+    case runHalted(RunHalted)
+    /// An operator's decision about an attempt in doubt.
+    case operatorResolved(Resolution)
+    /// The orchestrator was told to stop at once (a second SIGINT); what is owed stays owed.
+    case runInterrupted(reason: String)
 
     /// The name stored in the `type` column and the JSON `type` field.
     public var type: String {
@@ -32,6 +42,11 @@ public enum DrillEvent: Hashable, Sendable {
         case .runSuspended: "run_suspended"
         case .runResumed: "run_resumed"
         case .runEnded: "run_ended"
+        case .guardSampled: "guard_sampled"
+        case .maxDurationPassed: "max_duration_passed"
+        case .runHalted: "run_halted"
+        case .operatorResolved: "operator_resolved"
+        case .runInterrupted: "run_interrupted"
         }
     }
 }
@@ -169,6 +184,57 @@ public struct CanaryRead: Hashable, Sendable, Codable {
     }
 }
 
+public struct GuardSampled: Hashable, Sendable, Codable {
+    /// Index into the scenario's `guards`.
+    public var guardIndex: Int
+    public var sample: Int
+    public var report: DriverReport
+    public var startedAt: DrillInstant
+    public var endedAt: DrillInstant
+    public init(guardIndex: Int, sample: Int, report: DriverReport, startedAt: DrillInstant, endedAt: DrillInstant) {
+        self.guardIndex = guardIndex
+        self.sample = sample
+        self.report = report
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+    }
+}
+
+public struct RunHalted: Hashable, Sendable, Codable {
+    public var ref: StepRef
+    public var attempt: Int
+    public var reason: String
+    public init(ref: StepRef, attempt: Int, reason: String) {
+        self.ref = ref
+        self.attempt = attempt
+        self.reason = reason
+    }
+}
+
+/// What an operator decided about an attempt in doubt.
+public struct Resolution: Hashable, Sendable, Codable {
+    public enum Decision: String, Hashable, Sendable, Codable, CaseIterable {
+        /// It did not happen (or may safely happen again): run the step again.
+        case retry
+        /// It happened: count the step as done and carry on.
+        case skip
+        /// Stop the drill here and roll back what ran.
+        case rollback
+    }
+    public var ref: StepRef
+    public var attempt: Int
+    public var decision: Decision
+    public var by: String
+    public var note: String?
+    public init(ref: StepRef, attempt: Int, decision: Decision, by: String, note: String? = nil) {
+        self.ref = ref
+        self.attempt = attempt
+        self.decision = decision
+        self.by = by
+        self.note = note
+    }
+}
+
 public enum RunStatus: String, Hashable, Sendable, Codable, CaseIterable {
     /// In progress.
     case running
@@ -183,6 +249,13 @@ public enum RunStatus: String, Hashable, Sendable, Codable, CaseIterable {
     case failed
     /// Stopped on request; owed rollbacks ran.
     case aborted
+    /// Resumed after a crash with an injecting step in doubt: `firedrill resolve` decides.
+    case halted
+    /// Stopped at once (a second SIGINT) or its orchestrator died: `firedrill resume` carries it on.
+    case interrupted
+
+    /// Whether the run is over for good.
+    public var isFinal: Bool { [.completed, .deviated, .failed, .aborted].contains(self) }
 }
 
 extension DrillEvent: Codable {
@@ -208,6 +281,11 @@ extension DrillEvent: Codable {
         case "run_suspended": self = .runSuspended(reason: try c.decode(String.self, forKey: .reason))
         case "run_resumed": self = .runResumed(try c.decode(RunnerIdentity.self, forKey: .payload))
         case "run_ended": self = .runEnded(try c.decode(RunStatus.self, forKey: .status))
+        case "guard_sampled": self = .guardSampled(try c.decode(GuardSampled.self, forKey: .payload))
+        case "max_duration_passed": self = .maxDurationPassed
+        case "run_halted": self = .runHalted(try c.decode(RunHalted.self, forKey: .payload))
+        case "operator_resolved": self = .operatorResolved(try c.decode(Resolution.self, forKey: .payload))
+        case "run_interrupted": self = .runInterrupted(reason: try c.decode(String.self, forKey: .reason))
         default:
             throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "unknown event type '\(type)'")
         }
@@ -233,6 +311,11 @@ extension DrillEvent: Codable {
         case .runSuspended(let reason): try c.encode(reason, forKey: .reason)
         case .runResumed(let p): try c.encode(p, forKey: .payload)
         case .runEnded(let status): try c.encode(status, forKey: .status)
+        case .guardSampled(let p): try c.encode(p, forKey: .payload)
+        case .maxDurationPassed: break
+        case .runHalted(let p): try c.encode(p, forKey: .payload)
+        case .operatorResolved(let p): try c.encode(p, forKey: .payload)
+        case .runInterrupted(let reason): try c.encode(reason, forKey: .reason)
         }
     }
 }

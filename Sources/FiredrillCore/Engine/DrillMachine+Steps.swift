@@ -40,6 +40,7 @@ extension DrillMachine {
             actions.append(.writeCanary(seq: 1, at: now))
             firstAt = now + canary.warmup
         }
+        if stage == .phases { actions += startGuards(at: now) }
         if stage == .rollback {
             state.rollbackOrder = Array(state.ledger.indices.reversed())
         }
@@ -255,7 +256,7 @@ extension DrillMachine {
     mutating func fail(_ reason: String, goTo stage: RunState.Stage, at now: DrillInstant) -> [DrillAction] {
         state.outcome = .failed
         if state.failureReason == nil { state.failureReason = reason }
-        return stopCanary(at: now) + enter(stage, at: now)
+        return stopGuards() + stopCanary(at: now) + enter(stage, at: now)
     }
 
     /// The next step of the stage, or the next stage.
@@ -273,7 +274,7 @@ extension DrillMachine {
         switch stage {
         case .notStarted, .setup: return enter(.steadyBefore, at: now)
         case .steadyBefore: return enter(.phases, at: now)
-        case .phases: return stopCanary(at: now) + requestCanaryRead() + enter(.steadyAfter, at: now)
+        case .phases: return stopGuards() + stopCanary(at: now) + requestCanaryRead() + enter(.steadyAfter, at: now)
         case .steadyAfter, .rollback: return enter(.teardown, at: now)
         case .teardown:
             state.finishRequested = true
@@ -291,11 +292,16 @@ extension DrillMachine {
     mutating func abortRequested(by: String, reason: String, at now: DrillInstant) -> [DrillAction] {
         guard state.abort == nil, [.setup, .steadyBefore, .phases, .steadyAfter].contains(state.stage) else { return [] }
         state.abort = .init(by: by, reason: reason, at: now)
+        // Aborting settles a step in doubt: its compensation is owed like any other's.
+        if state.halt != nil {
+            state.halt = nil
+            state.status = .running
+        }
         state.outcome = .aborted
         state.failureReason = "aborted by \(by): \(reason)"
         state.deviations.append(.init(at: now, ref: state.current?.ref, message: "aborted by \(by): \(reason)"))
         let next: RunState.Stage = state.ledger.isEmpty ? .teardown : .rollback
-        var actions = stopCanary(at: now)
+        var actions = stopGuards() + stopCanary(at: now)
         if let canary = state.canary, canary.readRequested, canary.read == nil {
             state.canary?.readRequested = false
             actions.append(.cancel(.canaryRead))
@@ -341,5 +347,5 @@ extension Scenario {
 }
 
 extension Array {
-    subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+    public subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
 }

@@ -25,7 +25,8 @@ public struct DrillMachine: Hashable, Sendable {
             state.started = started
             state.startedAt = now
             state.runners.append(started.runner)
-            return enter(.setup, at: now)
+            let deadline: [DrillAction] = scenario.maxDuration.map { [.armMaxDuration(at: now + $0)] } ?? []
+            return deadline + enter(.setup, at: now)
         case .attemptStarted(let started):
             return attemptStarted(started, at: now)
         case .attemptFinished(let finished):
@@ -49,7 +50,7 @@ public struct DrillMachine: Hashable, Sendable {
             return []
         case .runResumed(let runner):
             state.runners.append(runner)
-            state.status = .running
+            state.status = state.halt == nil ? .running : .halted
             return []
         case .runEnded(let status):
             state.status = status
@@ -57,7 +58,40 @@ public struct DrillMachine: Hashable, Sendable {
             state.endedAt = now
             state.current = nil
             return []
+        case .guardSampled(let sampled):
+            return guardSampled(sampled, at: now)
+        case .maxDurationPassed:
+            return maxDurationPassed(at: now)
+        case .runHalted(let halted):
+            state.halt = .init(ref: halted.ref, attempt: halted.attempt, reason: halted.reason, at: now)
+            state.status = .halted
+            return []
+        case .operatorResolved(let resolution):
+            return operatorResolved(resolution, at: now)
+        case .runInterrupted:
+            state.interruptions.append(now)
+            state.status = .interrupted
+            return []
         }
+    }
+
+    /// What a process taking the run over from its record does first: carry on, or halt
+    /// because an injecting attempt is in doubt and the step is not marked idempotent.
+    public enum ResumePlan: Hashable, Sendable {
+        case carryOn([DrillAction])
+        case halt(RunHalted)
+    }
+
+    public func resumePlan(at now: DrillInstant) -> ResumePlan {
+        if let halt = state.halt {
+            return .halt(RunHalted(ref: halt.ref, attempt: halt.attempt, reason: halt.reason))
+        }
+        if let doubt = inDoubt {
+            let name = step(doubt.ref)?.name ?? doubt.ref.description
+            return .halt(RunHalted(ref: doubt.ref, attempt: doubt.attempt, reason:
+                "step '\(name)' (\(doubt.action.summary)) was dispatched but no result was recorded: it may or may not have run, and it is not marked idempotent"))
+        }
+        return .carryOn(rearm(at: now))
     }
 
     /// What must be (re)started to carry on from the current state, for a process that
@@ -75,7 +109,14 @@ public struct DrillMachine: Hashable, Sendable {
             case .scheduled(let attempt, let at):
                 actions.append(.startAttempt(current.ref, attempt: attempt, at: at))
             case .performing(let attempt, let action, let deadline):
-                if !action.isInjecting { actions.append(.perform(current.ref, attempt: attempt, action: action, deadline: deadline)) }
+                if state.drainingTo != nil {
+                    // An abort was waiting for this call to report; it never will now.
+                    let startedAt = state.attempts.last { $0.ref == current.ref && $0.attempt == attempt }?.startedAt ?? now
+                    actions.append(.abandon(current.ref, attempt: attempt, startedAt: startedAt,
+                                            reason: "lost: the call was in flight when the orchestrator stopped, during an abort"))
+                } else if !action.isInjecting || step(current.ref)?.idempotent == true {
+                    actions.append(.perform(current.ref, attempt: attempt, action: action, deadline: deadline))
+                }
             case .polling(let polling):
                 actions.append(.sampleProbe(current.ref, attempt: polling.attempt, sample: polling.sample, action: polling.action, at: now))
                 if let deadline = polling.deadline { actions.append(.armDeadline(current.ref, attempt: polling.attempt, at: deadline)) }
@@ -84,12 +125,20 @@ public struct DrillMachine: Hashable, Sendable {
                 if let deadline { actions.append(.armDeadline(current.ref, attempt: attempt, at: deadline)) }
             }
         }
+        for (index, guardState) in state.guards.enumerated() where !guardState.stopped {
+            if let sample = guardState.outstanding { actions.append(.sampleGuard(guardIndex: index, sample: sample, at: now)) }
+        }
+        if let max = scenario.maxDuration, let startedAt = state.startedAt, state.maxDurationPassedAt == nil,
+           [.setup, .steadyBefore, .phases, .steadyAfter].contains(state.stage) {
+            actions.append(.armMaxDuration(at: startedAt + max))
+        }
         return actions + finishIfDone(at: now)
     }
 
     /// The attempt dispatched with no recorded result whose action changes the system.
     public var inDoubt: (ref: StepRef, attempt: Int, action: ResolvedAction)? {
-        if let current = state.current, case .performing(let attempt, let action, _) = current.progress, action.isInjecting {
+        if let current = state.current, case .performing(let attempt, let action, _) = current.progress, action.isInjecting,
+           step(current.ref)?.idempotent != true, state.drainingTo == nil {
             return (current.ref, attempt, action)
         }
         return nil

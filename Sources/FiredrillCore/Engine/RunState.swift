@@ -101,6 +101,40 @@ public struct RunState: Hashable, Sendable {
         public var message: String
     }
 
+    /// One guard's polling: samples keep to its period's grid from `startedAt`.
+    public struct GuardState: Hashable, Sendable {
+        public var startedAt: DrillInstant
+        /// The sample scheduled or in flight, if any.
+        public var outstanding: Int?
+        public var nextSample = 1
+        public var slot = 0
+        /// Failures in a row.
+        public var streak = 0
+        public var samples = 0
+        public var failures = 0
+        public var stopped = false
+    }
+
+    public struct GuardTrip: Hashable, Sendable {
+        public var guardIndex: Int
+        public var name: String
+        public var at: DrillInstant
+        public var summary: String
+    }
+
+    /// An injecting attempt found in doubt on resume, waiting for `firedrill resolve`.
+    public struct Halt: Hashable, Sendable {
+        public var ref: StepRef
+        public var attempt: Int
+        public var reason: String
+        public var at: DrillInstant
+    }
+
+    public struct ResolutionRecord: Hashable, Sendable {
+        public var resolution: Resolution
+        public var at: DrillInstant
+    }
+
     public var stage: Stage = .notStarted
     public var status: RunStatus = .running
     public var started: RunStarted?
@@ -127,6 +161,25 @@ public struct RunState: Hashable, Sendable {
     public var stepsPassed: Set<StepRef> = []
     public var stepsFailed: Set<StepRef> = []
     public var finishRequested = false
+    public var guards: [GuardState] = []
+    public var guardTrip: GuardTrip?
+    public var maxDurationPassedAt: DrillInstant?
+    public var halt: Halt?
+    public var resolutions: [ResolutionRecord] = []
+    public var interruptions: [DrillInstant] = []
+
+    /// Ledger entries (by index) still to run: those a rollback in progress has not reached,
+    /// or the whole ledger when the run failed or was aborted before its rollback started.
+    public var rollbacksOwed: [Int] {
+        switch stage {
+        case .rollback:
+            return rollbackOrder.filter { !stepsPassed.contains(.rollback($0)) && !stepsFailed.contains(.rollback($0)) }
+        case .setup, .steadyBefore, .phases, .steadyAfter:
+            return abort != nil || outcome == .failed ? Array(ledger.indices.reversed()) : []
+        case .notStarted, .teardown, .ended:
+            return []
+        }
+    }
 
     public func mark(_ name: String) -> Mark? { marks.first { $0.name == name } }
 }

@@ -1,22 +1,27 @@
 /// What `${...}` can name when a step runs: scenario vars (after `--var` overrides),
-/// `env.NAME`, `canary.seq`, `run.id`, `scenario.name`.
+/// `env.NAME`, `secret.NAME`, `canary.seq`, `run.id`, `scenario.name`.
 public struct VariableScope: Hashable, Sendable {
     public var vars: [String: String]
     public var environment: [String: String]
     public var runID: String
     public var scenarioName: String
     public var canarySeq: Int?
+    /// Declared secrets' values, read from the environment when the run starts or resumes.
+    public var secrets: [String: String]
 
-    public init(vars: [String: String], environment: [String: String], runID: String, scenarioName: String, canarySeq: Int? = nil) {
+    public init(vars: [String: String], environment: [String: String], runID: String, scenarioName: String, canarySeq: Int? = nil,
+                secrets: [String: String] = [:]) {
         self.vars = vars
         self.environment = environment
         self.runID = runID
         self.scenarioName = scenarioName
         self.canarySeq = canarySeq
+        self.secrets = secrets
     }
 
     public func lookup(_ name: String) -> String? {
         if name.hasPrefix("env.") { return environment[String(name.dropFirst(4))] }
+        if name.hasPrefix("secret.") { return secrets[String(name.dropFirst(7))] }
         switch name {
         case "canary.seq": return canarySeq.map(String.init)
         case "run.id": return runID

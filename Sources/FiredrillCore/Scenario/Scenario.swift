@@ -20,14 +20,20 @@ public struct Scenario: Hashable, Sendable, Codable {
     public var rollback: [Step]
     /// Steps run last whatever happened (after rollbacks), to leave the machine clean.
     public var teardown: [Step]
+    /// Environment variables read at run time as `${secret.NAME}`; their values are never recorded.
+    public var secrets: [Secret]
+    /// Probes polled while the phases run; one tripping aborts the drill and rolls it back.
+    public var guards: [Guard]
+    /// Past this long after the run started, the drill is aborted and rolled back.
+    public var maxDuration: DrillDuration?
     public var location: SourceLocation
 
     public init(
         formatVersion: Int = 1, name: String, title: String? = nil, description: String? = nil,
         owner: String? = nil, runbook: String? = nil, tags: [String] = [], objectives: Objectives = .init(),
         vars: [Variable] = [], setup: [Step] = [], steadyState: [Step] = [], canary: Canary? = nil,
-        phases: [Phase], rollback: [Step] = [], teardown: [Step] = [],
-        location: SourceLocation = .synthesized()
+        phases: [Phase], rollback: [Step] = [], teardown: [Step] = [], secrets: [Secret] = [], guards: [Guard] = [],
+        maxDuration: DrillDuration? = nil, location: SourceLocation = .synthesized()
     ) {
         self.formatVersion = formatVersion
         self.name = name
@@ -44,6 +50,36 @@ public struct Scenario: Hashable, Sendable, Codable {
         self.phases = phases
         self.rollback = rollback
         self.teardown = teardown
+        self.secrets = secrets
+        self.guards = guards
+        self.maxDuration = maxDuration
+        self.location = location
+    }
+}
+
+/// A secret's name: the environment variable it is read from when the run starts.
+public struct Secret: Hashable, Sendable, Codable {
+    public var name: String
+    public var location: SourceLocation
+    public init(name: String, location: SourceLocation = .synthesized()) {
+        self.name = name
+        self.location = location
+    }
+}
+
+/// A safety probe polled every `every` while the phases run. `tripAfter` failures in a row
+/// trip it: the drill is aborted and what ran is rolled back.
+public struct Guard: Hashable, Sendable, Codable {
+    public var name: String
+    public var probe: Probe
+    public var every: DrillDuration
+    public var tripAfter: Int
+    public var location: SourceLocation
+    public init(name: String, probe: Probe, every: DrillDuration, tripAfter: Int = 1, location: SourceLocation = .synthesized()) {
+        self.name = name
+        self.probe = probe
+        self.every = every
+        self.tripAfter = tripAfter
         self.location = location
     }
 }
@@ -115,12 +151,14 @@ public struct Step: Hashable, Sendable, Codable {
     public var mark: String?
     /// Compensations owed once this step has been dispatched.
     public var rollback: [Step]
+    /// Safe to run again when a crash leaves it in doubt (dispatched, no result recorded).
+    public var idempotent: Bool
     public var location: SourceLocation
 
     public init(
         name: String, action: StepAction, timeout: DrillDuration? = nil, retries: Int = 0,
         retryDelay: DrillDuration = .seconds(1), onFailure: FailurePolicy = .abort, mark: String? = nil,
-        rollback: [Step] = [], location: SourceLocation = .synthesized()
+        rollback: [Step] = [], idempotent: Bool = false, location: SourceLocation = .synthesized()
     ) {
         self.name = name
         self.action = action
@@ -130,6 +168,7 @@ public struct Step: Hashable, Sendable, Codable {
         self.onFailure = onFailure
         self.mark = mark
         self.rollback = rollback
+        self.idempotent = idempotent
         self.location = location
     }
 }

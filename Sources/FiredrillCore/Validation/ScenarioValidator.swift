@@ -75,6 +75,18 @@ extension ScenarioValidator {
             return valid ? nil : "name '\(name)' must use only lowercase letters, digits and '-' (like kill-thanos-vms)"
         }
 
+        /// An environment variable's name, as POSIX shells accept it.
+        public static func secretName(_ name: String) -> String? {
+            guard let first = name.unicodeScalars.first else { return "a secret needs a name (an environment variable)" }
+            let valid = (first == "_" || (first.isASCII && first.properties.isAlphabetic))
+                && name.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
+            return valid ? nil : "secret '\(name)' must be an environment variable name: letters, digits and '_', not starting with a digit"
+        }
+
+        public static func tripAfter(_ count: Int) -> String? {
+            count >= 1 ? nil : "trip_after must be at least 1, got \(count)"
+        }
+
         public static func mark(_ mark: String) -> String? {
             let valid = !mark.isEmpty && mark.unicodeScalars.allSatisfy { isLowerAlnum($0) || $0 == "-" || $0 == "_" }
             return valid ? nil : "mark '\(mark)' must use only lowercase letters, digits, '-' and '_'"
@@ -282,6 +294,29 @@ extension ScenarioValidator {
                 checkProbe(canary.write, at: canary.location)
                 checkProbe(canary.read, at: canary.location)
             }
+            var secretNames: [String: SourceLocation] = [:]
+            for secret in scenario.secrets {
+                error(Rules.secretName(secret.name), at: secret.location)
+                if let first = secretNames[secret.name] {
+                    error("duplicate secret '\(secret.name)' (first at line \(first.line))", at: secret.location)
+                } else {
+                    secretNames[secret.name] = secret.location
+                }
+            }
+            var guardNames: [String: SourceLocation] = [:]
+            for guard_ in scenario.guards {
+                if guard_.name.isEmpty {
+                    error(Rules.missingKey("name", in: "guard"), at: guard_.location)
+                } else if let first = guardNames[guard_.name] {
+                    error("duplicate guard name '\(guard_.name)' (first at line \(first.line))", at: guard_.location)
+                } else {
+                    guardNames[guard_.name] = guard_.location
+                }
+                error(Rules.positive(guard_.every, key: "every"), at: guard_.location)
+                error(Rules.tripAfter(guard_.tripAfter), at: guard_.location)
+                checkProbe(guard_.probe, at: guard_.location)
+            }
+            if let max = scenario.maxDuration { error(Rules.positive(max, key: "max_duration"), at: at) }
         }
 
         mutating func checkSteps() {
@@ -399,6 +434,7 @@ extension ScenarioValidator {
                 used.formUnion(variable.value.references)
             }
             var all: [(Template, canaryWrite: Bool)] = sites.flatMap { $0.step.action.templates.map { ($0, false) } }
+            all += scenario.guards.flatMap { $0.probe.templates.map { ($0, false) } }
             if let canary = scenario.canary {
                 all += canary.write.templates.map { ($0, true) }
                 all += canary.read.templates.map { ($0, false) }
@@ -426,6 +462,12 @@ extension ScenarioValidator {
                     error("empty reference '${}'", at: at)
                 } else if name.hasPrefix("env.") {
                     if name.count == 4 { error("'${env.}' names no environment variable", at: at) }
+                } else if name.hasPrefix("secret.") {
+                    let secret = String(name.dropFirst(7))
+                    if !scenario.secrets.contains(where: { $0.name == secret }) {
+                        let hint = ScenarioValidator.suggestion(for: secret, among: scenario.secrets.map(\.name)).map { "; did you mean '${secret.\($0)}'?" } ?? ""
+                        error("'${\(name)}' names no secret; declare it in 'secrets: [\(secret.isEmpty ? "NAME" : secret)]'\(hint)", at: at)
+                    }
                 } else if name == "canary.seq" {
                     if !canaryWrite { error("'${canary.seq}' is only available in canary.write", at: at) }
                 } else if name == "run.id" || name == "scenario.name" || vars.contains(name) {
@@ -472,6 +514,7 @@ extension Scenario {
         return vars.map(\.value)
             + ofSteps(setup + steadyState + phases.flatMap(\.steps) + rollback + teardown)
             + (canary.map { $0.write.templates + $0.read.templates } ?? [])
+            + guards.flatMap(\.probe.templates)
     }
 }
 

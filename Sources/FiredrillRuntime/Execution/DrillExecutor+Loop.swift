@@ -18,48 +18,59 @@ extension DrillExecutor {
 
     func drive(_ initial: [DrillAction]) async throws -> RunOutcome {
         try await withThrowingTaskGroup(of: Completion.self) { group in
-            var pending = initial
             group.addTask { await self.pollInbox() }
-            loop: while true {
-                for action in pending {
-                    switch action {
-                    case .finish(let status):
-                        try finish(status)
-                    case .cancel(let id):
-                        signals[id]?.fire()
-                    default:
-                        start(action, in: &group)
-                    }
-                }
-                pending = []
-                if machine.state.stage == .ended { break }
-                guard let completion = try await group.next() else { break }
-                switch completion {
-                case .event(let event, let id):
-                    if let id { signals[id] = nil }
-                    pending = try record(event)
-                case .ready(let ref, let attempt):
-                    signals[.attempt(ref, attempt)] = nil
-                    pending = try record(.attemptStarted(resolveAttempt(ref, attempt: attempt)))
-                case .suspend(let id, let reason):
-                    signals[id] = nil
-                    try record(.runSuspended(reason: reason))
-                    run.status = .waiting
-                    run.runnerPid = nil
-                    run.runnerHost = nil
-                    try store.updateRun(run)
-                    break loop
-                case .inbox(let messages):
-                    try store.deleteInbox(messages.map(\.id))
-                    for message in messages { pending += try record(message.event) }
-                    group.addTask { await self.pollInbox() }
-                case .nothing(let id):
-                    if let id { signals[id] = nil }
-                }
+            do {
+                try await loop(initial, in: &group)
+            } catch {
+                // Nothing more is dispatched once the record cannot be written; stop what runs.
+                for signal in signals.values { signal.fire() }
+                group.cancelAll()
+                try? store.releaseLease(run.id, pid: lease.pid)
+                throw error
             }
             for signal in signals.values { signal.fire() }
             group.cancelAll()
             return outcome()
+        }
+    }
+
+    func loop(_ initial: [DrillAction], in group: inout ThrowingTaskGroup<Completion, any Error>) async throws {
+        var pending = initial
+        while true {
+            for action in pending {
+                switch action {
+                case .finish(let status):
+                    try finish(status)
+                case .cancel(let id):
+                    signals[id]?.fire()
+                default:
+                    start(action, in: &group)
+                }
+            }
+            pending = []
+            if machine.state.stage == .ended { return }
+            guard let completion = try await group.next() else { return }
+            switch completion {
+            case .event(let event, let id):
+                if let id { signals[id] = nil }
+                pending = try record(event)
+            case .ready(let ref, let attempt):
+                signals[.attempt(ref, attempt)] = nil
+                pending = try record(.attemptStarted(resolveAttempt(ref, attempt: attempt)))
+            case .suspend(let id, let reason):
+                signals[id] = nil
+                try record(.runSuspended(reason: reason))
+                run.status = .waiting
+                try store.updateRun(run)
+                try store.releaseLease(run.id, pid: lease.pid)
+                return
+            case .inbox(let messages):
+                try store.deleteInbox(messages.map(\.id))
+                for message in messages { pending += try record(message.event) }
+                group.addTask { await self.pollInbox() }
+            case .nothing(let id):
+                if let id { signals[id] = nil }
+            }
         }
     }
 
@@ -71,10 +82,9 @@ extension DrillExecutor {
         run.rtoSeconds = measurement.rto?.value.seconds
         run.rpoSeconds = measurement.rpo?.span?.value.seconds
         run.objectivesMet = measurement.objectivesMet
-        run.runnerPid = nil
-        run.runnerHost = nil
         try store.updateRun(run)
         try store.saveMeasurement(runID: run.id, measurement: measurement, marks: machine.state.marks)
+        try store.releaseLease(run.id, pid: lease.pid)
     }
 
     func resolveAttempt(_ ref: StepRef, attempt: Int) -> AttemptStarted {
@@ -93,8 +103,24 @@ extension DrillExecutor {
         guard let id = action.activity else { return }
         let signal = CancellationSignal()
         signals[id] = signal
+        let action = withSecrets(action)
         group.addTask {
             await self.race(id, against: signal) { await self.perform(action, id: id) }
+        }
+    }
+
+    /// The machine holds actions as recorded, secrets masked; the driver gets them resolved
+    /// again from the step, secrets and all. Runs on the loop, which owns the machine.
+    func withSecrets(_ action: DrillAction) -> DrillAction {
+        switch action {
+        case .perform(let ref, let attempt, let resolved, let deadline) where !redactor.isEmpty:
+            guard let step = machine.step(ref), let actual = try? scope.resolve(step.action).action else { return action }
+            return .perform(ref, attempt: attempt, action: actual, deadline: deadline)
+        case .sampleProbe(let ref, let attempt, let sample, _, let at) where !redactor.isEmpty:
+            guard let step = machine.step(ref), let actual = try? scope.resolve(step.action).action else { return action }
+            return .sampleProbe(ref, attempt: attempt, sample: sample, action: actual, at: at)
+        default:
+            return action
         }
     }
 
@@ -178,6 +204,35 @@ extension DrillExecutor {
             if report.verdict == .cancelled { return .nothing(id) }
             let highest = report.passed ? (report.stdout?.text).flatMap(CanaryRead.lastInteger) : nil
             return .event(.canaryRead(.init(highestSeq: highest, report: report, startedAt: start, endedAt: now())), id)
+
+        case .sampleGuard(let index, let sample, let at):
+            do { try await sleep(until: at) } catch { return .nothing(id) }
+            guard let spec = scenario.guards[safe: index] else { return .nothing(id) }
+            let start = now()
+            let report: DriverReport
+            do {
+                let resolved = try scope.resolve(spec.probe)
+                // A guard must answer within its period to trip within one.
+                let own: DrillDuration? = switch resolved {
+                case .http(let http): http.timeout
+                case .tcp(_, _, let timeout): timeout
+                default: nil
+                }
+                report = await driver.perform(resolved, deadline: continuousDeadline(start + min(own ?? spec.every, spec.every)),
+                                              limits: DriverLimits(outputBytes: min(limits.outputBytes, 4096)))
+            } catch {
+                report = DriverReport(verdict: .error, summary: error.description)
+            }
+            if report.verdict == .cancelled { return .nothing(id) }
+            return .event(.guardSampled(.init(guardIndex: index, sample: sample, report: report, startedAt: start, endedAt: now())), id)
+
+        case .armMaxDuration(let at):
+            do { try await sleep(until: at) } catch { return .nothing(id) }
+            return .event(.maxDurationPassed, id)
+
+        case .abandon(let ref, let attempt, let startedAt, let reason):
+            return .event(.attemptFinished(.init(ref: ref, attempt: attempt, report: DriverReport(verdict: .cancelled, summary: reason),
+                                                 startedAt: startedAt, endedAt: now())), id)
 
         case .cancel, .finish:
             return .nothing(id)

@@ -8,14 +8,18 @@ public struct RunOutcome: Sendable {
     public var measurement: DrillMeasurement?
     public var failureReason: String?
 
+    /// The rollbacks still owed, by step name, when the run stopped before running them.
+    public var rollbacksOwed: [String] = []
+
     /// 0 completed and every objective met; 1 completed but an objective missed or steady
-    /// state not restored; 3 failed or aborted (rolled back); 4 waiting on an operator.
+    /// state not restored; 3 failed, aborted (rolled back) or interrupted; 4 waiting on an
+    /// operator (a manual step, or halted with a step in doubt).
     public var exitCode: Int32 {
         switch status {
         case .completed: measurement?.objectivesMet == false ? 1 : 0
         case .deviated: 1
-        case .failed, .aborted: 3
-        case .waiting, .running: 4
+        case .failed, .aborted, .interrupted: 3
+        case .waiting, .running, .halted: 4
         }
     }
 }
@@ -43,9 +47,16 @@ public final class DrillExecutor: @unchecked Sendable {
     var nextSeq = 1
     var signals: [ActivityID: CancellationSignal] = [:]
     let runner: RunnerIdentity
+    let lease: RunnerLease
+    /// Masks the scenario's secrets in everything recorded or shown.
+    let redactor: Redactor
+    /// Serializes recording with `interruptNow`, which may come from a signal handler's thread.
+    let recording = NSLock()
+    var interrupted = false
 
-    init(scenario: Scenario, run: RunRecord, vars: [String: String], environment: [String: String], store: any RunStore,
-         driver: any Driver, clock: any DrillClock, console: any OperatorConsole, progress: ProgressPrinter) {
+    init(scenario: Scenario, run: RunRecord, vars: [String: String], secrets: [String: String], environment: [String: String],
+         store: any RunStore, driver: any Driver, clock: any DrillClock, console: any OperatorConsole, progress: ProgressPrinter,
+         lease: RunnerLease) {
         self.scenario = scenario
         self.store = store
         self.driver = driver
@@ -54,12 +65,35 @@ public final class DrillExecutor: @unchecked Sendable {
         self.progress = progress
         self.run = run
         machine = DrillMachine(scenario: scenario)
-        scope = VariableScope(vars: vars, environment: environment, runID: run.id, scenarioName: scenario.name)
+        scope = VariableScope(vars: vars, environment: environment, runID: run.id, scenarioName: scenario.name, secrets: secrets)
         timeline = RunTimeline(startMonoNs: run.startedMonoNs, startWallNs: run.startedWallNs, startBootID: run.bootID, bootID: clock.bootID)
-        runner = RunnerIdentity(pid: getpid(), host: ProcessInfo.processInfo.hostName)
+        runner = RunnerIdentity(pid: lease.pid, host: lease.host)
+        self.lease = lease
+        redactor = Redactor(secrets: Array(secrets.values))
+    }
+
+    /// The values of the scenario's secrets, read from the environment; every missing or
+    /// too-short one is named at once.
+    static func readSecrets(_ scenario: Scenario, environment: [String: String]) throws -> [String: String] {
+        var values: [String: String] = [:]
+        var problems: [String] = []
+        for secret in scenario.secrets {
+            guard let value = environment[secret.name], !value.isEmpty else {
+                problems.append("secret \(secret.name) is not set in the environment")
+                continue
+            }
+            guard value.count >= 4 else {
+                problems.append("secret \(secret.name) is shorter than 4 characters, too short to mask safely in the record")
+                continue
+            }
+            values[secret.name] = value
+        }
+        guard problems.isEmpty else { throw ExecutorError.secrets(problems) }
+        return values
     }
 
     /// Starts a new run of a loaded scenario and drives it until it ends or waits on an operator.
+    /// The run and its first event are created in one transaction, or not at all.
     public static func start(
         _ loaded: ScenarioSource, overrides: [String: String] = [:], participants: [Participant] = [],
         environment: [String: String] = ProcessInfo.processInfo.environment, store: any RunStore,
@@ -70,49 +104,76 @@ public final class DrillExecutor: @unchecked Sendable {
         let id = runID ?? Self.newRunID(wallNs: reading.wallNs)
         let vars = try VariableScope.resolveVars(loaded.scenario.vars, overrides: overrides, environment: environment,
                                                   runID: id, scenarioName: loaded.scenario.name)
+        let secrets = try readSecrets(loaded.scenario, environment: environment)
+        let lease = RunnerLease.current(wallNs: reading.wallNs)
         let record = RunRecord(
             id: id, scenario: loaded.scenario.name, title: loaded.scenario.title, scenarioPath: loaded.path,
             scenarioText: loaded.text, scenarioSHA256: loaded.sha256, status: .running, startedWallNs: reading.wallNs,
-            startedMonoNs: reading.monoNs, bootID: clock.bootID, runnerPid: getpid(), runnerHost: ProcessInfo.processInfo.hostName,
+            startedMonoNs: reading.monoNs, bootID: clock.bootID, runner: lease,
             varsJSON: String(decoding: try JSONEncoder.sorted.encode(vars), as: UTF8.self))
-        try store.createRun(record)
-        let executor = DrillExecutor(scenario: loaded.scenario, run: record, vars: vars, environment: environment, store: store,
-                                     driver: driver, clock: clock, console: console, progress: progress)
-        configure(executor)
+        let executor = DrillExecutor(scenario: loaded.scenario, run: record, vars: vars, secrets: secrets, environment: environment,
+                                     store: store, driver: driver, clock: clock, console: console, progress: progress, lease: lease)
         let started = RunStarted(scenario: loaded.scenario.name, scenarioSHA256: loaded.sha256, firedrillVersion: Firedrill.version,
                                  vars: vars, participants: participants, runner: executor.runner)
-        let actions = try executor.record(.runStarted(started))
+        let first = executor.stamp(.runStarted(started), reading: reading)
+        do {
+            try store.createRun(record, first: first)
+        } catch let error as LeaseError {
+            throw error
+        } catch {
+            throw ExecutorError.recordFailed(StoreError.describe(error, path: "the record").description, runID: id, owed: [])
+        }
+        executor.nextSeq = 2
+        configure(executor)
+        let actions = executor.apply(first)
         return try await executor.drive(actions)
     }
 
-    /// Carries on a run from its record (after an operator confirmed a manual step): replays
-    /// its events, then re-arms what was in flight. `first` is recorded before carrying on.
+    /// Carries on a run from its record: after a crash, after an operator confirmed a manual
+    /// step or resolved a step in doubt, or to abort it. Replays its events, takes the run's
+    /// lease, records `first`, then re-arms what was in flight; an injecting step in doubt
+    /// halts the run instead (unless it is marked idempotent).
     public static func resume(
-        runID: String, scenario: Scenario, first: [DrillEvent] = [], environment: [String: String] = ProcessInfo.processInfo.environment,
+        runID: String, scenario: Scenario, first: [DrillEvent] = [], force: Bool = false,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
         store: any RunStore, driver: any Driver = SystemDriver(), clock: any DrillClock = SystemClock(),
         console: any OperatorConsole = TerminalConsole(), progress: ProgressPrinter = ProgressPrinter(),
         configure: (DrillExecutor) -> Void = { _ in }
     ) async throws -> RunOutcome {
-        guard var record = try store.run(runID) else { throw ExecutorError.noSuchRun(runID) }
-        let events = try store.events(of: runID)
+        guard let record = try store.run(runID) else { throw ExecutorError.noSuchRun(runID) }
         let vars = (try? JSONDecoder().decode([String: String].self, from: Data(record.varsJSON.utf8))) ?? [:]
-        record.runnerPid = getpid()
-        record.runnerHost = ProcessInfo.processInfo.hostName
-        let executor = DrillExecutor(scenario: scenario, run: record, vars: vars, environment: environment, store: store,
-                                     driver: driver, clock: clock, console: console, progress: progress)
-        configure(executor)
-        executor.machine = DrillMachine.replay(scenario, events: events.map { ($0.event, $0.at) })
+        let lease = RunnerLease.current(wallNs: clock.now().wallNs)
+        let events = try store.events(of: runID)
+        let replayed = DrillMachine.replay(scenario, events: events.map { ($0.event, $0.at) })
+        let secrets = replayed.state.stage == .ended ? [:] : try readSecrets(scenario, environment: environment)
+        let executor = DrillExecutor(scenario: scenario, run: record, vars: vars, secrets: secrets, environment: environment, store: store,
+                                     driver: driver, clock: clock, console: console, progress: progress, lease: lease)
+        executor.machine = replayed
         executor.nextSeq = (events.last?.seq ?? 0) + 1
-        guard executor.machine.state.stage != .ended else {
-            return executor.outcome()
+        guard executor.machine.state.stage != .ended else { return executor.outcome() }
+        let previous = try store.acquireLease(runID, lease: lease, force: force)
+        if let previous {
+            progress.note("took run \(runID) over from \(previous) (\(previous.isLive == nil ? "forced" : "no longer running"))")
         }
-        try store.updateRun(record)
-        _ = try executor.record(.runResumed(executor.runner))
-        for event in first { _ = try executor.record(event) }
-        if let doubt = executor.machine.inDoubt {
-            throw ExecutorError.inDoubt(step: executor.machine.step(doubt.ref)?.name ?? doubt.ref.description, action: doubt.action.summary)
+        configure(executor)
+        do {
+            _ = try executor.record(.runResumed(executor.runner))
+            for event in first { try executor.record(event) }
+            switch executor.machine.resumePlan(at: executor.now()) {
+            case .halt(let halted):
+                if executor.machine.state.halt == nil { try executor.record(.runHalted(halted)) }
+                try? store.releaseLease(runID, pid: lease.pid)
+                return executor.outcome()
+            case .carryOn(let actions):
+                // What `first` set going (a confirmed step's successor) is part of the state re-armed here.
+                return try await executor.drive(actions)
+            }
+        } catch let error as ExecutorError {
+            throw error
+        } catch {
+            try? store.releaseLease(runID, pid: lease.pid)
+            throw error
         }
-        return try await executor.drive(executor.machine.rearm(at: executor.now()))
     }
 
     /// `20261121-051717-ea8d`: sortable by start time, unique enough with a random suffix.
@@ -128,22 +189,59 @@ public final class DrillExecutor: @unchecked Sendable {
     /// The machine's state as this executor last left it.
     public var currentState: RunState { machine.state }
 
+    /// The event as it will be recorded: secrets masked, both clocks read.
+    func stamp(_ event: DrillEvent, reading: ClockReading) -> RecordedEvent {
+        let event = redactor.isEmpty ? event : redactor.redact(event)
+        return RecordedEvent(seq: nextSeq, event: event, at: timeline.instant(reading), monoNs: reading.monoNs, wallNs: reading.wallNs)
+    }
+
+    func apply(_ recorded: RecordedEvent) -> [DrillAction] {
+        let actions = machine.apply(recorded.event, at: recorded.at)
+        progress.show(recorded.event, at: recorded.at, machine: machine)
+        return actions
+    }
+
     /// Records an event durably, then applies it: the order Temporal's history keeps.
+    /// The machine sees exactly what was recorded (secrets masked), so a replay matches.
     @discardableResult
     func record(_ event: DrillEvent) throws -> [DrillAction] {
-        let reading = clock.now()
-        let at = timeline.instant(reading)
-        let recorded = RecordedEvent(seq: nextSeq, event: event, at: at, monoNs: reading.monoNs, wallNs: reading.wallNs)
-        try store.append([recorded], to: run.id)
-        nextSeq += 1
-        let actions = machine.apply(event, at: at)
-        progress.show(event, at: at, machine: machine)
-        return actions
+        let recorded: RecordedEvent = try recording.withLock {
+            guard !interrupted else { throw ExecutorError.interrupted(runID: run.id) }
+            let recorded = stamp(event, reading: clock.now())
+            do {
+                try store.append([recorded], to: run.id)
+            } catch {
+                throw ExecutorError.recordFailed(StoreError.describe(error, path: "the record").description, runID: run.id,
+                                                 owed: owedRollbackNames())
+            }
+            nextSeq += 1
+            return recorded
+        }
+        return apply(recorded)
+    }
+
+    /// Stops at once (a second SIGINT): records that the run was interrupted, gives up the
+    /// lease, and records nothing after. What is owed stays owed for `resume`.
+    public func interruptNow(reason: String) {
+        recording.withLock {
+            guard !interrupted else { return }
+            interrupted = true
+            let recorded = stamp(.runInterrupted(reason: reason), reading: clock.now())
+            if (try? store.append([recorded], to: run.id)) != nil { nextSeq += 1 }
+            try? store.releaseLease(run.id, pid: lease.pid)
+        }
+    }
+
+    func owedRollbackNames() -> [String] {
+        machine.state.rollbacksOwed.compactMap { machine.state.ledger[safe: $0]?.step.name }
     }
 
     func outcome() -> RunOutcome {
         let measurement = DrillMeasurement(scenario: scenario, state: machine.state)
-        return RunOutcome(runID: run.id, status: machine.state.status, measurement: measurement, failureReason: machine.state.failureReason)
+        var outcome = RunOutcome(runID: run.id, status: machine.state.status, measurement: measurement,
+                                 failureReason: machine.state.failureReason ?? machine.state.halt?.reason)
+        outcome.rollbacksOwed = owedRollbackNames()
+        return outcome
     }
 }
 
@@ -163,13 +261,20 @@ public struct ScenarioSource: Sendable {
 
 public enum ExecutorError: Error, CustomStringConvertible {
     case noSuchRun(String)
-    case inDoubt(step: String, action: String)
+    case secrets([String])
+    /// The record could not be written: the run stopped there, and nothing further was dispatched.
+    case recordFailed(String, runID: String, owed: [String])
+    case interrupted(runID: String)
 
     public var description: String {
         switch self {
         case .noSuchRun(let id): "no run '\(id)' in this database"
-        case .inDoubt(let step, let action):
-            "step '\(step)' (\(action)) was dispatched but no result was recorded: it may or may not have run, so it is not run again automatically"
+        case .secrets(let problems): problems.joined(separator: "; ")
+        case .recordFailed(let why, let id, let owed):
+            "\(why): run \(id) stopped here and dispatched nothing further"
+                + (owed.isEmpty ? "" : "; rollbacks owed: \(owed.joined(separator: ", "))")
+                + "; once the record can be written, carry it on with `firedrill resume \(id)`"
+        case .interrupted(let id): "run \(id) was interrupted; carry it on with `firedrill resume \(id)`"
         }
     }
 }

@@ -26,6 +26,12 @@ public struct ProgressPrinter: Sendable {
         Self.write(paint(clock, "2") + "  " + text + rtoText + "\n")
     }
 
+    /// A line about the run rather than an event of it.
+    public func note(_ text: String) {
+        guard enabled else { return }
+        Self.write(text + "\n")
+    }
+
     static func pad(_ text: String, _ width: Int) -> String {
         text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
     }
@@ -73,6 +79,19 @@ public struct ProgressPrinter: Sendable {
             line(at, "resumed by pid \(runner.pid) on \(runner.host)")
         case .runEnded(let status):
             line(at, paint("drill ended: \(status.rawValue)", status == .completed ? "32" : "31"))
+        case .guardSampled(let sampled):
+            // Passing guards are quiet; a failing one is news.
+            guard !sampled.report.passed, let spec = machine.scenario.guards[safe: sampled.guardIndex] else { return }
+            let tripped = state.guardTrip?.guardIndex == sampled.guardIndex
+            line(at, paint("guard '\(spec.name)' \(tripped ? "TRIPPED" : "failed"): \(sampled.report.summary)", "31"), rto: rto)
+        case .maxDurationPassed:
+            line(at, paint("max_duration \(machine.scenario.maxDuration?.description ?? "") passed", "31"), rto: rto)
+        case .runHalted(let halted):
+            line(at, paint("halted: \(halted.reason)", "31"))
+        case .operatorResolved(let resolution):
+            line(at, "\(name(resolution.ref)): \(resolution.decision.rawValue) decided by \(resolution.by)\(resolution.note.map { " — \($0)" } ?? "")", rto: rto)
+        case .runInterrupted(let reason):
+            line(at, paint("interrupted: \(reason)", "31"))
         }
     }
 }

@@ -4,18 +4,19 @@ extension ScenarioLoader {
     enum Keys {
         static let scenario = [
             "firedrill", "name", "title", "description", "owner", "runbook", "tags", "objectives", "vars",
-            "setup", "steady_state", "canary", "phases", "rollback", "teardown",
+            "setup", "steady_state", "canary", "phases", "rollback", "teardown", "secrets", "guards", "max_duration",
         ]
         static let objectives = ["rto", "rpo"]
         static let canary = ["every", "warmup", "write", "read"]
         static let phase = ["name", "steps"]
         static let probeKinds = ["http", "tcp", "run", "shell"]
         static let stepKinds = ["run", "shell", "http", "tcp", "kill", "sleep", "manual", "wait_for"]
-        static let stepCommon = ["name", "timeout", "retries", "retry_delay", "on_failure", "mark", "rollback"]
+        static let stepCommon = ["name", "timeout", "retries", "retry_delay", "on_failure", "mark", "rollback", "idempotent"]
         static let step = stepCommon + stepKinds
         static let http = ["method", "url", "headers", "body", "status", "body_contains", "timeout"]
         static let tcp = ["address", "timeout"]
         static let kill = ["pid", "pidfile", "signal", "process_group"]
         static let waitFor = probeKinds + ["expect", "every", "consecutive"]
+        static let guardKeys = ["name", "every", "trip_after"] + probeKinds
     }
 }

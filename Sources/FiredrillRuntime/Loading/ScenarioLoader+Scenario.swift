@@ -38,8 +38,59 @@ extension ScenarioLoader.Reader {
             phases: phases(fields.value("phases")),
             rollback: steps(fields.value("rollback"), section: .rollback),
             teardown: steps(fields.value("teardown"), section: .teardown),
+            secrets: secrets(fields.value("secrets")),
+            guards: guards(fields.value("guards")),
+            maxDuration: positiveDuration(fields.value("max_duration"), key: "max_duration"),
             location: location(of: root)
         )
+    }
+
+    /// `secrets: [NAME, ...]`: environment variables read at run time, never recorded.
+    mutating func secrets(_ node: Node?) -> [Secret] {
+        guard let node else { return [] }
+        guard case .sequence(let sequence) = node else {
+            error("expected a list of environment variable names, got \(Self.describe(node))", at: node)
+            return []
+        }
+        return sequence.compactMap { item in
+            guard let name = string(item) else { return nil }
+            error(Rules.secretName(name), at: item)
+            return Secret(name: name, location: location(of: item))
+        }
+    }
+
+    /// `guards:`: probes polled while the phases run, each with `every` and `trip_after`.
+    mutating func guards(_ node: Node?) -> [Guard] {
+        guard let node else { return [] }
+        guard case .sequence(let sequence) = node else {
+            error("expected a list of guards, got \(Self.describe(node))", at: node)
+            return []
+        }
+        var guards: [Guard] = []
+        for item in sequence {
+            guard let fields = fields(item, of: "guard", allowed: Keys.guardKeys,
+                                      expected: "a guard: a mapping with 'name', 'every' and one probe") else { continue }
+            let name = required(fields, "name").flatMap { string($0) } ?? ""
+            let every = required(fields, "every").flatMap { positiveDuration($0, key: "every") }
+            var tripAfter = 1
+            if let node = fields.value("trip_after"), let value = int(node) {
+                error(Rules.tripAfter(value), at: node)
+                tripAfter = value
+            }
+            let kinds = fields.entries.filter { Keys.probeKinds.contains($0.key) }
+            guard let first = kinds.first else {
+                if fields.suggested.isDisjoint(with: Keys.probeKinds) {
+                    error("guard\(name.isEmpty ? "" : " '\(name)'") needs a probe: one of http, tcp, run, shell", at: item)
+                }
+                continue
+            }
+            for extra in kinds.dropFirst() {
+                error("guard has both '\(first.key)' and '\(extra.key)'; it holds exactly one probe", at: extra.keyNode)
+            }
+            guard let probe = probe(first) else { continue }
+            guards.append(Guard(name: name, probe: probe, every: every ?? .seconds(1), tripAfter: tripAfter, location: location(of: item)))
+        }
+        return guards
     }
 
     mutating func objectives(_ node: Node?, default rootLocation: SourceLocation) -> Objectives {

@@ -70,8 +70,9 @@ extension ScenarioLoader.Reader {
             }
             rollback = steps(fields.value("rollback"), section: .rollback)
         }
+        let idempotent = fields.value("idempotent").flatMap { bool($0) } ?? false
         return Step(name: name, action: action, timeout: timeout, retries: retries, retryDelay: retryDelay,
-                    onFailure: onFailure, mark: mark, rollback: rollback, location: location(of: node))
+                    onFailure: onFailure, mark: mark, rollback: rollback, idempotent: idempotent, location: location(of: node))
     }
 
     mutating func action(_ entry: Fields.Entry) -> StepAction? {

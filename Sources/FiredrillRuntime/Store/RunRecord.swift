@@ -1,7 +1,7 @@
 import FiredrillCore
 
 /// One drill run as stored: what ran (the scenario's text and hash), when, and how it ended.
-public struct RunRecord: Hashable, Sendable, Codable {
+public struct RunRecord: Hashable, Sendable {
     public var id: String
     public var scenario: String
     public var title: String?
@@ -16,15 +16,17 @@ public struct RunRecord: Hashable, Sendable, Codable {
     public var rtoSeconds: Double?
     public var rpoSeconds: Double?
     public var objectivesMet: Bool?
-    /// The process currently driving the run (a lease): its pid, host and last heartbeat.
-    public var runnerPid: Int32?
-    public var runnerHost: String?
+    /// The process currently driving the run (a lease), if any.
+    public var runner: RunnerLease?
     public var varsJSON: String
+    /// The audit chain's latest hash and how many events it links (kept by the store).
+    public var headHash: String?
+    public var eventCount: Int
 
     public init(id: String, scenario: String, title: String?, scenarioPath: String, scenarioText: String, scenarioSHA256: String,
                 status: RunStatus, startedWallNs: Int64, startedMonoNs: Int64, bootID: String, endedWallNs: Int64? = nil,
                 rtoSeconds: Double? = nil, rpoSeconds: Double? = nil, objectivesMet: Bool? = nil,
-                runnerPid: Int32? = nil, runnerHost: String? = nil, varsJSON: String = "{}") {
+                runner: RunnerLease? = nil, varsJSON: String = "{}", headHash: String? = nil, eventCount: Int = 0) {
         self.id = id
         self.scenario = scenario
         self.title = title
@@ -39,9 +41,10 @@ public struct RunRecord: Hashable, Sendable, Codable {
         self.rtoSeconds = rtoSeconds
         self.rpoSeconds = rpoSeconds
         self.objectivesMet = objectivesMet
-        self.runnerPid = runnerPid
-        self.runnerHost = runnerHost
+        self.runner = runner
         self.varsJSON = varsJSON
+        self.headHash = headHash
+        self.eventCount = eventCount
     }
 }
 
@@ -79,8 +82,18 @@ public struct InboxMessage: Hashable, Sendable, Codable {
 
 /// Where runs and their event logs live.
 public protocol RunStore: Sendable {
-    func createRun(_ run: RunRecord) throws
-    /// Appends durably (the call returns once the events survive a crash), in one transaction.
+    /// Creates the run held by `run.runner` with its first event, in one transaction. Refuses
+    /// (`LeaseError.scenarioBusy`) while another run of the same scenario is unfinished.
+    func createRun(_ run: RunRecord, first: RecordedEvent) throws
+    /// Makes `lease` the run's runner. A live holder on this host refuses; a holder gone from
+    /// this host is replaced; a holder on another host is replaced only with `force`.
+    /// Returns the holder replaced, if any.
+    @discardableResult
+    func acquireLease(_ runID: String, lease: RunnerLease, force: Bool) throws -> RunnerLease?
+    /// Gives the run up, if `pid` holds it.
+    func releaseLease(_ runID: String, pid: Int32) throws
+    /// Appends durably (the call returns once the events survive a crash), in one transaction,
+    /// each linked into the run's hash chain. Sequence numbers must follow on without a gap.
     func append(_ events: [RecordedEvent], to runID: String) throws
     func events(of runID: String) throws -> [RecordedEvent]
     func run(_ id: String) throws -> RunRecord?

@@ -21,7 +21,13 @@ public final class SQLiteStore: RunStore {
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)
+            let superseded = try pool.read { db in try Self.migrator.hasBeenSuperseded(db) }
+            if superseded {
+                throw StoreError(description: "database \(path) was written by a newer Firedrill (its schema has migrations this \(Firedrill.version) does not know); use that version, or another --db")
+            }
             try Self.migrator.migrate(pool)
+        } catch let error as StoreError {
+            throw error
         } catch {
             throw StoreError.describe(error, path: path)
         }
@@ -122,6 +128,36 @@ public final class SQLiteStore: RunStore {
                 );
                 """)
         }
+        migrator.registerMigration("v2-audit-chain-and-lease") { db in
+            try db.execute(sql: """
+                ALTER TABLE events ADD COLUMN prev_hash TEXT NOT NULL DEFAULT '';
+                ALTER TABLE events ADD COLUMN hash TEXT NOT NULL DEFAULT '';
+                ALTER TABLE runs ADD COLUMN head_hash TEXT;
+                ALTER TABLE runs ADD COLUMN event_count INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE runs ADD COLUMN runner_since_wall_ns INTEGER;
+                ALTER TABLE runs ADD COLUMN runner_token TEXT;
+                DROP TRIGGER events_no_update;
+                """)
+            // Chain the events recorded before the chain existed.
+            for runID in try String.fetchAll(db, sql: "SELECT id FROM runs") {
+                var previous = AuditChain.genesis
+                var count = 0
+                for row in try Row.fetchAll(db, sql: "SELECT seq, type, at_ns, mono_ns, wall_ns, payload FROM events WHERE run_id = ? ORDER BY seq",
+                                            arguments: [runID]) {
+                    let hash = AuditChain.hash(previous: previous, runID: runID, seq: row["seq"], type: row["type"], atNs: row["at_ns"],
+                                               monoNs: row["mono_ns"], wallNs: row["wall_ns"], payload: row["payload"])
+                    try db.execute(sql: "UPDATE events SET prev_hash = ?, hash = ? WHERE run_id = ? AND seq = ?",
+                                   arguments: [previous, hash, runID, row["seq"] as Int])
+                    previous = hash
+                    count += 1
+                }
+                try db.execute(sql: "UPDATE runs SET head_hash = ?, event_count = ? WHERE id = ?",
+                               arguments: [count == 0 ? nil : previous, count, runID])
+            }
+            try db.execute(sql: """
+                CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+                """)
+        }
         return migrator
     }
 
@@ -135,27 +171,101 @@ public final class SQLiteStore: RunStore {
         String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
-    public func createRun(_ run: RunRecord) throws {
+    public func createRun(_ run: RunRecord, first: RecordedEvent) throws {
         try pool.write { db in
+            for row in try Row.fetchAll(db, sql: """
+                SELECT * FROM runs WHERE scenario = ? AND status NOT IN ('completed', 'deviated', 'failed', 'aborted')
+                ORDER BY started_wall_ns DESC
+                """, arguments: [run.scenario]) {
+                let other = Self.record(row)
+                let holder = other.runner.flatMap { $0.isLive == false ? nil : $0 }
+                throw LeaseError.scenarioBusy(scenario: run.scenario, runID: other.id, status: other.status, by: holder)
+            }
             try db.execute(sql: """
                 INSERT INTO runs (id, scenario, title, scenario_path, scenario_text, scenario_sha256, status, started_wall_ns,
-                    started_mono_ns, boot_id, runner_pid, runner_host, vars_json)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    started_mono_ns, boot_id, runner_pid, runner_host, runner_since_wall_ns, runner_token, vars_json)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [run.id, run.scenario, run.title, run.scenarioPath, run.scenarioText, run.scenarioSHA256,
-                                 run.status.rawValue, run.startedWallNs, run.startedMonoNs, run.bootID, run.runnerPid,
-                                 run.runnerHost, run.varsJSON])
+                                 run.status.rawValue, run.startedWallNs, run.startedMonoNs, run.bootID, run.runner?.pid,
+                                 run.runner?.host, run.runner?.sinceWallNs, run.runner?.token, run.varsJSON])
+            try append([first], to: run.id, db: db)
+        }
+    }
+
+    @discardableResult
+    public func acquireLease(_ runID: String, lease: RunnerLease, force: Bool) throws -> RunnerLease? {
+        try pool.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [runID]) else {
+                throw StoreError(description: "no run '\(runID)' in \(path)")
+            }
+            let previous = Self.record(row).runner
+            if let previous, previous.pid != lease.pid || previous.host != lease.host {
+                switch previous.isLive {
+                case true?: throw LeaseError.held(runID: runID, by: previous)
+                case nil where !force: throw LeaseError.otherHost(runID: runID, by: previous)
+                default: break
+                }
+            }
+            try db.execute(sql: "UPDATE runs SET runner_pid = ?, runner_host = ?, runner_since_wall_ns = ?, runner_token = ? WHERE id = ?",
+                           arguments: [lease.pid, lease.host, lease.sinceWallNs, lease.token, runID])
+            return previous?.pid == lease.pid && previous?.host == lease.host ? nil : previous
+        }
+    }
+
+    public func releaseLease(_ runID: String, pid: Int32) throws {
+        try pool.write { db in
+            try db.execute(sql: """
+                UPDATE runs SET runner_pid = NULL, runner_host = NULL, runner_since_wall_ns = NULL, runner_token = NULL
+                WHERE id = ? AND runner_pid = ?
+                """, arguments: [runID, pid])
         }
     }
 
     public func append(_ events: [RecordedEvent], to runID: String) throws {
         guard !events.isEmpty else { return }
-        try pool.write { db in
-            for recorded in events {
-                try db.execute(sql: "INSERT INTO events (run_id, seq, type, at_ns, mono_ns, wall_ns, payload) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                               arguments: [runID, recorded.seq, recorded.event.type, recorded.at.nanoseconds, recorded.monoNs,
-                                           recorded.wallNs, try Self.json(recorded.event)])
-                try project(recorded, runID: runID, db: db)
+        try pool.write { db in try append(events, to: runID, db: db) }
+    }
+
+    /// Links each event into the chain from the run's recorded head, in the caller's transaction.
+    func append(_ events: [RecordedEvent], to runID: String, db: Database) throws {
+        guard let head = try Row.fetchOne(db, sql: "SELECT head_hash, event_count FROM runs WHERE id = ?", arguments: [runID]) else {
+            throw StoreError(description: "no run '\(runID)' in \(path)")
+        }
+        var previous: String = (head["head_hash"] as String?) ?? AuditChain.genesis
+        var count: Int = head["event_count"]
+        for recorded in events {
+            guard recorded.seq == count + 1 else {
+                throw StoreError(description: "event \(recorded.seq) of run \(runID) does not follow event \(count): another process is writing this run")
             }
+            let payload = try Self.json(recorded.event)
+            let hash = AuditChain.hash(previous: previous, runID: runID, seq: recorded.seq, type: recorded.event.type,
+                                       atNs: recorded.at.nanoseconds, monoNs: recorded.monoNs, wallNs: recorded.wallNs, payload: payload)
+            try db.execute(sql: """
+                INSERT INTO events (run_id, seq, type, at_ns, mono_ns, wall_ns, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [runID, recorded.seq, recorded.event.type, recorded.at.nanoseconds, recorded.monoNs,
+                                 recorded.wallNs, payload, previous, hash])
+            try project(recorded, runID: runID, db: db)
+            previous = hash
+            count += 1
+        }
+        try db.execute(sql: "UPDATE runs SET head_hash = ?, event_count = ? WHERE id = ?", arguments: [previous, count, runID])
+    }
+
+    /// A run's chain as stored, for `verify`.
+    public func chain(of runID: String) throws -> [AuditChain.Link] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT seq, type, at_ns, mono_ns, wall_ns, payload, prev_hash, hash FROM events WHERE run_id = ? ORDER BY seq",
+                             arguments: [runID]).map { row in
+                AuditChain.Link(seq: row["seq"], type: row["type"], atNs: row["at_ns"], monoNs: row["mono_ns"], wallNs: row["wall_ns"],
+                                payload: row["payload"], prevHash: row["prev_hash"], hash: row["hash"])
+            }
+        }
+    }
+
+    /// Every run id that has events or a run row, so events of a deleted run are still checked.
+    public func chainedRunIDs() throws -> [String] {
+        try pool.read { db in
+            try String.fetchAll(db, sql: "SELECT id FROM runs UNION SELECT DISTINCT run_id FROM events ORDER BY 1")
         }
     }
 
@@ -189,6 +299,12 @@ public final class SQLiteStore: RunStore {
             try db.execute(sql: "UPDATE runs SET status = ? WHERE id = ?", arguments: [RunStatus.waiting.rawValue, runID])
         case .runResumed:
             try db.execute(sql: "UPDATE runs SET status = ? WHERE id = ?", arguments: [RunStatus.running.rawValue, runID])
+        case .runHalted:
+            try db.execute(sql: "UPDATE runs SET status = ? WHERE id = ?", arguments: [RunStatus.halted.rawValue, runID])
+        case .runInterrupted:
+            try db.execute(sql: "UPDATE runs SET status = ? WHERE id = ?", arguments: [RunStatus.interrupted.rawValue, runID])
+        case .operatorResolved:
+            try db.execute(sql: "UPDATE runs SET status = ? WHERE id = ?", arguments: [RunStatus.running.rawValue, runID])
         default:
             break
         }
@@ -207,14 +323,18 @@ public final class SQLiteStore: RunStore {
     }
 
     static func record(_ row: Row) -> RunRecord {
-        RunRecord(
+        var runner: RunnerLease?
+        if let pid = row["runner_pid"] as Int32?, let host = row["runner_host"] as String? {
+            runner = RunnerLease(pid: pid, host: host, sinceWallNs: row["runner_since_wall_ns"] ?? 0, token: row["runner_token"] ?? "")
+        }
+        return RunRecord(
             id: row["id"], scenario: row["scenario"], title: row["title"], scenarioPath: row["scenario_path"],
             scenarioText: row["scenario_text"], scenarioSHA256: row["scenario_sha256"],
             status: RunStatus(rawValue: row["status"]) ?? .running, startedWallNs: row["started_wall_ns"],
             startedMonoNs: row["started_mono_ns"], bootID: row["boot_id"], endedWallNs: row["ended_wall_ns"],
             rtoSeconds: row["rto_seconds"], rpoSeconds: row["rpo_seconds"],
-            objectivesMet: (row["objectives_met"] as Int?).map { $0 != 0 }, runnerPid: row["runner_pid"],
-            runnerHost: row["runner_host"], varsJSON: row["vars_json"])
+            objectivesMet: (row["objectives_met"] as Int?).map { $0 != 0 }, runner: runner, varsJSON: row["vars_json"],
+            headHash: row["head_hash"], eventCount: row["event_count"])
     }
 
     public func run(_ id: String) throws -> RunRecord? {
@@ -234,10 +354,8 @@ public final class SQLiteStore: RunStore {
     public func updateRun(_ run: RunRecord) throws {
         try pool.write { db in
             try db.execute(sql: """
-                UPDATE runs SET status = ?, ended_wall_ns = ?, rto_seconds = ?, rpo_seconds = ?, objectives_met = ?,
-                    runner_pid = ?, runner_host = ? WHERE id = ?
-                """, arguments: [run.status.rawValue, run.endedWallNs, run.rtoSeconds, run.rpoSeconds, run.objectivesMet,
-                                 run.runnerPid, run.runnerHost, run.id])
+                UPDATE runs SET status = ?, ended_wall_ns = ?, rto_seconds = ?, rpo_seconds = ?, objectives_met = ? WHERE id = ?
+                """, arguments: [run.status.rawValue, run.endedWallNs, run.rtoSeconds, run.rpoSeconds, run.objectivesMet, run.id])
         }
     }
 
@@ -281,7 +399,8 @@ public final class SQLiteStore: RunStore {
 public struct StoreError: Error, CustomStringConvertible, Sendable {
     public var description: String
 
-    static func describe(_ error: any Error, path: String) -> StoreError {
+    public static func describe(_ error: any Error, path: String) -> StoreError {
+        if let error = error as? StoreError { return error }
         if let db = error as? DatabaseError {
             switch db.resultCode {
             case .SQLITE_BUSY, .SQLITE_LOCKED: return .init(description: "database \(path) is locked by another process: \(db.message ?? "")")

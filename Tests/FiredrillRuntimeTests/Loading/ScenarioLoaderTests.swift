@@ -94,7 +94,7 @@ private let malformed: [Malformed] = [
             colour: red
 
     """, expected: [
-        "t.yaml:8:9: error: unknown key 'colour' in step; valid keys are name, timeout, retries, retry_delay, on_failure, mark, rollback, run, shell, http, tcp, kill, sleep, manual, wait_for",
+        "t.yaml:8:9: error: unknown key 'colour' in step; valid keys are name, timeout, retries, retry_delay, on_failure, mark, rollback, idempotent, run, shell, http, tcp, kill, sleep, manual, wait_for",
     ]),
 
     Malformed(label: "misspelt top-level keys", yaml: """

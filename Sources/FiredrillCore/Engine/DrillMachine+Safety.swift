@@ -1,0 +1,89 @@
+/// Guards, the drill-wide deadline and operators' decisions about attempts in doubt.
+extension DrillMachine {
+    /// Guards poll from the first phase until the phases end, each on its own period's grid.
+    mutating func startGuards(at now: DrillInstant) -> [DrillAction] {
+        guard state.guards.isEmpty, !scenario.guards.isEmpty else { return [] }
+        state.guards = scenario.guards.map { _ in RunState.GuardState(startedAt: now, outstanding: 1, nextSample: 2) }
+        return scenario.guards.indices.map { .sampleGuard(guardIndex: $0, sample: 1, at: now) }
+    }
+
+    mutating func stopGuards() -> [DrillAction] {
+        var actions: [DrillAction] = []
+        for index in state.guards.indices where !state.guards[index].stopped {
+            state.guards[index].stopped = true
+            if let sample = state.guards[index].outstanding { actions.append(.cancel(.guardSample(index, sample))) }
+            state.guards[index].outstanding = nil
+        }
+        return actions
+    }
+
+    mutating func guardSampled(_ sampled: GuardSampled, at now: DrillInstant) -> [DrillAction] {
+        let index = sampled.guardIndex
+        guard state.guards.indices.contains(index), let spec = scenario.guards[safe: index] else { return [] }
+        var polling = state.guards[index]
+        guard !polling.stopped, polling.outstanding == sampled.sample else { return [] }
+        polling.outstanding = nil
+        polling.samples += 1
+        if sampled.report.passed {
+            polling.streak = 0
+        } else {
+            polling.streak += 1
+            polling.failures += 1
+        }
+        if polling.streak >= spec.tripAfter {
+            state.guards[index] = polling
+            let times = spec.tripAfter > 1 ? " \(spec.tripAfter) times in a row" : ""
+            state.guardTrip = .init(guardIndex: index, name: spec.name, at: now, summary: sampled.report.summary)
+            return abortRequested(by: "guard '\(spec.name)'", reason: "tripped: failed\(times): \(sampled.report.summary)", at: now)
+        }
+        // Next poll on the grid, skipping slots already past.
+        var slot = Int64(polling.slot + 1)
+        while polling.startedAt + spec.every * slot < sampled.endedAt { slot += 1 }
+        polling.slot = Int(slot)
+        polling.outstanding = polling.nextSample
+        polling.nextSample += 1
+        state.guards[index] = polling
+        return [.sampleGuard(guardIndex: index, sample: polling.outstanding!, at: polling.startedAt + spec.every * slot)]
+    }
+
+    mutating func maxDurationPassed(at now: DrillInstant) -> [DrillAction] {
+        guard state.maxDurationPassedAt == nil, let max = scenario.maxDuration else { return [] }
+        state.maxDurationPassedAt = now
+        return abortRequested(by: "max_duration", reason: "the drill ran past its max_duration of \(max)", at: now)
+    }
+
+    /// An operator decided about the attempt a resume found in doubt.
+    mutating func operatorResolved(_ resolution: Resolution, at now: DrillInstant) -> [DrillAction] {
+        guard let halt = state.halt, halt.ref == resolution.ref, halt.attempt == resolution.attempt,
+              let current = state.current, current.ref == resolution.ref,
+              case .performing(let attempt, _, _) = current.progress, attempt == resolution.attempt else { return [] }
+        state.halt = nil
+        state.status = .running
+        state.resolutions.append(.init(resolution: resolution, at: now))
+        let note = resolution.note.map { ": \($0)" } ?? ""
+        let startedAt = state.attempts.last { $0.ref == resolution.ref && $0.attempt == attempt }?.startedAt ?? now
+        switch resolution.decision {
+        case .retry:
+            recordEnd(resolution.ref, attempt: attempt, report: nil, verdict: .error,
+                      summary: "in doubt after a crash; \(resolution.by) chose to run it again\(note)", endedAt: now)
+            return schedule(resolution.ref, attempt: attempt + 1, at: now)
+        case .skip:
+            recordEnd(resolution.ref, attempt: attempt, report: nil, verdict: .passed,
+                      summary: "in doubt after a crash; \(resolution.by) confirmed it had run\(note)", endedAt: now)
+            // It ran somewhere between its dispatch and the decision.
+            return stepSucceeded(resolution.ref, mark: .init(at: startedAt, lower: startedAt, upper: now), at: now)
+        case .rollback:
+            let summary = "in doubt after a crash; \(resolution.by) chose to roll back\(note)"
+            recordEnd(resolution.ref, attempt: attempt, report: nil, verdict: .cancelled, summary: summary, endedAt: now)
+            switch state.stage {
+            case .rollback, .teardown:
+                // Already unwinding: count it as failed and go on with the rest.
+                state.stepsFailed.insert(resolution.ref)
+                return advance(from: resolution.ref, at: now)
+            default:
+                state.current = nil
+                return abortRequested(by: resolution.by, reason: summary, at: now)
+            }
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import Crypto
+import Foundation
+
+/// The event log's hash chain: each event's hash is SHA-256 over the previous hash and the
+/// event's canonical encoding (run, sequence number, type, both clocks, payload as stored).
+/// Editing, deleting, inserting or reordering events breaks a link that `verify` finds.
+public enum AuditChain {
+    /// The "previous hash" of a run's first event.
+    public static let genesis = String(repeating: "0", count: 64)
+
+    /// One stored event, as the chain sees it.
+    public struct Link: Hashable, Sendable {
+        public var seq: Int
+        public var type: String
+        public var atNs: Int64
+        public var monoNs: Int64
+        public var wallNs: Int64
+        public var payload: String
+        public var prevHash: String
+        public var hash: String
+        public init(seq: Int, type: String, atNs: Int64, monoNs: Int64, wallNs: Int64, payload: String, prevHash: String, hash: String) {
+            self.seq = seq
+            self.type = type
+            self.atNs = atNs
+            self.monoNs = monoNs
+            self.wallNs = wallNs
+            self.payload = payload
+            self.prevHash = prevHash
+            self.hash = hash
+        }
+    }
+
+    public static func hash(previous: String, runID: String, seq: Int, type: String, atNs: Int64, monoNs: Int64, wallNs: Int64,
+                            payload: String) -> String {
+        var hasher = SHA256()
+        // Lengths first, so no field's content can be shifted into its neighbour.
+        for field in [previous, runID, String(seq), type, String(atNs), String(monoNs), String(wallNs), payload] {
+            let bytes = Array(field.utf8)
+            hasher.update(data: Array("\(bytes.count):".utf8))
+            hasher.update(data: bytes)
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    public static func hash(of link: Link, runID: String) -> String {
+        hash(previous: link.prevHash, runID: runID, seq: link.seq, type: link.type, atNs: link.atNs, monoNs: link.monoNs,
+             wallNs: link.wallNs, payload: link.payload)
+    }
+
+    /// The first broken link of a run's chain.
+    public struct Break: Hashable, Sendable, CustomStringConvertible {
+        public var runID: String
+        /// The event where the chain breaks (nil: the end of the log).
+        public var seq: Int?
+        public var problem: String
+        public var description: String { "run \(runID): \(seq.map { "event \($0)" } ?? "end of log"): \(problem)" }
+    }
+
+    /// Checks `links` (as stored, ordered by seq) against the run's recorded head and count.
+    public static func verify(runID: String, links: [Link], headHash: String?, eventCount: Int) -> Break? {
+        var previous = genesis
+        var expected = 1
+        for link in links {
+            if link.seq != expected {
+                return Break(runID: runID, seq: link.seq, problem: link.seq > expected
+                    ? "event \(expected)\(link.seq - expected > 1 ? " to \(link.seq - 1)" : "") missing: deleted, or the log was renumbered"
+                    : "out of order: expected event \(expected)")
+            }
+            if link.prevHash != previous {
+                return Break(runID: runID, seq: link.seq, problem: "does not link to the event before it (its previous hash is \(short(link.prevHash)), the chain's is \(short(previous))): an event was inserted, deleted or reordered")
+            }
+            let computed = hash(of: link, runID: runID)
+            if computed != link.hash {
+                return Break(runID: runID, seq: link.seq, problem: "its content does not match its hash (stored \(short(link.hash)), computed \(short(computed))): the event was edited")
+            }
+            previous = link.hash
+            expected += 1
+        }
+        if links.count != eventCount {
+            return Break(runID: runID, seq: nil, problem: "the run recorded \(eventCount) events but the log holds \(links.count): events were \(links.count < eventCount ? "deleted from the end" : "appended outside Firedrill")")
+        }
+        if (headHash ?? genesis) != previous, !(links.isEmpty && headHash == nil) {
+            return Break(runID: runID, seq: nil, problem: "the log's last hash \(short(previous)) is not the run's recorded head \(short(headHash ?? genesis))")
+        }
+        return nil
+    }
+
+    static func short(_ hash: String) -> String { String(hash.prefix(12)) }
+}
