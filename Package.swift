@@ -73,6 +73,6 @@ let package = Package(
             name: "FiredrillSampleServiceTests",
             dependencies: ["FiredrillSampleService", "firedrill-sample-service", "FiredrillTestSupport"]
         ),
-        .testTarget(name: "FiredrillCommandsTests", dependencies: ["FiredrillCommands", "FiredrillTestSupport"]),
+        .testTarget(name: "FiredrillCommandsTests", dependencies: ["FiredrillCommands", "FiredrillTestSupport", "firedrill"]),
     ]
 )

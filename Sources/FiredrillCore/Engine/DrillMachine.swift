@@ -114,7 +114,7 @@ public struct DrillMachine: Hashable, Sendable {
                     let startedAt = state.attempts.last { $0.ref == current.ref && $0.attempt == attempt }?.startedAt ?? now
                     actions.append(.abandon(current.ref, attempt: attempt, startedAt: startedAt,
                                             reason: "lost: the call was in flight when the orchestrator stopped, during an abort"))
-                } else if !action.isInjecting || step(current.ref)?.idempotent == true {
+                } else if !isInDoubtIfLost(current.ref, action) {
                     actions.append(.perform(current.ref, attempt: attempt, action: action, deadline: deadline))
                 }
             case .polling(let polling):
@@ -137,11 +137,20 @@ public struct DrillMachine: Hashable, Sendable {
 
     /// The attempt dispatched with no recorded result whose action changes the system.
     public var inDoubt: (ref: StepRef, attempt: Int, action: ResolvedAction)? {
-        if let current = state.current, case .performing(let attempt, let action, _) = current.progress, action.isInjecting,
-           step(current.ref)?.idempotent != true, state.drainingTo == nil {
+        if let current = state.current, case .performing(let attempt, let action, _) = current.progress,
+           isInDoubtIfLost(current.ref, action), state.drainingTo == nil {
             return (current.ref, attempt, action)
         }
         return nil
+    }
+
+    /// Whether a dispatched call whose result was lost must not simply be run again: it may
+    /// change the system, it is not a steady-state probe, and its step is not marked idempotent.
+    func isInDoubtIfLost(_ ref: StepRef, _ action: ResolvedAction) -> Bool {
+        switch ref {
+        case .steadyBefore, .steadyAfter: return false
+        default: return action.isInjecting && step(ref)?.idempotent != true
+        }
     }
 
     /// The manual step waiting on an operator, if any.

@@ -47,6 +47,10 @@ public struct ProcessDriver: Driver {
         guard let program = argv.first, !program.isEmpty else {
             return DriverReport(verdict: .error, summary: "empty command")
         }
+        // A C string ends at NUL: passing it on would run a different command than the one recorded.
+        if let index = argv.firstIndex(where: { $0.utf8.contains(0) }) {
+            return DriverReport(verdict: .error, summary: "argument \(index) contains a NUL byte, which no program can receive; not run")
+        }
         let start = ContinuousClock.now
         if Task.isCancelled {
             return DriverReport(verdict: .cancelled, summary: "cancelled before starting")

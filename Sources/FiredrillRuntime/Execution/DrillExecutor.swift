@@ -117,7 +117,9 @@ public final class DrillExecutor: @unchecked Sendable {
                                  vars: vars, participants: participants, runner: executor.runner)
         let first = executor.stamp(.runStarted(started), reading: reading)
         do {
+            CrashPoint.check(.before, seq: 1)
             try store.createRun(record, first: first)
+            CrashPoint.check(.after, seq: 1)
         } catch let error as LeaseError {
             throw error
         } catch {
@@ -208,8 +210,10 @@ public final class DrillExecutor: @unchecked Sendable {
         let recorded: RecordedEvent = try recording.withLock {
             guard !interrupted else { throw ExecutorError.interrupted(runID: run.id) }
             let recorded = stamp(event, reading: clock.now())
+            CrashPoint.check(.before, seq: recorded.seq)
             do {
                 try store.append([recorded], to: run.id)
+                CrashPoint.check(.after, seq: recorded.seq)
             } catch {
                 throw ExecutorError.recordFailed(StoreError.describe(error, path: "the record").description, runID: run.id,
                                                  owed: owedRollbackNames())
