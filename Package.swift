@@ -73,6 +73,9 @@ let package = Package(
             name: "FiredrillSampleServiceTests",
             dependencies: ["FiredrillSampleService", "firedrill-sample-service", "FiredrillTestSupport"]
         ),
-        .testTarget(name: "FiredrillCommandsTests", dependencies: ["FiredrillCommands", "FiredrillTestSupport", "firedrill"]),
+        .testTarget(
+            name: "FiredrillCommandsTests",
+            dependencies: ["FiredrillCommands", "FiredrillTestSupport", "firedrill", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
     ]
 )
