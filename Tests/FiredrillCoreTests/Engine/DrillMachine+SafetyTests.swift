@@ -1,0 +1,180 @@
+import FiredrillCore
+import Testing
+
+@Suite("DrillMachine: guards, max_duration, steps in doubt")
+struct DrillMachineSafetyTests {
+    static let inject = StepRef.phase(0, 0)
+    static let hold = StepRef.phase(0, 1)
+
+    /// One phase: an injection with its own rollback, then a long sleep.
+    static func scenario(guards: [Guard] = [], maxDuration: DrillDuration? = nil, idempotent: Bool = false,
+                         steady: Bool = false) -> Scenario {
+        Scenario(
+            name: "safety",
+            steadyState: steady ? [Step(name: "healthy", action: .probe(.run(argv: ["check"])))] : [],
+            phases: [Phase(name: "disaster", steps: [
+                Step(name: "inject", action: .probe(.run(argv: ["inject"])), mark: "disaster",
+                     rollback: [Step(name: "undo", action: .probe(.run(argv: ["undo"])))], idempotent: idempotent),
+                Step(name: "hold", action: .sleep(.seconds(60))),
+            ])],
+            guards: guards, maxDuration: maxDuration)
+    }
+
+    static let errorBudget = Guard(name: "error budget", probe: .run(argv: ["budget-ok"]), every: .seconds(1), tripAfter: 2)
+
+    static func guardSample(_ run: inout ScriptedRun, passed: Bool, sample: Int, at start: DrillInstant) -> [DrillAction] {
+        let report = DriverReport(verdict: passed ? .passed : .failed, summary: passed ? "exit 0" : "exit 1")
+        return run.feed(.guardSampled(GuardSampled(guardIndex: 0, sample: sample, report: report, startedAt: start,
+                                                   endedAt: start + .milliseconds(10))), at: start + .milliseconds(10))
+    }
+
+    @Test func guardsPollOnTheirGridAndTripAfterTheirCountOfFailuresInARow() {
+        var run = ScriptedRun(Self.scenario(guards: [Self.errorBudget]))
+        let started = run.start()
+        #expect(started.contains(.sampleGuard(guardIndex: 0, sample: 1, at: .start)))
+        #expect(Self.guardSample(&run, passed: true, sample: 1, at: .start) == [.sampleGuard(guardIndex: 0, sample: 2, at: t(1))])
+        run.begin(Self.inject, at: t(0.5))
+        run.end(Self.inject, at: t(0.6))
+        // One failure is not enough with trip_after: 2; a pass resets the count.
+        #expect(Self.guardSample(&run, passed: false, sample: 2, at: t(1)) == [.sampleGuard(guardIndex: 0, sample: 3, at: t(2))])
+        #expect(Self.guardSample(&run, passed: true, sample: 3, at: t(2)) == [.sampleGuard(guardIndex: 0, sample: 4, at: t(3))])
+        #expect(Self.guardSample(&run, passed: false, sample: 4, at: t(3)) == [.sampleGuard(guardIndex: 0, sample: 5, at: t(4))])
+        #expect(run.state.guardTrip == nil)
+        let tripped = Self.guardSample(&run, passed: false, sample: 5, at: t(4))
+        #expect(run.state.guardTrip?.name == "error budget")
+        #expect(run.state.guardTrip?.at == t(4.01))
+        #expect(run.state.abort?.by == "guard 'error budget'")
+        #expect(run.state.failureReason == "aborted by guard 'error budget': tripped: failed 2 times in a row: exit 1")
+        // The hold is cancelled and the injection's rollback starts at once.
+        #expect(tripped.contains(.cancel(.attempt(Self.hold, 1))))
+        #expect(tripped.contains(.startAttempt(.rollback(0), attempt: 1, at: t(4.01))))
+        #expect(run.state.guards[0].stopped)
+        // A late sample of a stopped guard changes nothing.
+        #expect(Self.guardSample(&run, passed: false, sample: 6, at: t(5)) == [])
+        #expect(DrillMachine.replay(run.scenario, events: run.log) == run.machine)
+    }
+
+    @Test func guardsStopWhenThePhasesEnd() {
+        var run = ScriptedRun(Self.scenario(guards: [Self.errorBudget]))
+        run.start()
+        run.perform(Self.inject)
+        run.begin(Self.hold)
+        let ended = run.end(Self.hold, at: t(60.2))
+        #expect(ended.contains(.cancel(.guardSample(0, 1))))
+        #expect(run.state.guards[0].stopped)
+        #expect(run.state.abort == nil)
+    }
+
+    @Test func maxDurationIsArmedAtTheStartAndAbortsWhenItPasses() {
+        var run = ScriptedRun(Self.scenario(maxDuration: .seconds(10)))
+        #expect(run.start().first == .armMaxDuration(at: t(10)))
+        run.perform(Self.inject)
+        run.begin(Self.hold)
+        let passed = run.feed(.maxDurationPassed, at: t(10))
+        #expect(run.state.maxDurationPassedAt == t(10))
+        #expect(run.state.failureReason == "aborted by max_duration: the drill ran past its max_duration of 10s")
+        // The sleep in flight is cancelled; the rollback starts once it has reported.
+        #expect(passed == [.cancel(.attempt(Self.hold, 1))])
+        #expect(run.end(Self.hold, .cancelled, at: t(10.01)) == [.startAttempt(.rollback(0), attempt: 1, at: t(10.01))])
+        // Re-armed on resume only while it can still matter.
+        #expect(!run.machine.rearm(at: t(11)).contains { if case .armMaxDuration = $0 { true } else { false } })
+    }
+
+    @Test func anInjectionInDoubtHaltsTheRunAndAnIdempotentOneIsRunAgain() {
+        var run = ScriptedRun(Self.scenario())
+        run.start()
+        run.begin(Self.inject, at: t(1))
+        guard case .halt(let halted) = run.machine.resumePlan(at: t(5)) else { Issue.record("not halted"); return }
+        #expect(halted.ref == Self.inject && halted.attempt == 1)
+        #expect(halted.reason.contains("step 'inject' (run inject) was dispatched but no result was recorded"))
+        run.feed(.runHalted(halted), at: t(5))
+        #expect(run.state.status == .halted)
+        // Resuming again without a decision halts again.
+        run.feed(.runResumed(ScriptedRun.runner), at: t(6))
+        #expect(run.state.status == .halted)
+        if case .carryOn = run.machine.resumePlan(at: t(6)) { Issue.record("carried on without a decision") }
+
+        var idempotent = ScriptedRun(Self.scenario(idempotent: true))
+        idempotent.start()
+        idempotent.begin(Self.inject, at: t(1))
+        #expect(idempotent.machine.resumePlan(at: t(5)) == .carryOn([.perform(Self.inject, attempt: 1, action: .run(argv: ["inject"]), deadline: nil)]))
+    }
+
+    @Test func steadyStateProbesAreRunAgainWhateverTheyRun() {
+        var run = ScriptedRun(Self.scenario(steady: true))
+        run.start()
+        run.begin(.steadyBefore(0), at: t(0.1))
+        #expect(run.machine.resumePlan(at: t(2)) == .carryOn([.perform(.steadyBefore(0), attempt: 1, action: .run(argv: ["check"]), deadline: nil)]))
+    }
+
+    static func halted() -> ScriptedRun {
+        var run = ScriptedRun(Self.scenario())
+        run.start()
+        run.begin(Self.inject, at: t(1))
+        run.feed(.runHalted(RunHalted(ref: Self.inject, attempt: 1, reason: "in doubt")), at: t(5))
+        return run
+    }
+
+    static func resolve(_ run: inout ScriptedRun, _ decision: Resolution.Decision, at: DrillInstant = t(9)) -> [DrillAction] {
+        run.feed(.operatorResolved(Resolution(ref: Self.inject, attempt: 1, decision: decision, by: "carol", note: "checked the VMs")), at: at)
+    }
+
+    @Test func retryRunsTheStepAgainAsANewAttempt() {
+        var run = Self.halted()
+        #expect(Self.resolve(&run, .retry) == [.startAttempt(Self.inject, attempt: 2, at: t(9))])
+        #expect(run.state.status == .running)
+        #expect(run.state.halt == nil)
+        #expect(run.state.attempts.last?.summary == "in doubt after a crash; carol chose to run it again: checked the VMs")
+        #expect(run.state.resolutions.map(\.resolution.decision) == [.retry])
+    }
+
+    @Test func skipCountsTheStepAsDoneWithItsMarkBoundedByDispatchAndDecision() {
+        var run = Self.halted()
+        #expect(Self.resolve(&run, .skip) == [.startAttempt(Self.hold, attempt: 1, at: t(9))])
+        let mark = run.state.mark("disaster")
+        #expect(mark?.at == t(1) && mark?.lower == t(1) && mark?.upper == t(9))
+        #expect(run.state.stepsPassed.contains(Self.inject))
+    }
+
+    @Test func rollbackStopsTheDrillAndRunsTheCompensationsOwed() {
+        var run = Self.halted()
+        let actions = Self.resolve(&run, .rollback)
+        #expect(actions.contains(.startAttempt(.rollback(0), attempt: 1, at: t(9))))
+        #expect(run.state.outcome == .aborted)
+        #expect(run.state.abort?.by == "carol")
+        #expect(run.state.rollbacksOwed == [0])
+        // A decision about another attempt is ignored.
+        var other = Self.halted()
+        #expect(other.feed(.operatorResolved(Resolution(ref: Self.hold, attempt: 1, decision: .skip, by: "x")), at: t(9)) == [])
+        #expect(other.state.status == .halted)
+    }
+
+    @Test func anAbortRequestedWhileACallWasInFlightAbandonsItOnResume() {
+        var run = ScriptedRun(Self.scenario())
+        run.start()
+        run.begin(Self.inject, at: t(1))
+        run.abort(at: t(2))
+        #expect(run.state.drainingTo == .rollback)
+        // The process died before the cancelled call reported: nothing is in doubt, the call is abandoned.
+        #expect(run.machine.inDoubt == nil)
+        let plan = run.machine.resumePlan(at: t(5))
+        #expect(plan == .carryOn([.abandon(Self.inject, attempt: 1, startedAt: t(1),
+                                           reason: "lost: the call was in flight when the orchestrator stopped, during an abort")]))
+        run.end(Self.inject, .cancelled, at: t(5))
+        #expect(run.state.stage == .rollback)
+    }
+
+    @Test func anInterruptionKeepsWhatIsOwed() {
+        var run = ScriptedRun(Self.scenario())
+        run.start()
+        run.perform(Self.inject)
+        run.abort(at: t(2))
+        #expect(run.state.stage == .rollback)
+        run.feed(.runInterrupted(reason: "second SIGINT"), at: t(2.1))
+        #expect(run.state.status == .interrupted)
+        #expect(run.state.rollbacksOwed == [0])
+        run.feed(.runResumed(ScriptedRun.runner), at: t(30))
+        #expect(run.state.status == .running)
+        #expect(run.machine.rearm(at: t(30)).contains(.startAttempt(.rollback(0), attempt: 1, at: t(2))))
+    }
+}
