@@ -14,14 +14,16 @@ public final class SQLiteStore: RunStore {
     public init(path: String) throws(StoreError) {
         self.path = path
         var config = Configuration()
-        config.busyMode = .timeout(10)
+        // How long to wait for another process's write lock before saying the database is locked.
+        let waitMs = ProcessInfo.processInfo.environment["FIREDRILL_DB_BUSY_TIMEOUT_MS"].flatMap(Double.init) ?? 10_000
+        config.busyMode = .timeout(waitMs / 1000)
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)
-            let superseded = try pool.read { db in try Self.migrator.hasBeenSuperseded(db) }
+            let superseded = try read { db in try Self.migrator.hasBeenSuperseded(db) }
             if superseded {
                 throw StoreError(description: "database \(path) was written by a newer Firedrill (its schema has migrations this \(Firedrill.version) does not know); use that version, or another --db")
             }
@@ -31,6 +33,15 @@ public final class SQLiteStore: RunStore {
         } catch {
             throw StoreError.describe(error, path: path)
         }
+    }
+
+    /// A write transaction whose failures are said in words (locked, read-only, full).
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try pool.write(body) } catch let error as LeaseError { throw error } catch { throw StoreError.describe(error, path: path) }
+    }
+
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try pool.read(body) } catch { throw StoreError.describe(error, path: path) }
     }
 
     static var migrator: DatabaseMigrator {
@@ -172,7 +183,7 @@ public final class SQLiteStore: RunStore {
     }
 
     public func createRun(_ run: RunRecord, first: RecordedEvent) throws {
-        try pool.write { db in
+        try write { db in
             for row in try Row.fetchAll(db, sql: """
                 SELECT * FROM runs WHERE scenario = ? AND status NOT IN ('completed', 'deviated', 'failed', 'aborted')
                 ORDER BY started_wall_ns DESC
@@ -194,7 +205,7 @@ public final class SQLiteStore: RunStore {
 
     @discardableResult
     public func acquireLease(_ runID: String, lease: RunnerLease, force: Bool) throws -> RunnerLease? {
-        try pool.write { db in
+        try write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [runID]) else {
                 throw StoreError(description: "no run '\(runID)' in \(path)")
             }
@@ -213,7 +224,7 @@ public final class SQLiteStore: RunStore {
     }
 
     public func releaseLease(_ runID: String, pid: Int32) throws {
-        try pool.write { db in
+        try write { db in
             try db.execute(sql: """
                 UPDATE runs SET runner_pid = NULL, runner_host = NULL, runner_since_wall_ns = NULL, runner_token = NULL
                 WHERE id = ? AND runner_pid = ?
@@ -223,7 +234,7 @@ public final class SQLiteStore: RunStore {
 
     public func append(_ events: [RecordedEvent], to runID: String) throws {
         guard !events.isEmpty else { return }
-        try pool.write { db in try append(events, to: runID, db: db) }
+        try write { db in try append(events, to: runID, db: db) }
     }
 
     /// Links each event into the chain from the run's recorded head, in the caller's transaction.
@@ -253,7 +264,7 @@ public final class SQLiteStore: RunStore {
 
     /// A run's chain as stored, for `verify`.
     public func chain(of runID: String) throws -> [AuditChain.Link] {
-        try pool.read { db in
+        try read { db in
             try Row.fetchAll(db, sql: "SELECT seq, type, at_ns, mono_ns, wall_ns, payload, prev_hash, hash FROM events WHERE run_id = ? ORDER BY seq",
                              arguments: [runID]).map { row in
                 AuditChain.Link(seq: row["seq"], type: row["type"], atNs: row["at_ns"], monoNs: row["mono_ns"], wallNs: row["wall_ns"],
@@ -264,7 +275,7 @@ public final class SQLiteStore: RunStore {
 
     /// Every run id that has events or a run row, so events of a deleted run are still checked.
     public func chainedRunIDs() throws -> [String] {
-        try pool.read { db in
+        try read { db in
             try String.fetchAll(db, sql: "SELECT id FROM runs UNION SELECT DISTINCT run_id FROM events ORDER BY 1")
         }
     }
@@ -311,7 +322,7 @@ public final class SQLiteStore: RunStore {
     }
 
     public func events(of runID: String) throws -> [RecordedEvent] {
-        try pool.read { db in
+        try read { db in
             try Row.fetchAll(db, sql: "SELECT seq, at_ns, mono_ns, wall_ns, payload FROM events WHERE run_id = ? ORDER BY seq",
                              arguments: [runID]).map { row in
                 let payload: String = row["payload"]
@@ -338,11 +349,11 @@ public final class SQLiteStore: RunStore {
     }
 
     public func run(_ id: String) throws -> RunRecord? {
-        try pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id]).map(Self.record) }
+        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id]).map(Self.record) }
     }
 
     public func runs(scenario: String?) throws -> [RunRecord] {
-        try pool.read { db in
+        try read { db in
             if let scenario {
                 return try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE scenario = ? ORDER BY started_wall_ns DESC, id DESC",
                                         arguments: [scenario]).map(Self.record)
@@ -352,7 +363,7 @@ public final class SQLiteStore: RunStore {
     }
 
     public func updateRun(_ run: RunRecord) throws {
-        try pool.write { db in
+        try write { db in
             try db.execute(sql: """
                 UPDATE runs SET status = ?, ended_wall_ns = ?, rto_seconds = ?, rpo_seconds = ?, objectives_met = ? WHERE id = ?
                 """, arguments: [run.status.rawValue, run.endedWallNs, run.rtoSeconds, run.rpoSeconds, run.objectivesMet, run.id])
@@ -360,7 +371,7 @@ public final class SQLiteStore: RunStore {
     }
 
     public func saveMeasurement(runID: String, measurement: DrillMeasurement, marks: [Mark]) throws {
-        try pool.write { db in
+        try write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO measurements (run_id, json) VALUES (?, ?)",
                            arguments: [runID, try Self.json(measurement)])
             try db.execute(sql: "DELETE FROM marks WHERE run_id = ?", arguments: [runID])
@@ -373,13 +384,13 @@ public final class SQLiteStore: RunStore {
     }
 
     public func post(_ event: DrillEvent, to runID: String) throws {
-        try pool.write { db in
+        try write { db in
             try db.execute(sql: "INSERT INTO inbox (run_id, payload) VALUES (?, ?)", arguments: [runID, try Self.json(event)])
         }
     }
 
     public func inbox(of runID: String) throws -> [InboxMessage] {
-        try pool.read { db in
+        try read { db in
             try Row.fetchAll(db, sql: "SELECT id, payload FROM inbox WHERE run_id = ? ORDER BY id", arguments: [runID]).map { row in
                 let payload: String = row["payload"]
                 return InboxMessage(id: row["id"], runID: runID, event: try JSONDecoder().decode(DrillEvent.self, from: Data(payload.utf8)))
@@ -389,7 +400,7 @@ public final class SQLiteStore: RunStore {
 
     public func deleteInbox(_ ids: [Int64]) throws {
         guard !ids.isEmpty else { return }
-        try pool.write { db in
+        try write { db in
             for id in ids { try db.execute(sql: "DELETE FROM inbox WHERE id = ?", arguments: [id]) }
         }
     }
@@ -408,6 +419,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
             case .SQLITE_FULL: return .init(description: "database \(path): the disk is full")
             case .SQLITE_CANTOPEN: return .init(description: "cannot open database \(path): check the directory exists and is writable")
             case .SQLITE_NOTADB: return .init(description: "\(path) is not a Firedrill database (not SQLite)")
+            case .SQLITE_IOERR: return .init(description: "database \(path): a write failed (\(db.message ?? "disk I/O error"): the disk may be full, the file too large for its limit, or the storage failing)")
             default: return .init(description: "database \(path): \(db.message ?? "\(db)")")
             }
         }

@@ -1,0 +1,148 @@
+import FiredrillCore
+import FiredrillRuntime
+import Foundation
+import GRDB
+import Testing
+
+/// A record that cannot be written gets a clear error and no half-written run, and an
+/// injection never starts unless its dispatch was recorded.
+@Suite(.serialized) struct StoreFailureTests {
+    struct Lab {
+        let dir: String
+        var db: String { dir + "/record.db" }
+        var scenario: String { dir + "/store-drill.yaml" }
+        var target: String { dir + "/target.sh" }
+
+        init() throws {
+            dir = try temporaryFolder("firedrill-store")
+            chmod(dir, 0o755)
+            try """
+                #!/bin/sh
+                echo "$1" >> "$(dirname "$0")/invocations.log"
+                """.write(toFile: target, atomically: true, encoding: .utf8)
+            chmod(target, 0o755)
+            var steps = ""
+            for i in 1...40 { steps += "          - {name: step \(i), run: [\"${target}\", inject-\(i)], timeout: 10s}\n" }
+            try """
+                firedrill: 1
+                name: store-drill
+                vars: {target: "\(target)"}
+                phases:
+                  - name: many
+                    steps:
+                \(steps)
+                """.write(toFile: scenario, atomically: true, encoding: .utf8)
+        }
+
+        func invocations() -> [String] {
+            ((try? String(contentsOfFile: dir + "/invocations.log", encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        }
+
+        func runCount() throws -> Int { try DatabaseQueue(path: db).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM runs") ?? 0 } }
+
+        func remove() { try? FileManager.default.removeItem(atPath: dir) }
+    }
+
+    @Test func aLockedDatabaseIsSaidAndNothingStarts() throws {
+        let lab = try Lab()
+        defer { lab.remove() }
+        _ = try SQLiteStore(path: lab.db)
+        var config = Configuration()
+        config.allowsUnsafeTransactions = true  // to hold the write lock across calls, as another process would
+        let holder = try DatabaseQueue(path: lab.db, configuration: config)
+        try holder.inDatabase { try $0.execute(sql: "BEGIN IMMEDIATE") }
+        let finished = try FiredrillProcess.run(["run", lab.scenario, "--db", lab.db],
+                                                environment: ["FIREDRILL_DB_BUSY_TIMEOUT_MS": "300"], directory: lab.dir)
+        try holder.inDatabase { try $0.execute(sql: "ROLLBACK") }
+        #expect(finished.status == 70, "\(finished.output)")
+        #expect(finished.stderr.contains("is locked by another process"), "\(finished.stderr)")
+        #expect(try lab.runCount() == 0)
+        #expect(lab.invocations().isEmpty)
+    }
+
+    @Test func aDatabaseFromANewerFiredrillIsRefused() throws {
+        let lab = try Lab()
+        defer { lab.remove() }
+        _ = try SQLiteStore(path: lab.db)
+        try DatabaseQueue(path: lab.db).write { try $0.execute(sql: "INSERT INTO grdb_migrations VALUES ('v99-from-the-future')") }
+        let finished = try FiredrillProcess.run(["run", lab.scenario, "--db", lab.db], directory: lab.dir)
+        #expect(finished.status == 70, "\(finished.output)")
+        #expect(finished.stderr.contains("was written by a newer Firedrill"), "\(finished.stderr)")
+        #expect(try lab.runCount() == 0)
+        #expect(lab.invocations().isEmpty)
+    }
+
+    /// Root writes through file modes, so the read-only case runs as `nobody` when the tests run as root.
+    static var nobodyCanRunFiredrill: Bool {
+        guard getuid() != 0 || FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else { return false }
+        var path = FiredrillProcess.path
+        while path != "/" && !path.isEmpty {
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+                  let mode = attributes[.posixPermissions] as? Int, mode & 0o001 != 0 else { return false }
+            path = (path as NSString).deletingLastPathComponent
+        }
+        return true
+    }
+
+    @Test(.enabled(if: nobodyCanRunFiredrill)) func aReadOnlyDatabaseIsSaidAndNothingStarts() throws {
+        let lab = try Lab()
+        defer { lab.remove() }
+        _ = try SQLiteStore(path: lab.db)
+        chmod(lab.db, 0o444)
+        chmod(lab.dir, 0o755)
+        let arguments = ["run", lab.scenario, "--db", lab.db]
+        let finished: FiredrillProcess.Finished
+        if getuid() == 0 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", FiredrillProcess.path] + arguments
+            process.currentDirectoryURL = URL(fileURLWithPath: "/")
+            let err = Pipe()
+            process.standardError = err
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            finished = .init(status: process.terminationStatus, signaled: false, stdout: "", stderr: stderr)
+        } else {
+            finished = try FiredrillProcess.run(arguments, directory: lab.dir)
+        }
+        #expect(finished.status == 70, "\(finished.output)")
+        #expect(finished.stderr.contains("read-only") || finished.stderr.contains("cannot open"), "\(finished.stderr)")
+        #expect(try lab.runCount() == 0)
+        #expect(lab.invocations().isEmpty)
+    }
+
+    @Test func aFullDiskStopsTheRunAndNoInjectionRunsUnrecorded() throws {
+        let lab = try Lab()
+        defer { lab.remove() }
+        _ = try SQLiteStore(path: lab.db)
+        // A file-size limit stands in for a full disk: writes past it fail (SIGXFSZ ignored).
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "trap '' XFSZ; exec prlimit --fsize=262144 -- \"$0\" \"$@\"", FiredrillProcess.path,
+                             "run", lab.scenario, "--db", lab.db, "--quiet"]
+        process.currentDirectoryURL = URL(fileURLWithPath: lab.dir)
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 70, "\(stderr)")
+        #expect(stderr.contains("a write failed") && stderr.contains("firedrill resume"), "\(stderr)")
+
+        let store = try SQLiteStore(path: lab.db)
+        let run = try #require(try store.runs(scenario: "store-drill").first, "the run was never created: \(stderr)")
+        let dispatched = try store.events(of: run.id).compactMap { event -> String? in
+            if case .attemptStarted(let started) = event.event, case .run(let argv)? = started.action { return argv.last }
+            return nil
+        }
+        let invoked = lab.invocations()
+        #expect(invoked.count < 40, "the disk never filled up")
+        // Everything the target saw had its dispatch recorded first; nothing was dispatched after the failure.
+        #expect(invoked.allSatisfy { dispatched.contains($0) }, "ran unrecorded: \(invoked) vs \(dispatched)")
+        #expect(invoked.count >= dispatched.count - 1)
+        #expect(AuditChain.verify(runID: run.id, links: try store.chain(of: run.id), headHash: run.headHash, eventCount: run.eventCount) == nil)
+    }
+}
