@@ -153,6 +153,7 @@ enum Retro {
         let machine = DrillMachine.replay(scenario, events: try store.events(of: run.id).map { ($0.event, $0.at) })
         return Retrospective.markdown(.init(
             runID: run.id, scenario: scenario, scenarioSHA256: run.scenarioSHA256, startedWallNs: run.startedWallNs,
-            endedWallNs: run.endedWallNs, state: machine.state, measurement: DrillMeasurement(scenario: scenario, state: machine.state)))
+            endedWallNs: run.endedWallNs, state: machine.state, measurement: DrillMeasurement(scenario: scenario, state: machine.state),
+            chainHead: run.headHash, eventCount: run.eventCount))
     }
 }

@@ -8,9 +8,12 @@ public struct RetrospectiveInput: Sendable {
     public var endedWallNs: Int64?
     public var state: RunState
     public var measurement: DrillMeasurement
+    /// The audit chain's head when rendered, and how many events it links.
+    public var chainHead: String?
+    public var eventCount: Int
 
     public init(runID: String, scenario: Scenario, scenarioSHA256: String, startedWallNs: Int64, endedWallNs: Int64?,
-                state: RunState, measurement: DrillMeasurement) {
+                state: RunState, measurement: DrillMeasurement, chainHead: String? = nil, eventCount: Int = 0) {
         self.runID = runID
         self.scenario = scenario
         self.scenarioSHA256 = scenarioSHA256
@@ -18,12 +21,51 @@ public struct RetrospectiveInput: Sendable {
         self.endedWallNs = endedWallNs
         self.state = state
         self.measurement = measurement
+        self.chainHead = chainHead
+        self.eventCount = eventCount
     }
 }
 
 /// The Markdown retrospective of one drill: facts from the record, then the three questions
 /// of a drill retrospective with prompts drawn from those facts and room to write.
 public enum Retrospective {
+    /// Guards, the drill-wide deadline, crashes and operators' decisions, and the audit chain.
+    static func safety(_ input: RetrospectiveInput, machine: DrillMachine) -> [String] {
+        let s = input.scenario
+        let state = input.state
+        var out = ["## Safety and integrity", ""]
+        for (index, spec) in s.guards.enumerated() {
+            let polled = state.guards[safe: index]
+            let counts = polled.map { "\($0.samples) polls, \($0.failures) failed" } ?? "not polled"
+            let tripped = state.guardTrip?.guardIndex == index ? "**tripped** at \(state.guardTrip!.at): \(escape(state.guardTrip!.summary))" : "held"
+            out.append("- Guard '\(escape(spec.name))' every \(spec.every): \(tripped) (\(counts))")
+        }
+        if let max = s.maxDuration {
+            out.append("- Max duration \(max): " + (state.maxDurationPassedAt.map { "**passed** at \($0); the drill was aborted" } ?? "not reached"))
+        }
+        if state.runners.count > 1 {
+            out.append("- Orchestrators: \(state.runners.map { "pid \($0.pid) on \(escape($0.host))" }.joined(separator: ", ")) (the run was taken over \(state.runners.count - 1) time\(state.runners.count == 2 ? "" : "s"))")
+        }
+        for interruption in state.interruptions { out.append("- Interrupted at \(interruption) (stopped at once)") }
+        for record in state.resolutions {
+            let r = record.resolution
+            let step = machine.step(r.ref)?.name ?? r.ref.description
+            out.append("- Step '\(escape(step))' was in doubt after a crash; \(escape(r.by)) decided **\(r.decision.rawValue)** at \(record.at)\(r.note.map { ": \(escape($0))" } ?? "")")
+        }
+        if let halt = state.halt { out.append("- **Halted**: \(escape(halt.reason))") }
+        let ran = state.ledger.indices.filter { state.stepsPassed.contains(.rollback($0)) || state.stepsFailed.contains(.rollback($0)) }
+        if !ran.isEmpty {
+            out.append("- Rollbacks run, in order: " + state.rollbackOrder.filter { ran.contains($0) }.map { index in
+                "\(escape(state.ledger[index].step.name)) (\(state.stepsPassed.contains(.rollback(index)) ? "ok" : "failed"))"
+            }.joined(separator: ", "))
+        }
+        let owed = state.rollbacksOwed
+        if !owed.isEmpty { out.append("- Rollbacks still owed: \(owed.map { escape(state.ledger[$0].step.name) }.joined(separator: ", "))") }
+        out.append("- Audit chain: \(input.eventCount) events, head `\(input.chainHead ?? "none")`; check it with `firedrill verify`")
+        out.append("")
+        return out
+    }
+
     public static func markdown(_ input: RetrospectiveInput) -> String {
         let s = input.scenario
         let state = input.state
@@ -117,6 +159,8 @@ public enum Retrospective {
         }
         out.append(contentsOf: deviations.isEmpty ? ["_Nothing deviated from the plan._"] : deviations)
         out.append("")
+
+        out.append(contentsOf: safety(input, machine: machine))
 
         out.append("## What went well?")
         out.append("")
