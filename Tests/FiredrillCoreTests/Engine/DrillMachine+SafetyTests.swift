@@ -177,4 +177,21 @@ struct DrillMachineSafetyTests {
         #expect(run.state.status == .running)
         #expect(run.machine.rearm(at: t(30)).contains(.startAttempt(.rollback(0), attempt: 1, at: t(2))))
     }
+
+    @Test func deadlinesAreAbsoluteAndSurviveARestart() {
+        let scenario = Scenario(name: "deadline", phases: [Phase(name: "detect", steps: [
+            Step(name: "down", action: .waitFor(WaitFor(probe: .run(argv: ["health"]), expect: .fail, every: .seconds(1))),
+                 timeout: .seconds(30), mark: "detected"),
+        ])])
+        var run = ScriptedRun(scenario)
+        run.start()
+        run.begin(.phase(0, 0), at: t(2))
+        run.sample(.phase(0, 0), passed: true)
+        // The orchestrator died at 3s and comes back at 50s: the timeout is still 32s into the run,
+        // so it is re-armed for an instant already past and fires at once.
+        let replayed = DrillMachine.replay(scenario, events: run.log)
+        let rearmed = replayed.rearm(at: t(50))
+        #expect(rearmed.contains(.armDeadline(.phase(0, 0), attempt: 1, at: t(32))))
+        #expect(rearmed.contains(.sampleProbe(.phase(0, 0), attempt: 1, sample: 2, action: .run(argv: ["health"]), at: t(50))))
+    }
 }
