@@ -37,13 +37,6 @@ struct ConfirmCommand: AsyncParsableCommand {
             throw CommandFailure.usage("run \(run.id) has no live orchestrator; confirm without --no-continue to carry it on")
         }
         print("confirmed '\(waiting.step.name)' for run \(run.id); carrying the run on from its record")
-        let outcome = try await Interruption.abortingOnSignals(store: db) { handle in
-            try await runReporting {
-                try await DrillExecutor.resume(runID: run.id, scenario: scenario, first: [confirmation], store: db,
-                                               progress: ProgressPrinter(enabled: !quiet), configure: { handle.set($0) })
-            }
-        }
-        printSummary(outcome, store: db)
-        throw ExitCode(outcome.exitCode)
+        try await carryOn(run, scenario: scenario, first: [confirmation], store: db, quiet: quiet)
     }
 }
