@@ -101,7 +101,7 @@ import Testing
             let before = try #require(try Row.fetchOne(db, sql: "SELECT * FROM events WHERE run_id = ? AND seq = 2", arguments: [id]))
             try db.execute(sql: "INSERT INTO events VALUES (?, 3, 'abort_requested', 0, 0, 0, '{}', ?, 'f00d')",
                            arguments: [id, before["hash"] as String])
-            try db.execute(sql: "UPDATE runs SET event_count = event_count + 1 WHERE id = ?", arguments: [id])
+            try db.execute(sql: "UPDATE chain_heads SET event_count = event_count + 1 WHERE run_id = ?", arguments: [id])
         },
         Tampering(name: "swap two events", brokenAt: 3) { db, id, _ in
             try db.execute(sql: "UPDATE events SET seq = -1 WHERE run_id = ? AND seq = 3", arguments: [id])

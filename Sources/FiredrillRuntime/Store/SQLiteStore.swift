@@ -143,8 +143,12 @@ public final class SQLiteStore: RunStore {
             try db.execute(sql: """
                 ALTER TABLE events ADD COLUMN prev_hash TEXT NOT NULL DEFAULT '';
                 ALTER TABLE events ADD COLUMN hash TEXT NOT NULL DEFAULT '';
-                ALTER TABLE runs ADD COLUMN head_hash TEXT;
-                ALTER TABLE runs ADD COLUMN event_count INTEGER NOT NULL DEFAULT 0;
+                -- Kept apart from runs: a row rewritten with every event must stay small.
+                CREATE TABLE chain_heads (
+                    run_id TEXT PRIMARY KEY NOT NULL REFERENCES runs(id),
+                    head_hash TEXT NOT NULL,
+                    event_count INTEGER NOT NULL
+                ) WITHOUT ROWID;
                 ALTER TABLE runs ADD COLUMN runner_since_wall_ns INTEGER;
                 ALTER TABLE runs ADD COLUMN runner_token TEXT;
                 DROP TRIGGER events_no_update;
@@ -162,8 +166,9 @@ public final class SQLiteStore: RunStore {
                     previous = hash
                     count += 1
                 }
-                try db.execute(sql: "UPDATE runs SET head_hash = ?, event_count = ? WHERE id = ?",
-                               arguments: [count == 0 ? nil : previous, count, runID])
+                if count > 0 {
+                    try db.execute(sql: "INSERT INTO chain_heads VALUES (?, ?, ?)", arguments: [runID, previous, count])
+                }
             }
             try db.execute(sql: """
                 CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
@@ -185,7 +190,7 @@ public final class SQLiteStore: RunStore {
     public func createRun(_ run: RunRecord, first: RecordedEvent) throws {
         try write { db in
             for row in try Row.fetchAll(db, sql: """
-                SELECT * FROM runs WHERE scenario = ? AND status NOT IN ('completed', 'deviated', 'failed', 'aborted')
+                \(Self.selectRuns) WHERE scenario = ? AND status NOT IN ('completed', 'deviated', 'failed', 'aborted')
                 ORDER BY started_wall_ns DESC
                 """, arguments: [run.scenario]) {
                 let other = Self.record(row)
@@ -206,7 +211,7 @@ public final class SQLiteStore: RunStore {
     @discardableResult
     public func acquireLease(_ runID: String, lease: RunnerLease, force: Bool) throws -> RunnerLease? {
         try write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [runID]) else {
+            guard let row = try Row.fetchOne(db, sql: "\(Self.selectRuns) WHERE id = ?", arguments: [runID]) else {
                 throw StoreError(description: "no run '\(runID)' in \(path)")
             }
             let previous = Self.record(row).runner
@@ -239,11 +244,9 @@ public final class SQLiteStore: RunStore {
 
     /// Links each event into the chain from the run's recorded head, in the caller's transaction.
     func append(_ events: [RecordedEvent], to runID: String, db: Database) throws {
-        guard let head = try Row.fetchOne(db, sql: "SELECT head_hash, event_count FROM runs WHERE id = ?", arguments: [runID]) else {
-            throw StoreError(description: "no run '\(runID)' in \(path)")
-        }
-        var previous: String = (head["head_hash"] as String?) ?? AuditChain.genesis
-        var count: Int = head["event_count"]
+        let head = try Row.fetchOne(db, sql: "SELECT head_hash, event_count FROM chain_heads WHERE run_id = ?", arguments: [runID])
+        var previous: String = head?["head_hash"] ?? AuditChain.genesis
+        var count: Int = head?["event_count"] ?? 0
         for recorded in events {
             guard recorded.seq == count + 1 else {
                 throw StoreError(description: "event \(recorded.seq) of run \(runID) does not follow event \(count): another process is writing this run")
@@ -259,7 +262,7 @@ public final class SQLiteStore: RunStore {
             previous = hash
             count += 1
         }
-        try db.execute(sql: "UPDATE runs SET head_hash = ?, event_count = ? WHERE id = ?", arguments: [previous, count, runID])
+        try db.execute(sql: "INSERT OR REPLACE INTO chain_heads VALUES (?, ?, ?)", arguments: [runID, previous, count])
     }
 
     /// A run's chain as stored, for `verify`.
@@ -333,6 +336,12 @@ public final class SQLiteStore: RunStore {
         }
     }
 
+    /// Runs with their chain's head.
+    static let selectRuns = """
+        SELECT runs.*, chain_heads.head_hash AS head_hash, COALESCE(chain_heads.event_count, 0) AS event_count
+        FROM runs LEFT JOIN chain_heads ON chain_heads.run_id = runs.id
+        """
+
     static func record(_ row: Row) -> RunRecord {
         var runner: RunnerLease?
         if let pid = row["runner_pid"] as Int32?, let host = row["runner_host"] as String? {
@@ -349,16 +358,16 @@ public final class SQLiteStore: RunStore {
     }
 
     public func run(_ id: String) throws -> RunRecord? {
-        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id]).map(Self.record) }
+        try read { db in try Row.fetchOne(db, sql: "\(Self.selectRuns) WHERE id = ?", arguments: [id]).map(Self.record) }
     }
 
     public func runs(scenario: String?) throws -> [RunRecord] {
         try read { db in
             if let scenario {
-                return try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE scenario = ? ORDER BY started_wall_ns DESC, id DESC",
+                return try Row.fetchAll(db, sql: "\(Self.selectRuns) WHERE scenario = ? ORDER BY started_wall_ns DESC, id DESC",
                                         arguments: [scenario]).map(Self.record)
             }
-            return try Row.fetchAll(db, sql: "SELECT * FROM runs ORDER BY started_wall_ns DESC, id DESC").map(Self.record)
+            return try Row.fetchAll(db, sql: "\(Self.selectRuns) ORDER BY started_wall_ns DESC, id DESC").map(Self.record)
         }
     }
 
