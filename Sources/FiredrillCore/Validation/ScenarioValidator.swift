@@ -20,7 +20,8 @@ public enum ScenarioValidator {
     public static func suggestion(for word: String, among candidates: [String]) -> String? {
         let lowered = word.lowercased()
         var best: (candidate: String, distance: Int)?
-        for candidate in candidates where candidate != word {
+        // Two edits cannot bridge a longer difference in length; long words get no suggestion, at quadratic cost.
+        for candidate in candidates where candidate != word && lowered.count <= 64 && abs(candidate.count - lowered.count) <= 2 {
             let distance = editDistance(lowered, candidate.lowercased())
             if distance <= 2, distance < lowered.count, distance < (best?.distance ?? Int.max) {
                 best = (candidate, distance)
@@ -228,6 +229,9 @@ extension ScenarioValidator {
         let sites: [Site]
         /// The same in file order, so that "duplicate" points at the later one whatever section came first.
         let sitesInFileOrder: [Site]
+        let variableNames: Set<String>
+        /// Comparisons left for "did you mean" on unknown references, so that their cost stays linear.
+        var suggestionBudget = 100_000
 
         init(scenario: Scenario) {
             self.scenario = scenario
@@ -244,6 +248,7 @@ extension ScenarioValidator {
             add(scenario.rollback, .rollback)
             add(scenario.teardown, .teardown)
             self.sites = sites
+            variableNames = Set(scenario.vars.map(\.name))
             self.sitesInFileOrder = sites.enumerated().sorted {
                 ($0.element.step.location.line, $0.element.step.location.column, $0.offset)
                     < ($1.element.step.location.line, $1.element.step.location.column, $1.offset)
@@ -423,8 +428,9 @@ extension ScenarioValidator {
         mutating func checkTemplates() {
             let defined = Set(scenario.vars.map(\.name))
             var used: Set<String> = []
-            for (index, variable) in scenario.vars.enumerated() {
-                let above = Set(scenario.vars[..<index].map(\.name))
+            var above: Set<String> = []
+            for variable in scenario.vars {
+                defer { above.insert(variable.name) }
                 for name in checkTemplate(variable.value, vars: above, canaryWrite: false) where defined.contains(name) && !above.contains(name) {
                     let message = name == variable.name
                         ? "variable '\(name)' cannot refer to itself"
@@ -472,10 +478,13 @@ extension ScenarioValidator {
                     if !canaryWrite { error("'${canary.seq}' is only available in canary.write", at: at) }
                 } else if name == "run.id" || name == "scenario.name" || vars.contains(name) {
                     continue
-                } else if scenario.vars.contains(where: { $0.name == name }) {
+                } else if variableNames.contains(name) {
                     unknown.append(name)
                 } else {
-                    let candidates = scenario.vars.map(\.name) + ["run.id", "scenario.name"] + (canaryWrite ? ["canary.seq"] : [])
+                    // Suggestions compare with every variable; past a budget (huge generated files) they stop.
+                    suggestionBudget -= scenario.vars.count
+                    let candidates = suggestionBudget < 0 ? []
+                        : scenario.vars.map(\.name) + ["run.id", "scenario.name"] + (canaryWrite ? ["canary.seq"] : [])
                     let hint = ScenarioValidator.suggestion(for: name, among: candidates).map { "; did you mean '${\($0)}'?" } ?? ""
                     error("unknown variable '${\(name)}'\(hint)", at: at)
                 }

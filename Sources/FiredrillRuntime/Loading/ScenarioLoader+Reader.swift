@@ -11,10 +11,17 @@ extension ScenarioLoader {
         /// Where `runbook:` is written, so that a missing runbook is reported there.
         var runbookLocation: SourceLocation?
 
-        init(file: String) { self.file = file }
+        /// Places libyaml's marks as the loader counts lines (ScenarioLoader+Limits.swift).
+        var positions: TextPositions?
+
+        init(file: String, positions: TextPositions? = nil) {
+            self.file = file
+            self.positions = positions
+        }
 
         func location(of node: Node) -> SourceLocation {
             let mark = node.mark
+            if let positions, let mark { return positions.location(file: file, line: mark.line, column: mark.column) }
             return SourceLocation(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1)
         }
 
@@ -66,7 +73,8 @@ extension ScenarioLoader {
             }
             // Keys written in the mapping win over merged ones; among merged ones the first wins.
             var entries = explicit
-            for entry in merged where !entries.contains(where: { $0.key == entry.key }) { entries.append(entry) }
+            var keys = Set(explicit.map(\.key))
+            for entry in merged where keys.insert(entry.key).inserted { entries.append(entry) }
             var fields = Fields(node: node, what: what, entries: entries)
             if let allowed {
                 for entry in entries where !allowed.contains(entry.key) {

@@ -34,6 +34,7 @@ public enum ScenarioLoader {
         path: String, environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(ScenarioInvalid) -> LoadedScenario {
         let bytes = try read(path)
+        if bytes.count > Limits.maxBytes { throw ScenarioInvalid(findings: [oversizeFinding(path: path)]) }
         if let (line, column) = firstInvalidUTF8(in: bytes) {
             throw ScenarioInvalid(findings: [.error("the file is not valid UTF-8 text", at: .init(file: path, line: line, column: column))])
         }
@@ -60,16 +61,18 @@ public enum ScenarioLoader {
     static func build(
         text: String, file: String, baseDirectory: String, fileExists: (String) -> Bool
     ) -> (scenario: Scenario?, findings: [Finding]) {
+        if let finding = limitFinding(in: text, file: file) { return (nil, [finding]) }
+        let positions = TextPositions(text)
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
         } catch {
-            return (nil, [yamlFinding(error, file: file, text: text)])
+            return (nil, [yamlFinding(error, file: file, text: text, positions: positions)])
         }
         guard let root else {
             return (nil, [.error("the scenario file is empty", at: .init(file: file, line: 1, column: 1))])
         }
-        var reader = Reader(file: file)
+        var reader = Reader(file: file, positions: positions)
         guard let scenario = reader.scenario(root) else { return (nil, reader.findings.sortedByLocation()) }
         var findings = reader.findings
         if let runbook = scenario.runbook, !runbook.isEmpty, let at = reader.runbookLocation {
@@ -95,10 +98,10 @@ public enum ScenarioLoader {
         guard !isDirectory.boolValue else {
             throw ScenarioInvalid(findings: [.error("cannot read the scenario: it is a directory", at: at)])
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let bytes = readBounded(path) else {
             throw ScenarioInvalid(findings: [.error("cannot read the scenario: permission denied or unreadable", at: at)])
         }
-        return [UInt8](data)
+        return bytes
     }
 
     /// Line and column (in Unicode scalars) of the first byte that is not valid UTF-8.
@@ -149,28 +152,35 @@ public enum ScenarioLoader {
 
     // MARK: YAML errors
 
-    static func yamlFinding(_ error: any Error, file: String, text: String) -> Finding {
+    static func yamlFinding(_ error: any Error, file: String, text: String, positions: TextPositions? = nil) -> Finding {
         func at(_ line: Int, _ column: Int) -> SourceLocation { SourceLocation(file: file, line: max(line, 1), column: max(column, 1)) }
+        // libyaml's marks, placed as the loader counts lines.
+        let positions = positions ?? TextPositions(text)
+        func marked(_ mark: Yams.Mark) -> SourceLocation { positions.location(file: file, line: mark.line, column: mark.column) }
         guard let error = error as? YamlError else {
             return .error("invalid YAML: \(error)", at: at(1, 1))
         }
         switch error {
         case .composer(_, "but found another document", let mark, _):
-            return .error("a scenario file holds one YAML document; found a second one here", at: at(mark.line, mark.column))
+            return .error("a scenario file holds one YAML document; found a second one here", at: marked(mark))
         case .scanner(let context, let problem, let mark, _),
              .parser(let context, let problem, let mark, _),
              .composer(let context, let problem, let mark, _):
-            let where_ = context.map { " (\($0.text) at line \($0.mark.line), column \($0.mark.column))" } ?? ""
-            return .error("invalid YAML: \(problem)\(where_)", at: at(mark.line, mark.column))
+            let where_ = context.map { context in
+                let place = marked(context.mark)
+                return " (\(context.text) at line \(place.line), column \(place.column))"
+            } ?? ""
+            return .error("invalid YAML: \(problem)\(where_)", at: marked(mark))
         case .reader(let problem, let offset, _, _):
             let (line, column) = offset.map { lineAndColumn(ofCharacterOffset: $0, in: text) } ?? (1, 1)
             return .error("invalid YAML: \(problem)", at: at(line, column))
         case .duplicatedKeysInMapping(let duplicates, let context):
             let key = duplicates.first ?? ""
-            if let second = secondOccurrence(of: key, firstLine: context.mark.line, column: context.mark.column, in: text) {
-                return .error("duplicate key '\(key)' (first at line \(context.mark.line))", at: at(second.line, second.column))
+            let first = marked(context.mark)
+            if let second = secondOccurrence(of: key, firstLine: first.line, column: first.column, in: text) {
+                return .error("duplicate key '\(key)' (first at line \(first.line))", at: at(second.line, second.column))
             }
-            return .error("duplicate key '\(key)' in this mapping", at: at(context.mark.line, context.mark.column))
+            return .error("duplicate key '\(key)' in this mapping", at: first)
         default:
             return .error("invalid YAML: \(error)", at: at(1, 1))
         }
