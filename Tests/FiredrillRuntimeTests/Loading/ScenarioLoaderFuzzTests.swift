@@ -39,6 +39,37 @@ private let demoScenario: String = {
 }()
 
 /// Every step kind, every probe kind in every place, every optional key.
+private let safetyKeys = """
+# The keys of crash safety: secrets, guards, max_duration, idempotent.
+firedrill: 1
+name: safety-keys
+max_duration: 2h
+secrets: [API_TOKEN, PGPASSWORD]
+vars: {url: "http://127.0.0.1:9090"}
+guards:
+  - name: error budget
+    http: {url: "${url}/budget", headers: {Authorization: "Bearer ${secret.API_TOKEN}"}, timeout: 2s}
+    every: 15s
+    trip_after: 2
+  - name: replica reachable
+    tcp: {address: "127.0.0.1:5432"}
+    every: 5s
+phases:
+  - name: disaster
+    steps:
+      - name: stop the primary
+        run: [pg_ctl, stop, -m, immediate]
+        mark: disaster
+        rollback:
+          - {name: start it again, run: [pg_ctl, start], idempotent: true}
+  - name: verify
+    steps:
+      - name: writes work
+        run: [psql, "postgres://app:${secret.PGPASSWORD}@127.0.0.1/app", -c, "select 1"]
+        idempotent: true
+        mark: recovered
+"""
+
 private let everyKey = """
 # Every key of format v1.
 firedrill: 1
@@ -630,7 +661,7 @@ private let dedicated: [Dedicated] = [
 @Suite struct ScenarioLoaderFuzzTests {
     static let seeds: [(name: String, text: String)] = [
         ("scenarios/demo.yaml", demoScenario), ("every-key", everyKey), ("anchors-and-flow", anchorsAndFlow),
-        ("crlf-and-scalars", crlfAndScalars), ("tricky-yaml", trickyYAML),
+        ("crlf-and-scalars", crlfAndScalars), ("tricky-yaml", trickyYAML), ("safety-keys", safetyKeys),
     ]
 
     @Test func seedsAreValidScenarios() {
