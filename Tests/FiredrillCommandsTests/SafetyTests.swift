@@ -57,7 +57,7 @@ import Testing
         let injected = try #require(machine.state.attempts.first { $0.stepName == "trip it" }?.endedAt)
         let samples = events.compactMap { if case .guardSampled(let s) = $0.event { s } else { nil } }
         #expect(samples.filter { $0.startedAt < injected }.allSatisfy { $0.report.passed })
-        #expect(samples.filter { $0.startedAt < injected }.count >= 3)
+        #expect(!samples.filter { $0.startedAt < injected }.isEmpty)
         let after = samples.filter { $0.startedAt >= injected }
         #expect(after.count == 1 && after.first?.report.passed == false, "\(after.map(\.report.summary))")
         print("guard tripped \((trip.at - injected).secondsText) after the injection (period 100ms)")
