@@ -52,9 +52,9 @@ import Testing
         }
 
         /// Waits until the target's log holds `line` (or `limit` seconds pass).
-        func wait(for line: String, limit: Double = 20) {
+        func wait(for line: String, limit: Double = 20) async {
             let end = Date().addingTimeInterval(limit)
-            while !log().contains(line), Date() < end { usleep(20_000) }
+            while !log().contains(line), Date() < end { await pause(0.02) }
         }
 
         func run() throws -> RunRecord? { try SQLiteStore(path: db).runs(scenario: "abort-drill").first }
@@ -67,14 +67,14 @@ import Testing
         func remove() { try? FileManager.default.removeItem(atPath: dir) }
     }
 
-    @Test func sigintRollsBackWhatRanInReverseOrderAndExitsThree() throws {
+    @Test func sigintRollsBackWhatRanInReverseOrderAndExitsThree() async throws {
         let lab = try Lab()
         defer { lab.remove() }
         let running = try FiredrillProcess.Running(["run", lab.scenario, "--db", lab.db], directory: lab.dir)
-        lab.wait(for: "inject-b")
-        usleep(300_000)
+        await lab.wait(for: "inject-b")
+        await pause(0.3)
         kill(running.pid, SIGINT)
-        let finished = running.wait()
+        let finished = await running.wait()
         #expect(finished.status == 3, "exit \(finished.status): \(finished.output)")
         #expect(lab.log() == ["inject-a", "inject-b", "undo-b", "undo-a", "undo-all"])
         let run = try #require(try lab.run())
@@ -82,79 +82,79 @@ import Testing
         #expect(try lab.events().contains { if case .abortRequested(_, let reason) = $0 { reason == "SIGINT received" } else { false } })
     }
 
-    @Test func abortFromAnotherTerminalIsHandedToTheRunner() throws {
+    @Test func abortFromAnotherTerminalIsHandedToTheRunner() async throws {
         let lab = try Lab()
         defer { lab.remove() }
         let running = try FiredrillProcess.Running(["run", lab.scenario, "--db", lab.db, "--quiet"], directory: lab.dir)
-        lab.wait(for: "inject-b")
-        usleep(300_000)
+        await lab.wait(for: "inject-b")
+        await pause(0.3)
         let id = try #require(try lab.run()).id
-        let abort = try FiredrillProcess.run(["abort", id, "--by", "alice", "--reason", "the lab is needed", "--db", lab.db], directory: lab.dir)
+        let abort = try await FiredrillProcess.run(["abort", id, "--by", "alice", "--reason", "the lab is needed", "--db", lab.db], directory: lab.dir)
         #expect(abort.status == 0, "\(abort.output)")
         #expect(abort.stdout.contains("its orchestrator (pid \(running.pid)"))
-        let finished = running.wait()
+        let finished = await running.wait()
         #expect(finished.status == 3, "\(finished.output)")
         #expect(lab.log() == ["inject-a", "inject-b", "undo-b", "undo-a", "undo-all"])
         #expect(try lab.events().contains { if case .abortRequested(let by, _) = $0 { by == "alice" } else { false } })
     }
 
-    @Test func secondSigintStopsAtOnceAndResumeRunsTheRollbacksStillOwed() throws {
+    @Test func secondSigintStopsAtOnceAndResumeRunsTheRollbacksStillOwed() async throws {
         let lab = try Lab(slowUndo: true)
         defer { lab.remove() }
         let running = try FiredrillProcess.Running(["run", lab.scenario, "--db", lab.db], directory: lab.dir)
-        lab.wait(for: "inject-b")
-        usleep(300_000)
+        await lab.wait(for: "inject-b")
+        await pause(0.3)
         kill(running.pid, SIGINT)
-        lab.wait(for: "undo-b")
+        await lab.wait(for: "undo-b")
         kill(running.pid, SIGINT)
-        let finished = running.wait()
+        let finished = await running.wait()
         #expect(finished.status == 3, "\(finished.output)")
         #expect(finished.stderr.contains("second SIGINT"))
         let run = try #require(try lab.run())
         #expect(run.status == .interrupted)
         #expect(try lab.events().contains { if case .runInterrupted = $0 { true } else { false } })
 
-        let status = try FiredrillProcess.run(["status", run.id, "--db", lab.db], directory: lab.dir)
+        let status = try await FiredrillProcess.run(["status", run.id, "--db", lab.db], directory: lab.dir)
         #expect(status.stdout.contains("owed:     rollbacks still to run, in order: undo b, undo a, scenario rollback"), "\(status.stdout)")
-        let list = try FiredrillProcess.run(["status", "--db", lab.db], directory: lab.dir)
+        let list = try await FiredrillProcess.run(["status", "--db", lab.db], directory: lab.dir)
         #expect(list.stdout.contains("interrupted"), "\(list.stdout)")
 
-        waitForNoProcesses(mentioning: lab.target)
-        let resumed = try FiredrillProcess.run(["resume", run.id, "--db", lab.db], directory: lab.dir)
+        await waitForNoProcesses(mentioning: lab.target)
+        let resumed = try await FiredrillProcess.run(["resume", run.id, "--db", lab.db], directory: lab.dir)
         #expect(resumed.status == 3, "\(resumed.output)")
         // undo b was cut short and, being idempotent, ran again; the rest ran once, in order.
         #expect(lab.log().filter { $0.hasPrefix("undo") } == ["undo-b", "undo-b done", "undo-b", "undo-b done", "undo-a", "undo-all"])
         #expect(try lab.run()?.status == .aborted)
     }
 
-    @Test func oneRunnerPerRun() throws {
+    @Test func oneRunnerPerRun() async throws {
         let lab = try Lab()
         defer { lab.remove() }
         let running = try FiredrillProcess.Running(["run", lab.scenario, "--db", lab.db, "--quiet"], directory: lab.dir)
-        lab.wait(for: "inject-b")
+        await lab.wait(for: "inject-b")
         let id = try #require(try lab.run()).id
 
         // A live holder is named, and neither a resume nor a second run of the scenario gets in.
-        let resume = try FiredrillProcess.run(["resume", id, "--db", lab.db], directory: lab.dir)
+        let resume = try await FiredrillProcess.run(["resume", id, "--db", lab.db], directory: lab.dir)
         #expect(resume.status == 2)
         #expect(resume.stderr.contains("pid \(running.pid) on \(ProcessInfo.processInfo.hostName), since"), "\(resume.stderr)")
-        let second = try FiredrillProcess.run(["run", lab.scenario, "--db", lab.db], directory: lab.dir)
+        let second = try await FiredrillProcess.run(["run", lab.scenario, "--db", lab.db], directory: lab.dir)
         #expect(second.status == 2)
         #expect(second.stderr.contains("already being drilled: run \(id)"), "\(second.stderr)")
 
         // A holder gone from this host is taken over without asking.
         kill(running.pid, SIGKILL)
-        _ = running.wait()
-        let status = try FiredrillProcess.run(["status", id, "--db", lab.db], directory: lab.dir)
+        _ = await running.wait()
+        let status = try await FiredrillProcess.run(["status", id, "--db", lab.db], directory: lab.dir)
         #expect(status.stdout.contains("gone: firedrill resume"), "\(status.stdout)")
 
         // A holder on another host cannot be checked from here: --force is needed.
         let queue = try DatabaseQueue(path: lab.db)
-        try queue.write { db in try db.execute(sql: "UPDATE runs SET runner_host = 'far-away' WHERE id = ?", arguments: [id]) }
-        let refused = try FiredrillProcess.run(["abort", id, "--by", "bob", "--db", lab.db], directory: lab.dir)
+        try await queue.write { db in try db.execute(sql: "UPDATE runs SET runner_host = 'far-away' WHERE id = ?", arguments: [id]) }
+        let refused = try await FiredrillProcess.run(["abort", id, "--by", "bob", "--db", lab.db], directory: lab.dir)
         #expect(refused.status == 2)
         #expect(refused.stderr.contains("far-away") && refused.stderr.contains("--force"), "\(refused.stderr)")
-        let forced = try FiredrillProcess.run(["abort", id, "--by", "bob", "--force", "--db", lab.db], directory: lab.dir)
+        let forced = try await FiredrillProcess.run(["abort", id, "--by", "bob", "--force", "--db", lab.db], directory: lab.dir)
         #expect(forced.status == 3, "\(forced.output)")
         #expect(forced.stdout.contains("took run \(id) over from pid \(running.pid) on far-away"), "\(forced.stdout)")
         #expect(lab.log() == ["inject-a", "inject-b", "undo-b", "undo-a", "undo-all"])

@@ -90,15 +90,15 @@ import Testing
     /// step in doubt, wait for its orphaned process, look at the target's log, then resolve.
     /// Returns how many times the run was taken over, and the decisions made.
     @discardableResult
-    func recover(_ lab: Lab) throws -> (resumes: Int, decisions: [String]) {
+    func recover(_ lab: Lab) async throws -> (resumes: Int, decisions: [String]) {
         var resumes = 0
         var decisions: [String] = []
         for _ in 0..<8 {
-            waitForNoProcesses(mentioning: lab.target)
+            await waitForNoProcesses(mentioning: lab.target)
             let store = try SQLiteStore(path: lab.db)
             guard let run = try store.runs(scenario: "crash-harness").first else {
                 // Killed before the run was recorded: nothing was done, so start again.
-                _ = try FiredrillProcess.run(["run", lab.scenario, "--db", lab.db, "--quiet"], directory: lab.dir)
+                _ = try await FiredrillProcess.run(["run", lab.scenario, "--db", lab.db, "--quiet"], directory: lab.dir)
                 continue
             }
             if run.status.isFinal { return (resumes, decisions) }
@@ -115,11 +115,11 @@ import Testing
                 // The target's own log says whether the step happened.
                 let decision = lab.count(command) > 0 ? "--skip" : "--retry"
                 decisions.append("\(command) \(decision)")
-                let resolved = try FiredrillProcess.run(["resolve", run.id, decision, "--by", "harness", "--db", lab.db, "--quiet"],
+                let resolved = try await FiredrillProcess.run(["resolve", run.id, decision, "--by", "harness", "--db", lab.db, "--quiet"],
                                                         directory: lab.dir)
                 #expect(!resolved.signaled, "resolve crashed: \(resolved.output)")
             } else {
-                let resumed = try FiredrillProcess.run(["resume", run.id, "--db", lab.db, "--quiet"], directory: lab.dir)
+                let resumed = try await FiredrillProcess.run(["resume", run.id, "--db", lab.db, "--quiet"], directory: lab.dir)
                 #expect(!resumed.signaled, "resume crashed: \(resumed.output)")
                 #expect([0, 4].contains(resumed.status), "resume exit \(resumed.status): \(resumed.output)")
             }
@@ -156,11 +156,11 @@ import Testing
                 "\(context): target down \(Double(truth) / 1e9)s, measured \(rto.value) in [\(rto.lower), \(rto.upper)]")
     }
 
-    @Test func killedAtEveryEventBoundaryTheRunResumesToTheSameEnd() throws {
+    @Test func killedAtEveryEventBoundaryTheRunResumesToTheSameEnd() async throws {
         // An uninterrupted run first: how many events a run has, and the RTO it measures.
         let baseline = try Lab()
         defer { baseline.remove() }
-        let clean = try FiredrillProcess.run(["run", baseline.scenario, "--db", baseline.db, "--quiet"], directory: baseline.dir)
+        let clean = try await FiredrillProcess.run(["run", baseline.scenario, "--db", baseline.db, "--quiet"], directory: baseline.dir)
         #expect(clean.status == 0, "uninterrupted run: \(clean.output)")
         try checkInvariants(baseline, context: "uninterrupted")
         let store = try SQLiteStore(path: baseline.db)
@@ -172,10 +172,10 @@ import Testing
             for side in ["before", "after"] {
                 let lab = try Lab()
                 defer { lab.remove() }
-                let crashed = try FiredrillProcess.run(["run", lab.scenario, "--db", lab.db, "--quiet"],
+                let crashed = try await FiredrillProcess.run(["run", lab.scenario, "--db", lab.db, "--quiet"],
                                                        environment: ["FIREDRILL_CRASH_AT": "\(side):\(seq)"], directory: lab.dir)
                 #expect(crashed.signaled && crashed.status == SIGKILL, "\(side):\(seq) did not crash: \(crashed.output)")
-                let (_, decisions) = try recover(lab)
+                let (_, decisions) = try await recover(lab)
                 halts += decisions.count
                 try checkInvariants(lab, context: "killed \(side) event \(seq)")
             }
@@ -185,17 +185,17 @@ import Testing
         print("crash harness: \(total) events, killed at \(2 * total) boundaries, \(halts) steps found in doubt and resolved")
     }
 
-    @Test func killedAtRandomInstantsTheRunResumesToTheSameEnd() throws {
+    @Test func killedAtRandomInstantsTheRunResumesToTheSameEnd() async throws {
         var generator = SplitMix64(seed: 20261121)
         for round in 0..<8 {
             let lab = try Lab()
             defer { lab.remove() }
             let running = try FiredrillProcess.Running(["run", lab.scenario, "--db", lab.db, "--quiet"], directory: lab.dir)
             let delay = Double(generator.next() % 1_100) / 1000 + 0.05
-            usleep(UInt32(delay * 1e6))
+            await pause(delay)
             kill(running.pid, SIGKILL)
-            _ = running.wait()
-            try recover(lab)
+            _ = await running.wait()
+            try await recover(lab)
             try checkInvariants(lab, context: "round \(round), killed after \(delay)s")
         }
     }

@@ -20,7 +20,7 @@ import Testing
         return (run, events, machine)
     }
 
-    @Test func aFailingGuardAbortsWithinOnePeriodAndRollsBack() throws {
+    @Test func aFailingGuardAbortsWithinOnePeriodAndRollsBack() async throws {
         let dir = try temporaryFolder("firedrill-guard")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let scenario = try Self.write("""
@@ -43,7 +43,7 @@ import Testing
                   - name: hold the fault
                     sleep: 30s
             """, in: dir, name: "guard")
-        let finished = try FiredrillProcess.run(["run", scenario, "--db", dir + "/r.db"], directory: dir)
+        let finished = try await FiredrillProcess.run(["run", scenario, "--db", dir + "/r.db"], directory: dir)
         #expect(finished.status == 3, "\(finished.output)")
         #expect(finished.stdout.contains("guard 'tripwire absent' TRIPPED"), "\(finished.stdout)")
         #expect(!FileManager.default.fileExists(atPath: dir + "/tripwire"), "the rollback did not run")
@@ -52,18 +52,19 @@ import Testing
         let trip = try #require(machine.state.guardTrip)
         #expect(trip.name == "tripwire absent")
         #expect(machine.state.failureReason?.contains("guard 'tripwire absent'") == true)
-        // Polled on its grid from the first phase: samples before the injection passed, and the
-        // first sample that started after it tripped the guard.
-        let injected = try #require(machine.state.attempts.first { $0.stepName == "trip it" }?.endedAt)
+        // Polled on its grid from the first phase: polls done before the injection started passed,
+        // and no poll started after it ended passed: the first one then tripped the guard.
+        let attempt = try #require(machine.state.attempts.first { $0.stepName == "trip it" })
+        let injected = try #require(attempt.endedAt)
         let samples = events.compactMap { if case .guardSampled(let s) = $0.event { s } else { nil } }
-        #expect(samples.filter { $0.startedAt < injected }.allSatisfy { $0.report.passed })
-        #expect(!samples.filter { $0.startedAt < injected }.isEmpty)
-        let after = samples.filter { $0.startedAt >= injected }
-        #expect(after.count == 1 && after.first?.report.passed == false, "\(after.map(\.report.summary))")
+        let before = samples.filter { $0.endedAt <= attempt.startedAt }
+        #expect(!before.isEmpty && before.allSatisfy { $0.report.passed }, "\(before.map(\.report.summary))")
+        #expect(samples.filter { $0.startedAt >= injected }.allSatisfy { !$0.report.passed })
+        #expect(samples.last?.report.passed == false)
         print("guard tripped \((trip.at - injected).secondsText) after the injection (period 100ms)")
     }
 
-    @Test func pastMaxDurationTheDrillAbortsAndRollsBack() throws {
+    @Test func pastMaxDurationTheDrillAbortsAndRollsBack() async throws {
         let dir = try temporaryFolder("firedrill-deadline")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let scenario = try Self.write("""
@@ -81,7 +82,7 @@ import Testing
                   - name: hold the fault
                     sleep: 30s
             """, in: dir, name: "deadline")
-        let finished = try FiredrillProcess.run(["run", scenario, "--db", dir + "/r.db"], directory: dir)
+        let finished = try await FiredrillProcess.run(["run", scenario, "--db", dir + "/r.db"], directory: dir)
         #expect(finished.status == 3, "\(finished.output)")
         #expect(!FileManager.default.fileExists(atPath: dir + "/injected"))
         let (run, _, machine) = try Self.onlyRun(dir + "/r.db")
@@ -91,7 +92,7 @@ import Testing
         #expect(passedAt.nanoseconds >= 400_000_000)
     }
 
-    @Test func secretsReachTheStepAndNothingElse() throws {
+    @Test func secretsReachTheStepAndNothingElse() async throws {
         let dir = try temporaryFolder("firedrill-secret")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let secret = "s3cr3t-\(UUID().uuidString)"
@@ -118,20 +119,20 @@ import Testing
             """, in: dir, name: "secret")
         let db = dir + "/record.db"
         let env = ["FIREDRILL_TEST_TOKEN": secret]
-        let missing = try FiredrillProcess.run(["run", scenario, "--db", db], directory: dir)
+        let missing = try await FiredrillProcess.run(["run", scenario, "--db", db], directory: dir)
         #expect(missing.status == 2 && missing.stderr.contains("secret FIREDRILL_TEST_TOKEN is not set"), "\(missing.output)")
 
-        let finished = try FiredrillProcess.run(["run", scenario, "--db", db], environment: env, directory: dir)
+        let finished = try await FiredrillProcess.run(["run", scenario, "--db", db], environment: env, directory: dir)
         #expect(finished.status == 0, "\(finished.output)")
         #expect(try String(contentsOfFile: received, encoding: .utf8) == secret, "the step did not get the secret")
         let (run, _, machine) = try Self.onlyRun(db)
         let outputs = machine.state.attempts.compactMap { $0.report?.stdout?.text }.joined()
         #expect(outputs.contains("token=***"), "\(outputs)")
 
-        let retro = try FiredrillProcess.run(["retro", run.id, "--out", dir + "/retro.md", "--db", db], environment: env, directory: dir)
-        let status = try FiredrillProcess.run(["status", run.id, "--db", db], environment: env, directory: dir)
-        let history = try FiredrillProcess.run(["history", "--json", "--db", db], environment: env, directory: dir)
-        let verify = try FiredrillProcess.run(["verify", "--db", db], environment: env, directory: dir)
+        let retro = try await FiredrillProcess.run(["retro", run.id, "--out", dir + "/retro.md", "--db", db], environment: env, directory: dir)
+        let status = try await FiredrillProcess.run(["status", run.id, "--db", db], environment: env, directory: dir)
+        let history = try await FiredrillProcess.run(["history", "--json", "--db", db], environment: env, directory: dir)
+        let verify = try await FiredrillProcess.run(["verify", "--db", db], environment: env, directory: dir)
         let printed = [finished, retro, status, history, verify].map(\.output).joined()
         #expect(!printed.contains(secret), "the secret was printed")
         // Every byte Firedrill wrote: the database and its WAL, the retrospective.
@@ -143,7 +144,7 @@ import Testing
         }
     }
 
-    @Test func interpolatedValuesNeverReachAShell() throws {
+    @Test func interpolatedValuesNeverReachAShell() async throws {
         let dir = try temporaryFolder("firedrill-hostile")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let scenario = try Self.write("""
@@ -162,7 +163,7 @@ import Testing
         ]
         for (index, value) in values.enumerated() {
             let db = "\(dir)/r\(index).db"
-            let finished = try FiredrillProcess.run(["run", scenario, "--var", "value=\(value)", "--db", db, "--quiet"], directory: dir)
+            let finished = try await FiredrillProcess.run(["run", scenario, "--var", "value=\(value)", "--db", db, "--quiet"], directory: dir)
             #expect(finished.status == 0, "\(value): \(finished.output)")
             let (_, _, machine) = try Self.onlyRun(db)
             #expect(machine.state.attempts.first?.report?.stdout?.text == value, "\(value) came out changed")
@@ -178,13 +179,13 @@ import Testing
                 steps:
                   - {name: print it, run: [printf, "%s", "before\\0after"]}
             """, in: dir, name: "nul")
-        let finished = try FiredrillProcess.run(["run", nul, "--db", dir + "/nul.db", "--quiet"], directory: dir)
+        let finished = try await FiredrillProcess.run(["run", nul, "--db", dir + "/nul.db", "--quiet"], directory: dir)
         #expect(finished.status == 3, "\(finished.output)")
         let (_, _, machine) = try Self.onlyRun(dir + "/nul.db")
         #expect(machine.state.attempts.first?.summary?.contains("NUL byte") == true, "\(machine.state.attempts.first?.summary ?? "")")
     }
 
-    @Test func enormousAndNonUTF8OutputIsBoundedInTheRecord() throws {
+    @Test func enormousAndNonUTF8OutputIsBoundedInTheRecord() async throws {
         let dir = try temporaryFolder("firedrill-output")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let scenario = try Self.write("""
@@ -196,7 +197,7 @@ import Testing
                   - name: twenty megabytes and bad bytes
                     shell: 'head -c 20000000 /dev/zero | tr "\\\\0" x; printf "\\\\377\\\\376\\\\n"; head -c 3000000 /dev/urandom >&2'
             """, in: dir, name: "output")
-        let finished = try FiredrillProcess.run(["run", scenario, "--db", dir + "/r.db", "--quiet"], directory: dir)
+        let finished = try await FiredrillProcess.run(["run", scenario, "--db", dir + "/r.db", "--quiet"], directory: dir)
         #expect(finished.status == 0, "\(finished.output)")
         let (_, _, machine) = try Self.onlyRun(dir + "/r.db")
         let report = try #require(machine.state.attempts.first?.report)

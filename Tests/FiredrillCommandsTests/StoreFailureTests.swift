@@ -43,7 +43,7 @@ import Testing
         func remove() { try? FileManager.default.removeItem(atPath: dir) }
     }
 
-    @Test func aLockedDatabaseIsSaidAndNothingStarts() throws {
+    @Test func aLockedDatabaseIsSaidAndNothingStarts() async throws {
         let lab = try Lab()
         defer { lab.remove() }
         _ = try SQLiteStore(path: lab.db)
@@ -51,7 +51,7 @@ import Testing
         config.allowsUnsafeTransactions = true  // to hold the write lock across calls, as another process would
         let holder = try DatabaseQueue(path: lab.db, configuration: config)
         try holder.inDatabase { try $0.execute(sql: "BEGIN IMMEDIATE") }
-        let finished = try FiredrillProcess.run(["run", lab.scenario, "--db", lab.db],
+        let finished = try await FiredrillProcess.run(["run", lab.scenario, "--db", lab.db],
                                                 environment: ["FIREDRILL_DB_BUSY_TIMEOUT_MS": "300"], directory: lab.dir)
         try holder.inDatabase { try $0.execute(sql: "ROLLBACK") }
         #expect(finished.status == 70, "\(finished.output)")
@@ -60,12 +60,12 @@ import Testing
         #expect(lab.invocations().isEmpty)
     }
 
-    @Test func aDatabaseFromANewerFiredrillIsRefused() throws {
+    @Test func aDatabaseFromANewerFiredrillIsRefused() async throws {
         let lab = try Lab()
         defer { lab.remove() }
         _ = try SQLiteStore(path: lab.db)
-        try DatabaseQueue(path: lab.db).write { try $0.execute(sql: "INSERT INTO grdb_migrations VALUES ('v99-from-the-future')") }
-        let finished = try FiredrillProcess.run(["run", lab.scenario, "--db", lab.db], directory: lab.dir)
+        try await DatabaseQueue(path: lab.db).write { try $0.execute(sql: "INSERT INTO grdb_migrations VALUES ('v99-from-the-future')") }
+        let finished = try await FiredrillProcess.run(["run", lab.scenario, "--db", lab.db], directory: lab.dir)
         #expect(finished.status == 70, "\(finished.output)")
         #expect(finished.stderr.contains("was written by a newer Firedrill"), "\(finished.stderr)")
         #expect(try lab.runCount() == 0)
@@ -84,7 +84,7 @@ import Testing
         return true
     }
 
-    @Test(.enabled(if: nobodyCanRunFiredrill)) func aReadOnlyDatabaseIsSaidAndNothingStarts() throws {
+    @Test(.enabled(if: nobodyCanRunFiredrill)) func aReadOnlyDatabaseIsSaidAndNothingStarts() async throws {
         let lab = try Lab()
         defer { lab.remove() }
         _ = try SQLiteStore(path: lab.db)
@@ -93,19 +93,10 @@ import Testing
         let arguments = ["run", lab.scenario, "--db", lab.db]
         let finished: FiredrillProcess.Finished
         if getuid() == 0 {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", FiredrillProcess.path] + arguments
-            process.currentDirectoryURL = URL(fileURLWithPath: "/")
-            let err = Pipe()
-            process.standardError = err
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            finished = .init(status: process.terminationStatus, signaled: false, stdout: "", stderr: stderr)
+            finished = try await FiredrillProcess.run(["--reuid=65534", "--regid=65534", "--clear-groups", FiredrillProcess.path] + arguments,
+                                                      directory: lab.dir, executable: "/usr/bin/setpriv")
         } else {
-            finished = try FiredrillProcess.run(arguments, directory: lab.dir)
+            finished = try await FiredrillProcess.run(arguments, directory: lab.dir)
         }
         #expect(finished.status == 70, "\(finished.output)")
         #expect(finished.stderr.contains("read-only") || finished.stderr.contains("cannot open"), "\(finished.stderr)")
@@ -113,23 +104,16 @@ import Testing
         #expect(lab.invocations().isEmpty)
     }
 
-    @Test func aFullDiskStopsTheRunAndNoInjectionRunsUnrecorded() throws {
+    @Test func aFullDiskStopsTheRunAndNoInjectionRunsUnrecorded() async throws {
         let lab = try Lab()
         defer { lab.remove() }
         _ = try SQLiteStore(path: lab.db)
         // A file-size limit stands in for a full disk: writes past it fail (SIGXFSZ ignored).
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "trap '' XFSZ; exec prlimit --fsize=262144 -- \"$0\" \"$@\"", FiredrillProcess.path,
-                             "run", lab.scenario, "--db", lab.db, "--quiet"]
-        process.currentDirectoryURL = URL(fileURLWithPath: lab.dir)
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 70, "\(stderr)")
+        let limited = try await FiredrillProcess.run(
+            ["-c", "trap '' XFSZ; exec prlimit --fsize=262144 -- \"$0\" \"$@\"", FiredrillProcess.path, "run", lab.scenario, "--db", lab.db, "--quiet"],
+            directory: lab.dir, executable: "/bin/sh")
+        let stderr = limited.stderr
+        #expect(limited.status == 70, "\(stderr)")
         #expect(stderr.contains("a write failed") && stderr.contains("firedrill resume"), "\(stderr)")
 
         let store = try SQLiteStore(path: lab.db)

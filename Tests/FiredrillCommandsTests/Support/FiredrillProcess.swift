@@ -17,18 +17,22 @@ enum FiredrillProcess {
         return path
     }
 
-    /// Starts `firedrill ARGS` with output going to files, so a killed process loses nothing.
+    /// Starts `firedrill ARGS` (or another program) with output going to files, so a killed
+    /// process loses nothing. Waiting is async: a test blocking a thread of the cooperative pool
+    /// (two on this machine) would starve every other test running beside it.
     final class Running: @unchecked Sendable {
         let process = Process()
         let out: URL
         let err: URL
+        private let exited: AsyncStream<Void>
 
-        init(_ arguments: [String], environment: [String: String] = [:], directory: String) throws {
+        init(_ arguments: [String], environment: [String: String] = [:], directory: String,
+             executable: String = FiredrillProcess.path) throws {
             out = URL(fileURLWithPath: directory).appendingPathComponent("out-\(UUID().uuidString).txt")
             err = URL(fileURLWithPath: directory).appendingPathComponent("err-\(UUID().uuidString).txt")
             FileManager.default.createFile(atPath: out.path, contents: nil)
             FileManager.default.createFile(atPath: err.path, contents: nil)
-            process.executableURL = URL(fileURLWithPath: FiredrillProcess.path)
+            process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = arguments
             process.currentDirectoryURL = URL(fileURLWithPath: directory)
             var env = ProcessInfo.processInfo.environment
@@ -38,13 +42,19 @@ enum FiredrillProcess {
             process.standardInput = FileHandle.nullDevice
             process.standardOutput = try FileHandle(forWritingTo: out)
             process.standardError = try FileHandle(forWritingTo: err)
+            let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+            exited = stream
+            process.terminationHandler = { _ in
+                continuation.yield()
+                continuation.finish()
+            }
             try process.run()
         }
 
         var pid: Int32 { process.processIdentifier }
 
-        func wait() -> Finished {
-            process.waitUntilExit()
+        func wait() async -> Finished {
+            for await _ in exited {}
             let stdout = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
             let stderr = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
             try? FileManager.default.removeItem(at: out)
@@ -54,8 +64,9 @@ enum FiredrillProcess {
         }
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:], directory: String) throws -> Finished {
-        try Running(arguments, environment: environment, directory: directory).wait()
+    static func run(_ arguments: [String], environment: [String: String] = [:], directory: String,
+                    executable: String = FiredrillProcess.path) async throws -> Finished {
+        try await Running(arguments, environment: environment, directory: directory, executable: executable).wait()
     }
 }
 
@@ -71,9 +82,14 @@ func processes(mentioning text: String) -> [Int32] {
 }
 
 /// Waits (up to `limit` seconds) until no process mentions `text`, as an operator would check before deciding.
-func waitForNoProcesses(mentioning text: String, limit: Double = 10) {
+func waitForNoProcesses(mentioning text: String, limit: Double = 10) async {
     let end = Date().addingTimeInterval(limit)
-    while !processes(mentioning: text).isEmpty, Date() < end { usleep(20_000) }
+    while !processes(mentioning: text).isEmpty, Date() < end { try? await Task.sleep(for: .milliseconds(20)) }
+}
+
+/// Sleeps without holding a thread.
+func pause(_ seconds: Double) async {
+    try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
 }
 
 /// A fresh folder under /tmp, removed by the caller.
