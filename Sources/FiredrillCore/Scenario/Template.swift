@@ -3,13 +3,31 @@
 public struct Template: Hashable, Sendable, Codable, CustomStringConvertible, ExpressibleByStringLiteral {
     public var raw: String
     public var location: SourceLocation
+    /// How the resolved text is quoted: a word of a remote command (`ssh`) is quoted for the
+    /// remote POSIX shell after substitution, so no value can break out of its word there.
+    public var quoting: Quoting
 
-    public init(_ raw: String, at location: SourceLocation = .synthesized()) {
+    public enum Quoting: String, Hashable, Sendable, Codable {
+        case none
+        case posixShellWord
+    }
+
+    public init(_ raw: String, at location: SourceLocation = .synthesized(), quoting: Quoting = .none) {
         self.raw = raw
         self.location = location
+        self.quoting = quoting
     }
 
     public init(stringLiteral value: String) { self.init(value) }
+
+    private enum CodingKeys: String, CodingKey { case raw, location, quoting }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        raw = try c.decode(String.self, forKey: .raw)
+        location = try c.decode(SourceLocation.self, forKey: .location)
+        quoting = try c.decodeIfPresent(Quoting.self, forKey: .quoting) ?? .none
+    }
 
     public var description: String { raw }
 
@@ -64,7 +82,10 @@ public struct Template: Hashable, Sendable, Codable, CustomStringConvertible, Ex
                 out += value
             }
         }
-        return out
+        switch quoting {
+        case .none: return out
+        case .posixShellWord: return "'" + out.replacingAll("'", with: "'\\''") + "'"
+        }
     }
 }
 

@@ -64,7 +64,7 @@ extension ScenarioValidator {
     /// exactly like the validator's (which it then drops as duplicates).
     public enum Rules {
         public static let signals = ["KILL", "TERM", "INT", "HUP", "QUIT", "USR1", "USR2", "STOP", "CONT"]
-        public static let probeKinds = ["http", "tcp", "run", "shell"]
+        public static let probeKinds = ["http", "tcp", "run", "shell", "ssh", "kubectl"]
 
         public static func formatVersion(_ version: Int) -> String? {
             version == 1 ? nil : "unsupported format version \(version); this firedrill reads 'firedrill: 1'"
@@ -171,7 +171,7 @@ extension ScenarioValidator {
         public static let emptyArgv = "run needs at least the program to run, like [\"systemctl\", \"start\", \"app\"]"
 
         public static func steadyStateKind(_ kind: String) -> String? {
-            probeKinds.contains(kind) ? nil : "steady_state steps must be probes (http, tcp, run, shell), not '\(kind)'"
+            probeKinds.contains(kind) ? nil : "steady_state steps must be probes (\(probeKinds.joined(separator: ", "))), not '\(kind)'"
         }
 
         /// Marks time the drill's phases; elsewhere they would fire at meaningless instants.

@@ -9,12 +9,14 @@ extension ScenarioLoader {
         static let objectives = ["rto", "rpo"]
         static let canary = ["every", "warmup", "write", "read"]
         static let phase = ["name", "steps"]
-        static let probeKinds = ["http", "tcp", "run", "shell"]
-        static let stepKinds = ["run", "shell", "http", "tcp", "kill", "sleep", "manual", "wait_for"]
+        static let probeKinds = ["http", "tcp", "run", "shell", "ssh", "kubectl"]
+        static let stepKinds = ["run", "shell", "http", "tcp", "ssh", "kubectl", "kill", "sleep", "manual", "wait_for"]
         static let stepCommon = ["name", "timeout", "retries", "retry_delay", "on_failure", "mark", "rollback", "idempotent"]
         static let step = stepCommon + stepKinds
         static let http = ["method", "url", "headers", "body", "status", "body_contains", "timeout"]
         static let tcp = ["address", "timeout"]
+        static let ssh = ["host", "user", "port", "identity_file", "options", "connect_timeout", "command"]
+        static let kubectl = ["args", "context", "namespace", "kubeconfig"]
         static let kill = ["pid", "pidfile", "signal", "process_group"]
         static let waitFor = probeKinds + ["expect", "every", "consecutive"]
         static let guardKeys = ["name", "every", "trip_after"] + probeKinds

@@ -80,7 +80,7 @@ extension ScenarioLoader.Reader {
             let kinds = fields.entries.filter { Keys.probeKinds.contains($0.key) }
             guard let first = kinds.first else {
                 if fields.suggested.isDisjoint(with: Keys.probeKinds) {
-                    error("guard\(name.isEmpty ? "" : " '\(name)'") needs a probe: one of http, tcp, run, shell", at: item)
+                    error("guard\(name.isEmpty ? "" : " '\(name)'") needs a probe: one of \(Keys.probeKinds.joined(separator: ", "))", at: item)
                 }
                 continue
             }
@@ -134,7 +134,7 @@ extension ScenarioLoader.Reader {
         let kinds = fields.entries.filter { Keys.probeKinds.contains($0.key) }
         guard let first = kinds.first else {
             if fields.suggested.isDisjoint(with: Keys.probeKinds) {
-                error("\(what) needs a probe: one of http, tcp, run, shell", at: node)
+                error("\(what) needs a probe: one of \(Keys.probeKinds.joined(separator: ", "))", at: node)
             }
             return nil
         }

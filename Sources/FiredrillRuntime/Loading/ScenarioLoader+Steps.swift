@@ -117,9 +117,63 @@ extension ScenarioLoader.Reader {
             return http(node).map(Probe.http)
         case "tcp":
             return tcp(entry).map(Probe.tcp)
+        case "ssh":
+            return ssh(node).map { Probe.run(argv: $0) }
+        case "kubectl":
+            return kubectl(node).map { Probe.run(argv: $0) }
         default:
             return nil
         }
+    }
+
+    /// `ssh: {host, user, port, identity_file, options, connect_timeout, command}` becomes
+    /// `run: [ssh, -o, BatchMode=yes, ..., HOST, --, WORD...]`. ssh hands the remote command to
+    /// the remote user's shell, so each word is quoted for it after `${...}` is substituted.
+    mutating func ssh(_ node: Node) -> [Template]? {
+        guard let fields = fields(node, of: "ssh", allowed: Keys.ssh) else { return nil }
+        let at = location(of: node)
+        guard let hostNode = required(fields, "host"), let host = template(hostNode) else { return nil }
+        if host.raw.isEmpty { error("ssh.host is empty", at: hostNode) }
+        if host.raw.hasPrefix("-") { error("ssh.host '\(host.raw)' starts with '-', which ssh would read as an option", at: hostNode) }
+        var argv: [Template] = [Template("ssh", at: at), Template("-o", at: at), Template("BatchMode=yes", at: at)]
+        var timeout = DrillDuration.seconds(10)
+        if let node = fields.value("connect_timeout"), let value = positiveDuration(node, key: "connect_timeout") { timeout = value }
+        argv += [Template("-o", at: at), Template("ConnectTimeout=\(max(1, (timeout.nanoseconds + 999_999_999) / 1_000_000_000))", at: at)]
+        for option in stringList(fields.value("options")) ?? [] { argv += [Template("-o", at: option.location), option] }
+        if let identity = template(fields.value("identity_file")) { argv += [Template("-i", at: identity.location), identity] }
+        if let node = fields.value("port"), let port = int(node) {
+            if !(1...65535).contains(port) { error("ssh.port must be 1 to 65535, got \(port)", at: node) }
+            argv += [Template("-p", at: at), Template(String(port), at: location(of: node))]
+        }
+        if let user = template(fields.value("user")) { argv += [Template("-l", at: user.location), user] }
+        argv += [host, Template("--", at: at)]
+        guard let commandNode = required(fields, "command") else { return nil }
+        if case .scalar = commandNode, !Self.isNull(commandNode) {
+            error("expected ssh.command as a list of words, like [systemctl, stop, thanos-store]", at: commandNode)
+            return nil
+        }
+        guard let command = stringList(commandNode) else { return nil }
+        if command.isEmpty { error("ssh.command is empty", at: commandNode) }
+        return argv + command.map { Template($0.raw, at: $0.location, quoting: .posixShellWord) }
+    }
+
+    /// `kubectl: {args, context, namespace, kubeconfig}` becomes
+    /// `run: [kubectl, --kubeconfig, K, --context, C, --namespace, N, ARGS...]`.
+    mutating func kubectl(_ node: Node) -> [Template]? {
+        guard let fields = fields(node, of: "kubectl", allowed: Keys.kubectl) else { return nil }
+        let at = location(of: node)
+        var argv: [Template] = [Template("kubectl", at: at)]
+        if let kubeconfig = template(fields.value("kubeconfig")) { argv += [Template("--kubeconfig", at: kubeconfig.location), kubeconfig] }
+        if let context = template(fields.value("context")) { argv += [Template("--context", at: context.location), context] }
+        if let namespace = template(fields.value("namespace")) { argv += [Template("--namespace", at: namespace.location), namespace] }
+        guard let argsNode = required(fields, "args") else { return nil }
+        if case .scalar = argsNode, !Self.isNull(argsNode) {
+            error("expected kubectl.args as a list of words, like [cordon, node-1]", at: argsNode)
+            return nil
+        }
+        guard let args = stringList(argsNode) else { return nil }
+        if args.isEmpty { error("kubectl.args is empty", at: argsNode) }
+        return argv + args
     }
 
     mutating func http(_ node: Node) -> HTTPProbe? {
@@ -218,7 +272,7 @@ extension ScenarioLoader.Reader {
             }
             probe = self.probe(first)
         } else if fields.suggested.isDisjoint(with: Keys.probeKinds) {
-            error("wait_for needs a probe: one of http, tcp, run, shell", at: node)
+            error("wait_for needs a probe: one of \(Keys.probeKinds.joined(separator: ", "))", at: node)
         }
         let expect = choice(fields.value("expect"), ["pass", "fail"]).flatMap(ProbeExpectation.init(rawValue:)) ?? .pass
         let every = positiveDuration(fields.value("every"), key: "every") ?? .seconds(1)
