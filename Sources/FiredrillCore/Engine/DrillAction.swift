@@ -19,6 +19,8 @@ public enum DrillAction: Hashable, Sendable {
     case sampleGuard(guardIndex: Int, sample: Int, at: DrillInstant)
     /// Record `maxDurationPassed` at `at`.
     case armMaxDuration(at: DrillInstant)
+    /// Call notifier `notifier` about `trigger`; record `notificationSent`.
+    case notify(notifier: Int, trigger: NotifyTrigger)
     /// Record `attemptFinished` (cancelled, with `reason`) for a call lost with an earlier orchestrator.
     case abandon(StepRef, attempt: Int, startedAt: DrillInstant, reason: String)
     /// Stop an activity started by an earlier action; its outcome is still recorded.
@@ -37,6 +39,7 @@ public enum ActivityID: Hashable, Sendable, CustomStringConvertible {
     case canaryRead
     case guardSample(Int, Int)
     case maxDuration
+    case notification(Int, NotifyTrigger)
 
     public var description: String {
         switch self {
@@ -47,6 +50,7 @@ public enum ActivityID: Hashable, Sendable, CustomStringConvertible {
         case .canaryRead: "canary read"
         case .guardSample(let g, let s): "guard \(g) sample \(s)"
         case .maxDuration: "max duration"
+        case .notification(let n, let trigger): "notifier \(n) \(trigger.rawValue)"
         }
     }
 }
@@ -63,6 +67,7 @@ extension DrillAction {
         case .readCanary: .canaryRead
         case .sampleGuard(let g, let s, _): .guardSample(g, s)
         case .armMaxDuration: .maxDuration
+        case .notify(let n, let trigger): .notification(n, trigger)
         case .cancel, .finish: nil
         }
     }

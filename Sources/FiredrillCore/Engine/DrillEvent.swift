@@ -26,6 +26,8 @@ public enum DrillEvent: Hashable, Sendable {
     case operatorResolved(Resolution)
     /// The orchestrator was told to stop at once (a second SIGINT); what is owed stays owed.
     case runInterrupted(reason: String)
+    /// A notifier was called (or failed to be): never fatal.
+    case notificationSent(NotificationSent)
 
     /// The name stored in the `type` column and the JSON `type` field.
     public var type: String {
@@ -47,6 +49,7 @@ public enum DrillEvent: Hashable, Sendable {
         case .runHalted: "run_halted"
         case .operatorResolved: "operator_resolved"
         case .runInterrupted: "run_interrupted"
+        case .notificationSent: "notification_sent"
         }
     }
 }
@@ -200,6 +203,22 @@ public struct GuardSampled: Hashable, Sendable, Codable {
     }
 }
 
+public struct NotificationSent: Hashable, Sendable, Codable {
+    /// Index into the scenario's `notify`.
+    public var notifier: Int
+    public var trigger: NotifyTrigger
+    public var report: DriverReport
+    public var startedAt: DrillInstant
+    public var endedAt: DrillInstant
+    public init(notifier: Int, trigger: NotifyTrigger, report: DriverReport, startedAt: DrillInstant, endedAt: DrillInstant) {
+        self.notifier = notifier
+        self.trigger = trigger
+        self.report = report
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+    }
+}
+
 public struct RunHalted: Hashable, Sendable, Codable {
     public var ref: StepRef
     public var attempt: Int
@@ -286,6 +305,7 @@ extension DrillEvent: Codable {
         case "run_halted": self = .runHalted(try c.decode(RunHalted.self, forKey: .payload))
         case "operator_resolved": self = .operatorResolved(try c.decode(Resolution.self, forKey: .payload))
         case "run_interrupted": self = .runInterrupted(reason: try c.decode(String.self, forKey: .reason))
+        case "notification_sent": self = .notificationSent(try c.decode(NotificationSent.self, forKey: .payload))
         default:
             throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "unknown event type '\(type)'")
         }
@@ -316,6 +336,7 @@ extension DrillEvent: Codable {
         case .runHalted(let p): try c.encode(p, forKey: .payload)
         case .operatorResolved(let p): try c.encode(p, forKey: .payload)
         case .runInterrupted(let reason): try c.encode(reason, forKey: .reason)
+        case .notificationSent(let p): try c.encode(p, forKey: .payload)
         }
     }
 }

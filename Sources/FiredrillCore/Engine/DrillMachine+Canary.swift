@@ -40,8 +40,8 @@ extension DrillMachine {
     /// Marks drive the canary: writes stop at `disaster`; the read happens at `recovered`.
     mutating func markReached(_ name: String, at now: DrillInstant) -> [DrillAction] {
         switch name {
-        case "disaster": stopCanary(at: now)
-        case "recovered": requestCanaryRead()
+        case "disaster": notify(.disaster) + stopCanary(at: now)
+        case "recovered": notify(.recovered) + requestCanaryRead()
         default: []
         }
     }

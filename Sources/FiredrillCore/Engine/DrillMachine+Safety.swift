@@ -86,4 +86,27 @@ extension DrillMachine {
             }
         }
     }
+
+    /// Asks every notifier subscribed to `trigger` to be called.
+    mutating func notify(_ trigger: NotifyTrigger) -> [DrillAction] {
+        var actions: [DrillAction] = []
+        for (index, notifier) in scenario.notify.enumerated() where notifier.on.contains(trigger) {
+            let key = RunState.NotificationKey(notifier: index, trigger: trigger)
+            guard state.notificationsPending.insert(key).inserted else { continue }
+            actions.append(.notify(notifier: index, trigger: trigger))
+        }
+        return actions
+    }
+
+    /// Recorded whatever it says: a failed notification is a fact, not a failure of the drill.
+    mutating func notificationSent(_ sent: NotificationSent, at now: DrillInstant) -> [DrillAction] {
+        let key = RunState.NotificationKey(notifier: sent.notifier, trigger: sent.trigger)
+        guard state.notificationsPending.remove(key) != nil else { return [] }
+        state.notifications.append(sent)
+        if !sent.report.passed {
+            let name = scenario.notify[safe: sent.notifier]?.name ?? "notifier \(sent.notifier)"
+            state.deviations.append(.init(at: now, ref: nil, message: "notifying '\(name)' of \(sent.trigger.rawValue) failed: \(sent.report.summary)"))
+        }
+        return state.stage == .ended ? [] : finishIfDone(at: now)
+    }
 }

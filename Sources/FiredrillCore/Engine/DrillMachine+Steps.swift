@@ -283,15 +283,25 @@ extension DrillMachine {
         }
     }
 
-    func finishIfDone(at now: DrillInstant) -> [DrillAction] {
+    mutating func finishIfDone(at now: DrillInstant) -> [DrillAction] {
         guard state.finishRequested, state.stage == .teardown, state.current == nil else { return [] }
         if let canary = state.canary, canary.outstanding != nil || (canary.readRequested && canary.read == nil) { return [] }
+        // The end notifications go out last (after the others have reported, so "ended" never
+        // overtakes "recovered"), and the run ends once they report.
+        guard state.endNotified || state.notificationsPending.isEmpty else { return [] }
+        if !state.endNotified {
+            state.endNotified = true
+            let actions = notify(.end)
+            if !actions.isEmpty { return actions }
+        }
+        guard state.notificationsPending.isEmpty else { return [] }
         return [.finish(state.outcome)]
     }
 
     mutating func abortRequested(by: String, reason: String, at now: DrillInstant) -> [DrillAction] {
         guard state.abort == nil, [.setup, .steadyBefore, .phases, .steadyAfter].contains(state.stage) else { return [] }
         state.abort = .init(by: by, reason: reason, at: now)
+        let told = notify(.abort)
         // Aborting settles a step in doubt: its compensation is owed like any other's.
         if state.halt != nil {
             state.halt = nil
@@ -301,7 +311,7 @@ extension DrillMachine {
         state.failureReason = "aborted by \(by): \(reason)"
         state.deviations.append(.init(at: now, ref: state.current?.ref, message: "aborted by \(by): \(reason)"))
         let next: RunState.Stage = state.ledger.isEmpty ? .teardown : .rollback
-        var actions = stopGuards() + stopCanary(at: now)
+        var actions = told + stopGuards() + stopCanary(at: now)
         if let canary = state.canary, canary.readRequested, canary.read == nil {
             state.canary?.readRequested = false
             actions.append(.cancel(.canaryRead))

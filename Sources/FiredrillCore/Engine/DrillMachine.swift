@@ -18,6 +18,7 @@ public struct DrillMachine: Hashable, Sendable {
     }
 
     public mutating func apply(_ event: DrillEvent, at now: DrillInstant) -> [DrillAction] {
+        if case .notificationSent(let sent) = event { return notificationSent(sent, at: now) }
         guard state.stage != .ended else { return [] }
         switch event {
         case .runStarted(let started):
@@ -26,7 +27,7 @@ public struct DrillMachine: Hashable, Sendable {
             state.startedAt = now
             state.runners.append(started.runner)
             let deadline: [DrillAction] = scenario.maxDuration.map { [.armMaxDuration(at: now + $0)] } ?? []
-            return deadline + enter(.setup, at: now)
+            return notify(.start) + deadline + enter(.setup, at: now)
         case .attemptStarted(let started):
             return attemptStarted(started, at: now)
         case .attemptFinished(let finished):
@@ -71,6 +72,8 @@ public struct DrillMachine: Hashable, Sendable {
         case .runInterrupted:
             state.interruptions.append(now)
             state.status = .interrupted
+            return []
+        case .notificationSent:
             return []
         }
     }
@@ -125,6 +128,9 @@ public struct DrillMachine: Hashable, Sendable {
                 if let deadline { actions.append(.armDeadline(current.ref, attempt: attempt, at: deadline)) }
             }
         }
+        for key in state.notificationsPending.sorted(by: { ($0.notifier, $0.trigger.rawValue) < ($1.notifier, $1.trigger.rawValue) }) {
+            actions.append(.notify(notifier: key.notifier, trigger: key.trigger))
+        }
         for (index, guardState) in state.guards.enumerated() where !guardState.stopped {
             if let sample = guardState.outstanding { actions.append(.sampleGuard(guardIndex: index, sample: sample, at: now)) }
         }
@@ -132,7 +138,11 @@ public struct DrillMachine: Hashable, Sendable {
            [.setup, .steadyBefore, .phases, .steadyAfter].contains(state.stage) {
             actions.append(.armMaxDuration(at: startedAt + max))
         }
-        return actions + finishIfDone(at: now)
+        // Whether the run was done but for recording its end (the end notifications, if any,
+        // were asked for in the same transition and are re-issued above).
+        var copy = self
+        let finish = copy.finishIfDone(at: now).filter { if case .finish = $0 { true } else { false } }
+        return actions + finish
     }
 
     /// The attempt dispatched with no recorded result whose action changes the system.

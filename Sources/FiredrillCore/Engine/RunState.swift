@@ -167,6 +167,16 @@ public struct RunState: Hashable, Sendable {
     public var halt: Halt?
     public var resolutions: [ResolutionRecord] = []
     public var interruptions: [DrillInstant] = []
+    /// Notifications asked for and not yet reported.
+    public var notificationsPending: Set<NotificationKey> = []
+    public var notifications: [NotificationSent] = []
+    /// The end notifications were asked for: the run finishes once they report.
+    public var endNotified = false
+
+    public struct NotificationKey: Hashable, Sendable {
+        public var notifier: Int
+        public var trigger: NotifyTrigger
+    }
 
     /// Ledger entries (by index) still to run: those a rollback in progress has not reached,
     /// or the whole ledger when the run failed or was aborted before its rollback started.

@@ -26,6 +26,8 @@ public struct Scenario: Hashable, Sendable, Codable {
     public var guards: [Guard]
     /// Past this long after the run started, the drill is aborted and rolled back.
     public var maxDuration: DrillDuration?
+    /// Webhooks told when the drill starts, at the disaster and recovery, on abort and at the end.
+    public var notify: [Notifier]
     public var location: SourceLocation
 
     public init(
@@ -33,7 +35,7 @@ public struct Scenario: Hashable, Sendable, Codable {
         owner: String? = nil, runbook: String? = nil, tags: [String] = [], objectives: Objectives = .init(),
         vars: [Variable] = [], setup: [Step] = [], steadyState: [Step] = [], canary: Canary? = nil,
         phases: [Phase], rollback: [Step] = [], teardown: [Step] = [], secrets: [Secret] = [], guards: [Guard] = [],
-        maxDuration: DrillDuration? = nil, location: SourceLocation = .synthesized()
+        maxDuration: DrillDuration? = nil, notify: [Notifier] = [], location: SourceLocation = .synthesized()
     ) {
         self.formatVersion = formatVersion
         self.name = name
@@ -53,6 +55,35 @@ public struct Scenario: Hashable, Sendable, Codable {
         self.secrets = secrets
         self.guards = guards
         self.maxDuration = maxDuration
+        self.notify = notify
+        self.location = location
+    }
+}
+
+/// When a notifier is told.
+public enum NotifyTrigger: String, Hashable, Sendable, Codable, CaseIterable {
+    case start, disaster, recovered, abort, end
+}
+
+/// A webhook told about the drill: Slack-compatible (`{"text": ...}`) or a generic JSON body.
+/// A failure to notify is recorded, never fatal.
+public struct Notifier: Hashable, Sendable, Codable {
+    public enum Format: String, Hashable, Sendable, Codable {
+        case slack, webhook
+    }
+    public var name: String
+    public var format: Format
+    public var url: Template
+    public var headers: [HTTPProbe.Header]
+    public var on: [NotifyTrigger]
+    public var location: SourceLocation
+    public init(name: String, format: Format, url: Template, headers: [HTTPProbe.Header] = [],
+                on: [NotifyTrigger] = NotifyTrigger.allCases, location: SourceLocation = .synthesized()) {
+        self.name = name
+        self.format = format
+        self.url = url
+        self.headers = headers
+        self.on = on
         self.location = location
     }
 }

@@ -322,6 +322,16 @@ extension ScenarioValidator {
                 checkProbe(guard_.probe, at: guard_.location)
             }
             if let max = scenario.maxDuration { error(Rules.positive(max, key: "max_duration"), at: at) }
+            var notifierNames: [String: SourceLocation] = [:]
+            for notifier in scenario.notify {
+                if notifier.name.isEmpty {
+                    error(Rules.missingKey("name", in: "notifier"), at: notifier.location)
+                } else if let first = notifierNames[notifier.name] {
+                    error("duplicate notifier name '\(notifier.name)' (first at line \(first.line))", at: notifier.location)
+                } else {
+                    notifierNames[notifier.name] = notifier.location
+                }
+            }
         }
 
         mutating func checkSteps() {
@@ -441,6 +451,7 @@ extension ScenarioValidator {
             }
             var all: [(Template, canaryWrite: Bool)] = sites.flatMap { $0.step.action.templates.map { ($0, false) } }
             all += scenario.guards.flatMap { $0.probe.templates.map { ($0, false) } }
+            all += scenario.notify.flatMap { ([$0.url] + $0.headers.map(\.value)).map { ($0, false) } }
             if let canary = scenario.canary {
                 all += canary.write.templates.map { ($0, true) }
                 all += canary.read.templates.map { ($0, false) }
@@ -524,6 +535,7 @@ extension Scenario {
             + ofSteps(setup + steadyState + phases.flatMap(\.steps) + rollback + teardown)
             + (canary.map { $0.write.templates + $0.read.templates } ?? [])
             + guards.flatMap(\.probe.templates)
+            + notify.flatMap { [$0.url] + $0.headers.map(\.value) }
     }
 }
 

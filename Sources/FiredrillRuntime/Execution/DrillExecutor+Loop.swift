@@ -103,6 +103,23 @@ extension DrillExecutor {
         guard let id = action.activity else { return }
         let signal = CancellationSignal()
         signals[id] = signal
+        if case .notify(let index, let trigger) = action {
+            // The message is built here, on the loop that owns the machine's state.
+            let request = notification(index, trigger)
+            group.addTask {
+                await self.race(id, against: signal) {
+                    let start = self.now()
+                    let report: DriverReport = switch request {
+                    case .success(let http): await self.driver.perform(.http(http), deadline: self.continuousDeadline(start + .seconds(5)),
+                                                                        limits: DriverLimits(outputBytes: 1024))
+                    case .failure(let error): DriverReport(verdict: .error, summary: error.description)
+                    }
+                    return .event(.notificationSent(.init(notifier: index, trigger: trigger, report: report, startedAt: start,
+                                                          endedAt: self.now())), id)
+                }
+            }
+            return
+        }
         let action = withSecrets(action)
         group.addTask {
             await self.race(id, against: signal) { await self.perform(action, id: id) }
@@ -240,7 +257,7 @@ extension DrillExecutor {
             return .event(.attemptFinished(.init(ref: ref, attempt: attempt, report: DriverReport(verdict: .cancelled, summary: reason),
                                                  startedAt: startedAt, endedAt: now())), id)
 
-        case .cancel, .finish:
+        case .cancel, .finish, .notify:
             return .nothing(id)
         }
     }

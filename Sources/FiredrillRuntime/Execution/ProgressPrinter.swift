@@ -92,6 +92,10 @@ public struct ProgressPrinter: Sendable {
             line(at, "\(name(resolution.ref)): \(resolution.decision.rawValue) decided by \(resolution.by)\(resolution.note.map { " — \($0)" } ?? "")", rto: rto)
         case .runInterrupted(let reason):
             line(at, paint("interrupted: \(reason)", "31"))
+        case .notificationSent(let sent):
+            let name = machine.scenario.notify[safe: sent.notifier]?.name ?? "notifier \(sent.notifier)"
+            let result = sent.report.passed ? "notified" : paint("could not notify", "33")
+            line(at, "\(result) '\(name)' of \(sent.trigger.rawValue)\(sent.report.passed ? "" : ": \(sent.report.summary)")")
         }
     }
 }

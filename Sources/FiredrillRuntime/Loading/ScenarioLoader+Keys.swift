@@ -4,7 +4,7 @@ extension ScenarioLoader {
     enum Keys {
         static let scenario = [
             "firedrill", "name", "title", "description", "owner", "runbook", "tags", "objectives", "vars",
-            "setup", "steady_state", "canary", "phases", "rollback", "teardown", "secrets", "guards", "max_duration",
+            "setup", "steady_state", "canary", "phases", "rollback", "teardown", "secrets", "guards", "max_duration", "notify",
         ]
         static let objectives = ["rto", "rpo"]
         static let canary = ["every", "warmup", "write", "read"]
@@ -20,5 +20,7 @@ extension ScenarioLoader {
         static let kill = ["pid", "pidfile", "signal", "process_group"]
         static let waitFor = probeKinds + ["expect", "every", "consecutive"]
         static let guardKeys = ["name", "every", "trip_after"] + probeKinds
+        static let notifier = ["name", "slack", "webhook", "on"]
+        static let notifierTarget = ["url", "headers"]
     }
 }

@@ -41,8 +41,60 @@ extension ScenarioLoader.Reader {
             secrets: secrets(fields.value("secrets")),
             guards: guards(fields.value("guards")),
             maxDuration: positiveDuration(fields.value("max_duration"), key: "max_duration"),
+            notify: notifiers(fields.value("notify")),
             location: location(of: root)
         )
+    }
+
+    /// `notify:`: webhooks, each `slack: {url, headers}` or `webhook: {url, headers}`, with `on:` triggers.
+    mutating func notifiers(_ node: Node?) -> [Notifier] {
+        guard let node else { return [] }
+        guard case .sequence(let sequence) = node else {
+            error("expected a list of notifiers, got \(Self.describe(node))", at: node)
+            return []
+        }
+        var notifiers: [Notifier] = []
+        for item in sequence {
+            guard let fields = fields(item, of: "notifier", allowed: Keys.notifier,
+                                      expected: "a notifier: a mapping with 'name' and 'slack' or 'webhook'") else { continue }
+            let name = required(fields, "name").flatMap { string($0) } ?? ""
+            let kinds = fields.entries.filter { $0.key == "slack" || $0.key == "webhook" }
+            guard let kind = kinds.first else {
+                if fields.suggested.isDisjoint(with: ["slack", "webhook"]) {
+                    error("notifier\(name.isEmpty ? "" : " '\(name)'") needs 'slack' or 'webhook'", at: item)
+                }
+                continue
+            }
+            for extra in kinds.dropFirst() {
+                error("notifier has both '\(kind.key)' and '\(extra.key)'; it holds exactly one", at: extra.keyNode)
+            }
+            var on = NotifyTrigger.allCases
+            if let node = fields.value("on"), let words = stringList(node) {
+                on = []
+                for word in words {
+                    if let trigger = NotifyTrigger(rawValue: word.raw) {
+                        on.append(trigger)
+                    } else {
+                        let valid = NotifyTrigger.allCases.map(\.rawValue)
+                        let hint = ScenarioValidator.suggestion(for: word.raw, among: valid).map { "; did you mean '\($0)'?" } ?? ""
+                        findings.append(.error("unknown notification trigger '\(word.raw)'\(hint); one of \(valid.joined(separator: ", "))", at: word.location))
+                    }
+                }
+            }
+            guard let target = self.fields(kind.value, of: kind.key, allowed: Keys.notifierTarget) else { continue }
+            guard let urlNode = required(target, "url"), let url = template(urlNode) else { continue }
+            error(Rules.url(url), at: urlNode)
+            var headers: [HTTPProbe.Header] = []
+            if let node = target.value("headers"),
+               let entries = self.fields(node, of: "headers", allowed: nil, expected: "a mapping of header names to values")?.entries {
+                for entry in entries {
+                    if let value = template(entry.value) { headers.append(.init(name: entry.key, value: value)) }
+                }
+            }
+            notifiers.append(Notifier(name: name, format: kind.key == "slack" ? .slack : .webhook, url: url, headers: headers, on: on,
+                                      location: location(of: item)))
+        }
+        return notifiers
     }
 
     /// `secrets: [NAME, ...]`: environment variables read at run time, never recorded.

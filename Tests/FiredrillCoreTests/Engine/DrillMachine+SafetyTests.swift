@@ -195,3 +195,33 @@ struct DrillMachineSafetyTests {
         #expect(rearmed.contains(.sampleProbe(.phase(0, 0), attempt: 1, sample: 2, action: .run(argv: ["health"]), at: t(50))))
     }
 }
+
+@Suite("DrillMachine: notifications")
+struct DrillMachineNotifyTests {
+    static let scenario = Scenario(
+        name: "notify",
+        phases: [Phase(name: "p", steps: [Step(name: "inject", action: .probe(.run(argv: ["inject"])), mark: "disaster")])],
+        notify: [Notifier(name: "chat", format: .slack, url: "http://127.0.0.1:9/x"),
+                 Notifier(name: "end only", format: .webhook, url: "http://127.0.0.1:9/y", on: [.end])])
+
+    static func sent(_ run: inout ScriptedRun, _ notifier: Int, _ trigger: NotifyTrigger, passed: Bool = true) -> [DrillAction] {
+        let report = DriverReport(verdict: passed ? .passed : .failed, summary: passed ? "HTTP 200 OK" : "HTTP 500")
+        return run.feed(.notificationSent(NotificationSent(notifier: notifier, trigger: trigger, report: report,
+                                                           startedAt: run.now, endedAt: run.now)))
+    }
+
+    @Test func theRunEndsOnlyOnceItsEndNotificationsReported() {
+        var run = ScriptedRun(Self.scenario)
+        #expect(run.start().first == .notify(notifier: 0, trigger: .start))
+        #expect(Self.sent(&run, 0, .start) == [])
+        run.begin(.phase(0, 0))
+        // The end is told only after the disaster notification reported.
+        #expect(run.end(.phase(0, 0), at: t(1)) == [.notify(notifier: 0, trigger: .disaster)])
+        #expect(Self.sent(&run, 0, .disaster) == [.notify(notifier: 0, trigger: .end), .notify(notifier: 1, trigger: .end)])
+        #expect(Self.sent(&run, 1, .end, passed: false) == [])
+        #expect(run.machine.rearm(at: t(2)) == [.notify(notifier: 0, trigger: .end)])
+        #expect(Self.sent(&run, 0, .end) == [.finish(.completed)])
+        #expect(run.state.deviations.map(\.message) == ["notifying 'end only' of end failed: HTTP 500"])
+        #expect(DrillMachine.replay(run.scenario, events: run.log) == run.machine)
+    }
+}

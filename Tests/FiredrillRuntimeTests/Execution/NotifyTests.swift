@@ -1,0 +1,110 @@
+import FiredrillCore
+import FiredrillRuntime
+import FiredrillTestSupport
+import Foundation
+import Hummingbird
+import Synchronization
+import Testing
+
+/// `notify:` webhooks against a real receiver on 127.0.0.1: Slack-compatible and generic bodies
+/// at start, disaster, recovered and end; failures recorded, never fatal.
+@Suite struct NotifyTests {
+    final class Received: Sendable {
+        let requests = Mutex<[(path: String, body: String)]>([])
+        func add(_ path: String, _ body: String) { requests.withLock { $0.append((path, body)) } }
+        var all: [(path: String, body: String)] { requests.withLock { $0 } }
+    }
+
+    static func withReceiver(_ body: @Sendable (String, Received) async throws -> Void) async throws {
+        let received = Received()
+        let router = Router()
+        for path in ["slack", "hook"] {
+            router.post(.init(stringLiteral: path)) { request, _ -> String in
+                let text = String(buffer: try await request.body.collect(upTo: 1 << 20))
+                let type = request.headers.first { $0.name.canonicalName == "content-type" }?.value ?? "-"
+                received.add(path, type == "application/json" ? text : "wrong content type \(type)")
+                return "ok"
+            }
+        }
+        router.post("broken") { _, _ -> Response in Response(status: .internalServerError) }
+        let (ports, sink) = AsyncStream.makeStream(of: Int.self)
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { channel in sink.yield(channel.localAddress?.port ?? 0); sink.finish() })
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
+            var iterator = ports.makeAsyncIterator()
+            let port = try #require(await iterator.next())
+            var failure: (any Error)?
+            do { try await body("http://127.0.0.1:\(port)", received) } catch { failure = error }
+            group.cancelAll()
+            if let failure { throw failure }
+        }
+    }
+
+    @Test func notifiersAreToldAndFailuresAreRecordedNotFatal() async throws {
+        try await Self.withReceiver { base, received in
+            let text = """
+                firedrill: 1
+                name: notify-drill
+                title: Notify drill
+                objectives: {rto: 1m}
+                vars: {base: "\(base)"}
+                notify:
+                  - name: drill channel
+                    slack: {url: "${base}/slack"}
+                  - name: incident bot
+                    webhook: {url: "${base}/hook"}
+                    on: [disaster, end]
+                  - name: broken receiver
+                    webhook: {url: "${base}/broken"}
+                    on: [end]
+                  - name: nobody listening
+                    slack: {url: "http://127.0.0.1:1/nothing"}
+                    on: [start]
+                phases:
+                  - name: disaster
+                    steps:
+                      - {name: inject, run: ["true"], mark: disaster}
+                  - name: verify
+                    steps:
+                      - {name: back, run: ["true"], mark: recovered}
+                """
+            let parsed = ScenarioLoader.parse(text: text, file: "notify.yaml", baseDirectory: "/", fileExists: { _ in true })
+            let scenario = try #require(parsed.scenario, "\(parsed.findings)")
+            let store = InMemoryStore()
+            let outcome = try await DrillExecutor.start(ScenarioSource(scenario: scenario, path: "notify.yaml", text: text, sha256: "00"),
+                                                        store: store, progress: ProgressPrinter(enabled: false))
+            #expect(outcome.status == .completed)
+            #expect(outcome.exitCode == 0)
+
+            let slack = received.all.filter { $0.path == "slack" }.map(\.body)
+            #expect(slack.count == 4, "\(slack)")
+            let texts = try slack.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String])["text"] ?? "" }
+            // Start goes first and end last; disaster and recovered may cross on the wire.
+            #expect(texts.first == "Drill 'Notify drill' started (run \(outcome.runID)).")
+            #expect(texts.contains { $0.contains("the disaster was injected") })
+            #expect(texts.contains { $0.hasPrefix("Drill 'Notify drill': recovered after ") })
+            #expect(texts.last?.hasPrefix("Drill 'Notify drill' ended: completed, RTO ") == true, "\(texts)")
+            #expect(texts.last?.contains("objectives met") == true)
+
+            let hooks = try received.all.filter { $0.path == "hook" }.map {
+                try #require(try JSONSerialization.jsonObject(with: Data($0.body.utf8)) as? [String: Any])
+            }
+            #expect(hooks.map { $0["event"] as? String } == ["disaster", "end"])
+            #expect(hooks.last?["run_id"] as? String == outcome.runID)
+            #expect(hooks.last?["status"] as? String == "completed")
+            #expect(hooks.last?["objectives_met"] as? Bool == true)
+            #expect((hooks.last?["rto_seconds"] as? Double).map { $0 >= 0 } == true)
+
+            // Both failures are in the record, and the run still completed.
+            let events = try store.events(of: outcome.runID)
+            let machine = DrillMachine.replay(scenario, events: events.map { ($0.event, $0.at) })
+            let failed = machine.state.notifications.filter { !$0.report.passed }
+            #expect(failed.map(\.notifier).sorted() == [2, 3])
+            #expect(machine.state.deviations.contains { $0.message.hasPrefix("notifying 'broken receiver' of end failed: HTTP 500") })
+            // The end notifications went out before the run ended.
+            let ended = try #require(events.firstIndex { if case .runEnded = $0.event { true } else { false } })
+            #expect(events[..<ended].filter { if case .notificationSent(let s) = $0.event { s.trigger == .end } else { false } }.count == 3)
+        }
+    }
+}
