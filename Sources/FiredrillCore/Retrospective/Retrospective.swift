@@ -53,6 +53,11 @@ public enum Retrospective {
             out.append("- Step '\(escape(step))' was in doubt after a crash; \(escape(r.by)) decided **\(r.decision.rawValue)** at \(record.at)\(r.note.map { ": \(escape($0))" } ?? "")")
         }
         if let halt = state.halt { out.append("- **Halted**: \(escape(halt.reason))") }
+        if !state.notifications.isEmpty {
+            let failed = state.notifications.filter { !$0.report.passed }.count
+            let sent = state.notifications.map { "\(escape(s.notify[safe: $0.notifier]?.name ?? "?")) of \($0.trigger.rawValue) (\($0.report.passed ? "ok" : "failed"))" }
+            out.append("- Notifications: \(state.notifications.count) sent, \(failed) failed: \(sent.joined(separator: ", "))")
+        }
         let ran = state.ledger.indices.filter { state.stepsPassed.contains(.rollback($0)) || state.stepsFailed.contains(.rollback($0)) }
         if !ran.isEmpty {
             out.append("- Rollbacks run, in order: " + state.rollbackOrder.filter { ran.contains($0) }.map { index in
