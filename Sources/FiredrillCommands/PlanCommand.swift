@@ -25,11 +25,31 @@ enum Plan {
         } catch {
             throw CommandFailure.usage(error.description)
         }
-        let scope = VariableScope(vars: vars, environment: environment, runID: "<run-id>", scenarioName: s.name)
+        // A plan never reads secrets: they show as *** wherever they would go.
+        let scope = VariableScope(vars: vars, environment: environment, runID: "<run-id>", scenarioName: s.name,
+                                  secrets: Dictionary(uniqueKeysWithValues: s.secrets.map { ($0.name, Redactor.mask) }))
         var out = ["Plan for \(s.name)\(s.title.map { ": \($0)" } ?? "")"]
         if let owner = s.owner { out.append("owner: \(owner)") }
         let objectives = [s.objectives.rto.map { "RTO ≤ \($0)" }, s.objectives.rpo.map { "RPO ≤ \($0)" }].compactMap { $0 }
         out.append("objectives: \(objectives.isEmpty ? "none" : objectives.joined(separator: ", "))")
+        if let max = s.maxDuration { out.append("max duration: \(max) (then abort and roll back)") }
+        if !s.secrets.isEmpty { out.append("secrets from the environment: \(s.secrets.map(\.name).joined(separator: ", "))") }
+        if !s.guards.isEmpty {
+            out.append("")
+            out.append("Guards (polled while the phases run; tripping aborts and rolls back)")
+            for guard_ in s.guards {
+                out.append("  - \(guard_.name): \(describe(.probe(guard_.probe), scope: scope)), every \(guard_.every)"
+                    + (guard_.tripAfter > 1 ? ", trips after \(guard_.tripAfter) failures in a row" : ""))
+            }
+        }
+        if !s.notify.isEmpty {
+            out.append("")
+            out.append("Notifications")
+            for notifier in s.notify {
+                let url = (try? scope.resolve(notifier.url)) ?? notifier.url.raw
+                out.append("  - \(notifier.name): \(notifier.format.rawValue) POST \(url) on \(notifier.on.map(\.rawValue).joined(separator: ", "))")
+            }
+        }
         var number = 0
         func section(_ title: String, _ steps: [Step]) {
             guard !steps.isEmpty else { return }
