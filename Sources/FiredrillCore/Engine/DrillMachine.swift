@@ -177,7 +177,7 @@ extension ResolvedAction {
         switch self {
         case .run, .shell, .kill: true
         case .http(let http): !["GET", "HEAD", "OPTIONS"].contains(http.method.uppercased())
-        case .tcp, .sleep: false
+        case .tcp, .sleep, .prometheus: false
         }
     }
 }

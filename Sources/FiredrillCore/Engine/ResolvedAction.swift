@@ -6,6 +6,7 @@ public enum ResolvedAction: Hashable, Sendable, Codable {
     case tcp(host: String, port: Int, timeout: DrillDuration?)
     case kill(KillTarget, signal: String, processGroup: Bool)
     case sleep(DrillDuration)
+    case prometheus(ResolvedPrometheus)
 
     public enum KillTarget: Hashable, Sendable, Codable {
         case pid(Int32)
@@ -22,12 +23,33 @@ public enum ResolvedAction: Hashable, Sendable, Codable {
         case .kill(.pid(let pid), let signal, let group): "kill -\(signal) \(group ? "process group of " : "")pid \(pid)"
         case .kill(.pidfile(let path), let signal, let group): "kill -\(signal) \(group ? "process group of " : "")pid in \(path)"
         case .sleep(let duration): "sleep \(duration)"
+        case .prometheus(let prom): "PromQL \(prom.query) at \(prom.url), expect \(prom.expect)"
         }
     }
 
     static func quoted(_ word: String) -> String {
         let plain = word.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,@%+".contains($0) }
         return plain && !word.isEmpty ? word : "'" + word.replacingAll("'", with: "'\\''") + "'"
+    }
+}
+
+public struct ResolvedPrometheus: Hashable, Sendable, Codable {
+    public var url: String
+    public var query: String
+    public var expect: PromExpectation
+    public var basicUser: String?
+    public var basicPassword: String?
+    public var bearerToken: String?
+    public var timeout: DrillDuration?
+    public init(url: String, query: String, expect: PromExpectation, basicUser: String? = nil, basicPassword: String? = nil,
+                bearerToken: String? = nil, timeout: DrillDuration? = nil) {
+        self.url = url
+        self.query = query
+        self.expect = expect
+        self.basicUser = basicUser
+        self.basicPassword = basicPassword
+        self.bearerToken = bearerToken
+        self.timeout = timeout
     }
 }
 

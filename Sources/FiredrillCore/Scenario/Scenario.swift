@@ -240,6 +240,7 @@ public enum Probe: Hashable, Sendable, Codable {
     case shell(Template)
     case http(HTTPProbe)
     case tcp(TCPProbe)
+    case prometheus(PrometheusProbe)
 
     public var kind: String {
         switch self {
@@ -247,6 +248,7 @@ public enum Probe: Hashable, Sendable, Codable {
         case .shell: "shell"
         case .http: "http"
         case .tcp: "tcp"
+        case .prometheus: "prometheus"
         }
     }
 
@@ -254,8 +256,81 @@ public enum Probe: Hashable, Sendable, Codable {
         switch self {
         case .run, .shell: true
         case .http(let http): !["GET", "HEAD", "OPTIONS"].contains(http.method.uppercased())
-        case .tcp: false
+        case .tcp, .prometheus: false
         }
+    }
+}
+
+/// An instant PromQL query against the Prometheus HTTP API (which Thanos Query also serves),
+/// judged by a comparison on its result.
+public struct PrometheusProbe: Hashable, Sendable, Codable {
+    /// Base URL of Prometheus or Thanos Query, like `http://127.0.0.1:9090`.
+    public var url: Template
+    public var query: Template
+    public var expect: PromExpectation
+    public var basicUser: Template?
+    public var basicPassword: Template?
+    public var bearerToken: Template?
+    public var timeout: DrillDuration?
+
+    public init(url: Template, query: Template, expect: PromExpectation = .init(), basicUser: Template? = nil,
+                basicPassword: Template? = nil, bearerToken: Template? = nil, timeout: DrillDuration? = nil) {
+        self.url = url
+        self.query = query
+        self.expect = expect
+        self.basicUser = basicUser
+        self.basicPassword = basicPassword
+        self.bearerToken = bearerToken
+        self.timeout = timeout
+    }
+}
+
+/// `> 0`, `== 1`, `<= 0.5` (every value returned must satisfy it; no data fails) or
+/// `count > 0`, `count == 0` (on the number of series returned).
+public struct PromExpectation: Hashable, Sendable, Codable, CustomStringConvertible {
+    public enum Subject: String, Hashable, Sendable, Codable { case value, count }
+    public enum Comparison: String, Hashable, Sendable, Codable, CaseIterable {
+        case greater = ">", greaterOrEqual = ">=", less = "<", lessOrEqual = "<=", equal = "==", notEqual = "!="
+        public func holds(_ lhs: Double, _ rhs: Double) -> Bool {
+            switch self {
+            case .greater: lhs > rhs
+            case .greaterOrEqual: lhs >= rhs
+            case .less: lhs < rhs
+            case .lessOrEqual: lhs <= rhs
+            case .equal: lhs == rhs
+            case .notEqual: lhs != rhs
+            }
+        }
+    }
+    public var subject: Subject
+    public var comparison: Comparison
+    public var number: Double
+
+    public init(subject: Subject = .count, comparison: Comparison = .greater, number: Double = 0) {
+        self.subject = subject
+        self.comparison = comparison
+        self.number = number
+    }
+
+    /// Parses `> 0`, `count >= 2`, `==1`; nil when it is none of these.
+    public init?(parsing text: String) {
+        var rest = Substring(text.trimmingSpaces)
+        subject = .value
+        if rest.hasPrefix("count") {
+            subject = .count
+            rest = rest.dropFirst(5).drop(while: { $0 == " " })
+        }
+        guard let comparison = Comparison.allCases.sorted(by: { $0.rawValue.count > $1.rawValue.count }).first(where: { rest.hasPrefix($0.rawValue) })
+        else { return nil }
+        self.comparison = comparison
+        let number = rest.dropFirst(comparison.rawValue.count).drop(while: { $0 == " " })
+        guard let value = Double(number), value.isFinite else { return nil }
+        self.number = value
+    }
+
+    public var description: String {
+        let n = number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
+        return (subject == .count ? "count " : "") + "\(comparison.rawValue) \(n)"
     }
 }
 

@@ -64,7 +64,7 @@ extension ScenarioValidator {
     /// exactly like the validator's (which it then drops as duplicates).
     public enum Rules {
         public static let signals = ["KILL", "TERM", "INT", "HUP", "QUIT", "USR1", "USR2", "STOP", "CONT"]
-        public static let probeKinds = ["http", "tcp", "run", "shell", "ssh", "kubectl"]
+        public static let probeKinds = ["http", "tcp", "run", "shell", "ssh", "kubectl", "prometheus"]
 
         public static func formatVersion(_ version: Int) -> String? {
             version == 1 ? nil : "unsupported format version \(version); this firedrill reads 'firedrill: 1'"
@@ -396,6 +396,10 @@ extension ScenarioValidator {
             case .tcp(let tcp):
                 error(Rules.tcpAddress(tcp.address), at: tcp.address.location)
                 if let timeout = tcp.timeout { error(Rules.positive(timeout, key: "timeout"), at: location) }
+            case .prometheus(let prom):
+                error(Rules.url(prom.url), at: prom.url.location)
+                if prom.query.raw.trimmingSpaces.isEmpty { error("prometheus.query is empty", at: prom.query.location) }
+                if let timeout = prom.timeout { error(Rules.positive(timeout, key: "timeout"), at: location) }
             }
         }
 
@@ -561,6 +565,7 @@ extension Probe {
         case .shell(let script): [script]
         case .http(let http): [http.url] + http.headers.map(\.value) + [http.body, http.bodyContains].compactMap { $0 }
         case .tcp(let tcp): [tcp.address]
+        case .prometheus(let prom): [prom.url, prom.query] + [prom.basicUser, prom.basicPassword, prom.bearerToken].compactMap { $0 }
         }
     }
 }

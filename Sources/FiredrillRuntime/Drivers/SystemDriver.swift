@@ -7,16 +7,18 @@ public struct SystemDriver: Driver {
     public var tcp: TCPDriver
     public var kill: KillDriver
     public var sleep: SleepDriver
+    public var prometheus: PrometheusDriver
 
     public init(
         process: ProcessDriver = ProcessDriver(), http: HTTPDriver = HTTPDriver(), tcp: TCPDriver = TCPDriver(),
-        kill: KillDriver = KillDriver(), sleep: SleepDriver = SleepDriver()
+        kill: KillDriver = KillDriver(), sleep: SleepDriver = SleepDriver(), prometheus: PrometheusDriver = PrometheusDriver()
     ) {
         self.process = process
         self.http = http
         self.tcp = tcp
         self.kill = kill
         self.sleep = sleep
+        self.prometheus = prometheus
     }
 
     public func perform(_ action: ResolvedAction, deadline: ContinuousClock.Instant?, limits: DriverLimits) async -> DriverReport {
@@ -26,6 +28,7 @@ public struct SystemDriver: Driver {
         case .tcp: await tcp.perform(action, deadline: deadline, limits: limits)
         case .kill: await kill.perform(action, deadline: deadline, limits: limits)
         case .sleep: await sleep.perform(action, deadline: deadline, limits: limits)
+        case .prometheus: await prometheus.perform(action, deadline: deadline, limits: limits)
         }
     }
 }

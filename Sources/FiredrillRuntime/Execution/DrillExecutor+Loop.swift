@@ -172,6 +172,7 @@ extension DrillExecutor {
         let own: DrillDuration? = switch action {
         case .http(let http): http.timeout
         case .tcp(_, _, let timeout): timeout
+        case .prometheus(let prom): prom.timeout
         default: nil
         }
         return start + (own ?? defaultProbeTimeout)
@@ -239,6 +240,7 @@ extension DrillExecutor {
                 let own: DrillDuration? = switch resolved {
                 case .http(let http): http.timeout
                 case .tcp(_, _, let timeout): timeout
+                case .prometheus(let prom): prom.timeout
                 default: nil
                 }
                 report = await driver.perform(resolved, deadline: continuousDeadline(start + min(own ?? spec.every, spec.every)),

@@ -121,9 +121,38 @@ extension ScenarioLoader.Reader {
             return ssh(node).map { Probe.run(argv: $0) }
         case "kubectl":
             return kubectl(node).map { Probe.run(argv: $0) }
+        case "prometheus":
+            return prometheus(node).map(Probe.prometheus)
         default:
             return nil
         }
+    }
+
+    /// `prometheus: {url, query, expect, basic_auth: {user, password}, bearer_token, timeout}`.
+    mutating func prometheus(_ node: Node) -> PrometheusProbe? {
+        guard let fields = fields(node, of: "prometheus", allowed: Keys.prometheus) else { return nil }
+        guard let urlNode = required(fields, "url"), let url = template(urlNode) else { return nil }
+        error(Rules.url(url), at: urlNode)
+        guard let queryNode = required(fields, "query"), let query = template(queryNode) else { return nil }
+        var expect = PromExpectation()
+        if let node = fields.value("expect"), let text = string(node) {
+            if let parsed = PromExpectation(parsing: text) {
+                expect = parsed
+            } else {
+                error("expected a comparison like '> 0', '== 1' or 'count > 0', got '\(text)'", at: node)
+            }
+        }
+        var user: Template?, password: Template?
+        if let node = fields.value("basic_auth"), let auth = self.fields(node, of: "basic_auth", allowed: Keys.basicAuth) {
+            user = required(auth, "user").flatMap { template($0) }
+            password = template(auth.value("password"))
+        }
+        let bearer = template(fields.value("bearer_token"))
+        if bearer != nil, user != nil, let node = fields.value("bearer_token") {
+            error("prometheus has both basic_auth and bearer_token; give one", at: node)
+        }
+        return PrometheusProbe(url: url, query: query, expect: expect, basicUser: user, basicPassword: password, bearerToken: bearer,
+                               timeout: positiveDuration(fields.value("timeout"), key: "timeout"))
     }
 
     /// `ssh: {host, user, port, identity_file, options, connect_timeout, command}` becomes

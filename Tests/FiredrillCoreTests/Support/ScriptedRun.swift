@@ -179,6 +179,7 @@ struct ScriptedRun {
         case .shell(let script): .shell(script: script.raw)
         case .http(let http): .http(ResolvedHTTP(method: http.method, url: http.url.raw, status: http.status))
         case .tcp(let tcp): .tcp(host: tcp.address.raw, port: 0, timeout: tcp.timeout)
+        case .prometheus(let prom): .prometheus(ResolvedPrometheus(url: prom.url.raw, query: prom.query.raw, expect: prom.expect))
         }
     }
 }

@@ -1,0 +1,90 @@
+import FiredrillCore
+import Foundation
+
+/// An instant query through the Prometheus HTTP API (`/api/v1/query`, also served by Thanos
+/// Query), over the HTTP driver, judged by the probe's expectation. No data fails a value
+/// comparison; `count` comparisons count the series returned.
+public struct PrometheusDriver: Driver {
+    public var http: HTTPDriver
+    /// The response is parsed whole up to this size, whatever the record keeps of it.
+    public var responseLimit: Int
+
+    public init(http: HTTPDriver = HTTPDriver(), responseLimit: Int = 8 << 20) {
+        self.http = http
+        self.responseLimit = responseLimit
+    }
+
+    public func perform(_ action: ResolvedAction, deadline: ContinuousClock.Instant?, limits: DriverLimits) async -> DriverReport {
+        guard case .prometheus(let prom) = action else {
+            return DriverReport(verdict: .error, summary: "the prometheus driver cannot perform: \(action.summary)")
+        }
+        var allowed = CharacterSet.urlQueryAllowed
+        allowed.remove(charactersIn: "+&=;#")
+        guard let encoded = prom.query.addingPercentEncoding(withAllowedCharacters: allowed) else {
+            return DriverReport(verdict: .error, summary: "the query cannot be put in a URL")
+        }
+        let base = prom.url.hasSuffix("/") ? String(prom.url.dropLast()) : prom.url
+        var headers: [ResolvedHTTP.Pair] = [.init(name: "Accept", value: "application/json")]
+        if let token = prom.bearerToken {
+            headers.append(.init(name: "Authorization", value: "Bearer \(token)"))
+        } else if let user = prom.basicUser {
+            let pair = Data("\(user):\(prom.basicPassword ?? "")".utf8).base64EncodedString()
+            headers.append(.init(name: "Authorization", value: "Basic \(pair)"))
+        }
+        // Prometheus answers 400 and 422 with a JSON error worth showing.
+        let request = ResolvedHTTP(method: "GET", url: "\(base)/api/v1/query?query=\(encoded)", headers: headers,
+                                   status: [200, 400, 422, 503], timeout: prom.timeout)
+        let response = await http.perform(.http(request), deadline: deadline, limits: DriverLimits(outputBytes: responseLimit))
+        guard response.verdict == .passed, let body = response.stdout else {
+            return DriverReport(verdict: response.verdict == .passed ? .error : response.verdict, summary: response.summary,
+                                httpStatus: response.httpStatus)
+        }
+        let excerpt = CapturedOutput(text: String(body.text.prefix(limits.outputBytes)), keptBytes: min(body.keptBytes, limits.outputBytes),
+                                     totalBytes: body.totalBytes)
+        func report(_ verdict: DriverReport.Verdict, _ summary: String) -> DriverReport {
+            DriverReport(verdict: verdict, summary: summary, httpStatus: response.httpStatus, stdout: excerpt)
+        }
+        guard !body.truncated else { return report(.error, "the response is over \(responseLimit) bytes; narrow the query") }
+        guard let json = try? JSONSerialization.jsonObject(with: Data(body.text.utf8)) as? [String: Any] else {
+            return report(.error, "HTTP \(response.httpStatus ?? 0): not a Prometheus API response")
+        }
+        guard json["status"] as? String == "success", let data = json["data"] as? [String: Any] else {
+            let error = (json["error"] as? String) ?? "unknown error"
+            return report(.failed, "query failed: \(json["errorType"] as? String ?? "error"): \(error)")
+        }
+        let values: [Double]
+        switch data["resultType"] as? String {
+        case "vector":
+            let series = data["result"] as? [[String: Any]] ?? []
+            values = series.compactMap { ($0["value"] as? [Any])?.last.flatMap(Self.number) }
+        case "scalar":
+            values = (data["result"] as? [Any])?.last.flatMap(Self.number).map { [$0] } ?? []
+        case let other:
+            return report(.error, "a \(other ?? "missing") result; an instant query for a vector or a scalar is needed")
+        }
+        let expect = prom.expect
+        let shown = values.prefix(5).map(Self.format).joined(separator: ", ") + (values.count > 5 ? ", …" : "")
+        let found = values.isEmpty ? "no data" : "\(values.count) result\(values.count == 1 ? "" : "s") (\(shown))"
+        switch expect.subject {
+        case .count:
+            let holds = expect.comparison.holds(Double(values.count), expect.number)
+            return report(holds ? .passed : .failed, "\(found); expected \(expect)")
+        case .value:
+            if values.isEmpty { return report(.failed, "no data; expected \(expect)") }
+            let failing = values.filter { !expect.comparison.holds($0, expect.number) }
+            return failing.isEmpty
+                ? report(.passed, "\(found); expected \(expect)")
+                : report(.failed, "\(found); \(failing.count) not \(expect)")
+        }
+    }
+
+    /// Prometheus sends sample values as strings ("1", "NaN", "+Inf").
+    static func number(_ any: Any) -> Double? {
+        if let text = any as? String { return Double(text) }
+        return (any as? NSNumber)?.doubleValue
+    }
+
+    static func format(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+    }
+}

@@ -1,0 +1,117 @@
+import FiredrillCore
+import FiredrillRuntime
+import Foundation
+import Hummingbird
+import Testing
+
+/// The `prometheus` probe against a real Prometheus (Debian's package) on 127.0.0.1, and its
+/// authentication headers against a local stand-in.
+@Suite(.serialized) struct PrometheusDriverTests {
+    static let binary = ["/usr/bin/prometheus", "/usr/local/bin/prometheus"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    let driver = PrometheusDriver()
+
+    func probe(_ base: String, _ query: String, _ expect: String, bearer: String? = nil, user: String? = nil) -> ResolvedAction {
+        .prometheus(ResolvedPrometheus(url: base, query: query, expect: PromExpectation(parsing: expect)!, basicUser: user,
+                                       basicPassword: user.map { _ in "pa:ss" }, bearerToken: bearer, timeout: .seconds(5)))
+    }
+
+    /// A Prometheus scraping itself every second, in a folder of its own; stopped after `body`.
+    static func withPrometheus(_ body: (String) async throws -> Void) async throws {
+        let binary = try #require(binary)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("firedrill-prom-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir + "/data", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let port = try LoopbackPort.free()
+        try """
+            global: {scrape_interval: 1s, evaluation_interval: 1s}
+            scrape_configs:
+              - job_name: prometheus
+                static_configs: [{targets: ["127.0.0.1:\(port)"]}]
+            """.write(toFile: dir + "/prometheus.yml", atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["--config.file=\(dir)/prometheus.yml", "--storage.tsdb.path=\(dir)/data",
+                             "--web.listen-address=127.0.0.1:\(port)"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        let base = "http://127.0.0.1:\(port)"
+        // Ready once its own first scrape is queryable.
+        let ready = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < ready {
+            let report = await PrometheusDriver().perform(.prometheus(ResolvedPrometheus(url: base, query: "up", expect: .init())),
+                                                          deadline: nil, limits: DriverLimits())
+            if report.passed { break }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        try await body(base)
+    }
+
+    @Test(.enabled(if: binary != nil, "prometheus is not installed: apt-get install prometheus"))
+    func queriesARealPrometheus() async throws {
+        try await Self.withPrometheus { base in
+            let up = await driver.perform(probe(base, #"up{job="prometheus"}"#, "> 0"), deadline: nil, limits: DriverLimits())
+            #expect(up.verdict == .passed, "\(up.summary)")
+            #expect(up.summary == "1 result (1); expected > 0")
+
+            let equal = await driver.perform(probe(base, "scalar(up)", "== 1"), deadline: nil, limits: DriverLimits())
+            #expect(equal.verdict == .passed, "\(equal.summary)")
+
+            let down = await driver.perform(probe(base, "up == 0", "count > 0"), deadline: nil, limits: DriverLimits())
+            #expect(down.verdict == .failed)
+            #expect(down.summary == "no data; expected count > 0")
+
+            let missing = await driver.perform(probe(base, "firedrill_no_such_metric", "> 0"), deadline: nil, limits: DriverLimits())
+            #expect(missing.verdict == .failed)
+            #expect(missing.summary == "no data; expected > 0")
+            let absent = await driver.perform(probe(base, "firedrill_no_such_metric", "count == 0"), deadline: nil, limits: DriverLimits())
+            #expect(absent.verdict == .passed)
+
+            let wrong = await driver.perform(probe(base, "up < 0.5", "count == 1"), deadline: nil, limits: DriverLimits())
+            #expect(wrong.verdict == .failed)
+
+            let bad = await driver.perform(probe(base, "up{", "> 0"), deadline: nil, limits: DriverLimits())
+            #expect(bad.verdict == .failed)
+            #expect(bad.summary.hasPrefix("query failed: bad_data: "), "\(bad.summary)")
+        }
+    }
+
+    @Test func sendsBearerOrBasicAuthAndReadsScalars() async throws {
+        let router = Router()
+        router.get("api/v1/query") { request, _ -> Response in
+            let auth = request.headers.first { $0.name.canonicalName == "authorization" }?.value ?? ""
+            let ok = auth == "Bearer t0ken" || auth == "Basic " + Data("ops:pa:ss".utf8).base64EncodedString()
+            let body = ok ? #"{"status":"success","data":{"resultType":"scalar","result":[1700000000.1,"3"]}}"#
+                          : #"{"status":"error","errorType":"unauthorized","error":"no auth"}"#
+            return Response(status: ok ? .ok : .badRequest, body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        let (ports, sink) = AsyncStream.makeStream(of: Int.self)
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { channel in sink.yield(channel.localAddress?.port ?? 0); sink.finish() })
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
+            var iterator = ports.makeAsyncIterator()
+            let base = "http://127.0.0.1:\(try #require(await iterator.next()))"
+            let bearer = await driver.perform(probe(base, "x", ">= 3", bearer: "t0ken"), deadline: nil, limits: DriverLimits())
+            #expect(bearer.verdict == .passed, "\(bearer.summary)")
+            let basic = await driver.perform(probe(base, "x", "== 3", user: "ops"), deadline: nil, limits: DriverLimits())
+            #expect(basic.verdict == .passed, "\(basic.summary)")
+            let none = await driver.perform(probe(base, "x", "== 3"), deadline: nil, limits: DriverLimits())
+            #expect(none.verdict == .failed)
+            #expect(none.summary == "query failed: unauthorized: no auth")
+            group.cancelAll()
+        }
+    }
+
+    @Test func expectationsParse() {
+        #expect(PromExpectation(parsing: "> 0") == PromExpectation(subject: .value, comparison: .greater, number: 0))
+        #expect(PromExpectation(parsing: "count>=2") == PromExpectation(subject: .count, comparison: .greaterOrEqual, number: 2))
+        #expect(PromExpectation(parsing: "== 0.5")?.description == "== 0.5")
+        #expect(PromExpectation(parsing: "about 3") == nil)
+        #expect(PromExpectation(parsing: "> lots") == nil)
+    }
+}
