@@ -19,6 +19,10 @@ public enum DrillAction: Hashable, Sendable {
     case sampleGuard(guardIndex: Int, sample: Int, at: DrillInstant)
     /// Record `maxDurationPassed` at `at`.
     case armMaxDuration(at: DrillInstant)
+    /// Create the scenario's Alertmanager silence; record `silenceCreated`.
+    case createSilence
+    /// Expire silence `id`; record `silenceExpired`.
+    case expireSilence(id: String)
     /// Call notifier `notifier` about `trigger`; record `notificationSent`.
     case notify(notifier: Int, trigger: NotifyTrigger)
     /// Record `attemptFinished` (cancelled, with `reason`) for a call lost with an earlier orchestrator.
@@ -40,6 +44,7 @@ public enum ActivityID: Hashable, Sendable, CustomStringConvertible {
     case guardSample(Int, Int)
     case maxDuration
     case notification(Int, NotifyTrigger)
+    case silence
 
     public var description: String {
         switch self {
@@ -51,6 +56,7 @@ public enum ActivityID: Hashable, Sendable, CustomStringConvertible {
         case .guardSample(let g, let s): "guard \(g) sample \(s)"
         case .maxDuration: "max duration"
         case .notification(let n, let trigger): "notifier \(n) \(trigger.rawValue)"
+        case .silence: "silence"
         }
     }
 }
@@ -68,6 +74,7 @@ extension DrillAction {
         case .sampleGuard(let g, let s, _): .guardSample(g, s)
         case .armMaxDuration: .maxDuration
         case .notify(let n, let trigger): .notification(n, trigger)
+        case .createSilence, .expireSilence: .silence
         case .cancel, .finish: nil
         }
     }

@@ -28,6 +28,10 @@ public enum DrillEvent: Hashable, Sendable {
     case runInterrupted(reason: String)
     /// A notifier was called (or failed to be): never fatal.
     case notificationSent(NotificationSent)
+    /// The drill's Alertmanager silence was created (with its id) or could not be.
+    case silenceCreated(SilenceResult)
+    /// The silence was expired at the end of the run (or could not be).
+    case silenceExpired(SilenceResult)
 
     /// The name stored in the `type` column and the JSON `type` field.
     public var type: String {
@@ -50,6 +54,8 @@ public enum DrillEvent: Hashable, Sendable {
         case .operatorResolved: "operator_resolved"
         case .runInterrupted: "run_interrupted"
         case .notificationSent: "notification_sent"
+        case .silenceCreated: "silence_created"
+        case .silenceExpired: "silence_expired"
         }
     }
 }
@@ -219,6 +225,15 @@ public struct NotificationSent: Hashable, Sendable, Codable {
     }
 }
 
+public struct SilenceResult: Hashable, Sendable, Codable {
+    public var id: String?
+    public var report: DriverReport
+    public init(id: String?, report: DriverReport) {
+        self.id = id
+        self.report = report
+    }
+}
+
 public struct RunHalted: Hashable, Sendable, Codable {
     public var ref: StepRef
     public var attempt: Int
@@ -306,6 +321,8 @@ extension DrillEvent: Codable {
         case "operator_resolved": self = .operatorResolved(try c.decode(Resolution.self, forKey: .payload))
         case "run_interrupted": self = .runInterrupted(reason: try c.decode(String.self, forKey: .reason))
         case "notification_sent": self = .notificationSent(try c.decode(NotificationSent.self, forKey: .payload))
+        case "silence_created": self = .silenceCreated(try c.decode(SilenceResult.self, forKey: .payload))
+        case "silence_expired": self = .silenceExpired(try c.decode(SilenceResult.self, forKey: .payload))
         default:
             throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "unknown event type '\(type)'")
         }
@@ -337,6 +354,7 @@ extension DrillEvent: Codable {
         case .operatorResolved(let p): try c.encode(p, forKey: .payload)
         case .runInterrupted(let reason): try c.encode(reason, forKey: .reason)
         case .notificationSent(let p): try c.encode(p, forKey: .payload)
+        case .silenceCreated(let p), .silenceExpired(let p): try c.encode(p, forKey: .payload)
         }
     }
 }

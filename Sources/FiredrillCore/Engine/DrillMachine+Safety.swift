@@ -109,4 +109,24 @@ extension DrillMachine {
         }
         return state.stage == .ended ? [] : finishIfDone(at: now)
     }
+
+    mutating func silenceCreated(_ result: SilenceResult, at now: DrillInstant) -> [DrillAction] {
+        guard state.silence.creating else { return [] }
+        state.silence.creating = false
+        state.silence.created = result
+        if result.id == nil {
+            state.deviations.append(.init(at: now, ref: nil, message: "the Alertmanager silence could not be created: \(result.report.summary)"))
+        }
+        return state.stage == .ended ? [] : finishIfDone(at: now)
+    }
+
+    mutating func silenceExpired(_ result: SilenceResult, at now: DrillInstant) -> [DrillAction] {
+        guard state.silence.expiring else { return [] }
+        state.silence.expiring = false
+        state.silence.expired = result
+        if !result.report.passed {
+            state.deviations.append(.init(at: now, ref: nil, message: "the Alertmanager silence \(result.id ?? "") could not be expired: \(result.report.summary)"))
+        }
+        return state.stage == .ended ? [] : finishIfDone(at: now)
+    }
 }

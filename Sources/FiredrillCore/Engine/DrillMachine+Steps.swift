@@ -286,6 +286,12 @@ extension DrillMachine {
     mutating func finishIfDone(at now: DrillInstant) -> [DrillAction] {
         guard state.finishRequested, state.stage == .teardown, state.current == nil else { return [] }
         if let canary = state.canary, canary.outstanding != nil || (canary.readRequested && canary.read == nil) { return [] }
+        // The silence is expired before the end is announced, and only once it exists.
+        guard state.silence.settled else { return [] }
+        if let id = state.silence.created?.id, state.silence.expired == nil {
+            state.silence.expiring = true
+            return [.expireSilence(id: id)]
+        }
         // The end notifications go out last (after the others have reported, so "ended" never
         // overtakes "recovered"), and the run ends once they report.
         guard state.endNotified || state.notificationsPending.isEmpty else { return [] }

@@ -19,6 +19,8 @@ public struct DrillMachine: Hashable, Sendable {
 
     public mutating func apply(_ event: DrillEvent, at now: DrillInstant) -> [DrillAction] {
         if case .notificationSent(let sent) = event { return notificationSent(sent, at: now) }
+        if case .silenceCreated(let result) = event { return silenceCreated(result, at: now) }
+        if case .silenceExpired(let result) = event { return silenceExpired(result, at: now) }
         guard state.stage != .ended else { return [] }
         switch event {
         case .runStarted(let started):
@@ -27,7 +29,12 @@ public struct DrillMachine: Hashable, Sendable {
             state.startedAt = now
             state.runners.append(started.runner)
             let deadline: [DrillAction] = scenario.maxDuration.map { [.armMaxDuration(at: now + $0)] } ?? []
-            return notify(.start) + deadline + enter(.setup, at: now)
+            var silence: [DrillAction] = []
+            if scenario.silence != nil {
+                state.silence.creating = true
+                silence = [.createSilence]
+            }
+            return silence + notify(.start) + deadline + enter(.setup, at: now)
         case .attemptStarted(let started):
             return attemptStarted(started, at: now)
         case .attemptFinished(let finished):
@@ -73,7 +80,7 @@ public struct DrillMachine: Hashable, Sendable {
             state.interruptions.append(now)
             state.status = .interrupted
             return []
-        case .notificationSent:
+        case .notificationSent, .silenceCreated, .silenceExpired:
             return []
         }
     }
@@ -128,6 +135,8 @@ public struct DrillMachine: Hashable, Sendable {
                 if let deadline { actions.append(.armDeadline(current.ref, attempt: attempt, at: deadline)) }
             }
         }
+        if state.silence.creating { actions.append(.createSilence) }
+        if state.silence.expiring, let id = state.silence.created?.id { actions.append(.expireSilence(id: id)) }
         for key in state.notificationsPending.sorted(by: { ($0.notifier, $0.trigger.rawValue) < ($1.notifier, $1.trigger.rawValue) }) {
             actions.append(.notify(notifier: key.notifier, trigger: key.trigger))
         }

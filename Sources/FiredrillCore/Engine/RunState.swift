@@ -172,6 +172,17 @@ public struct RunState: Hashable, Sendable {
     public var notifications: [NotificationSent] = []
     /// The end notifications were asked for: the run finishes once they report.
     public var endNotified = false
+    public var silence = SilenceState()
+
+    /// The drill's Alertmanager silence: asked for at the start, expired before the run ends.
+    public struct SilenceState: Hashable, Sendable {
+        public var creating = false
+        public var created: SilenceResult?
+        public var expiring = false
+        public var expired: SilenceResult?
+        /// Nothing more to wait for before the run may end.
+        public var settled: Bool { !creating && !expiring }
+    }
 
     public struct NotificationKey: Hashable, Sendable {
         public var notifier: Int

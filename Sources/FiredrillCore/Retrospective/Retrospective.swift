@@ -53,6 +53,10 @@ public enum Retrospective {
             out.append("- Step '\(escape(step))' was in doubt after a crash; \(escape(r.by)) decided **\(r.decision.rawValue)** at \(record.at)\(r.note.map { ": \(escape($0))" } ?? "")")
         }
         if let halt = state.halt { out.append("- **Halted**: \(escape(halt.reason))") }
+        if let created = state.silence.created {
+            let expired = state.silence.expired.map { $0.report.passed ? "expired at the end" : "could **not** be expired: \(escape($0.report.summary))" } ?? "not expired yet"
+            out.append("- Alertmanager silence: " + (created.id.map { "`\($0)`, \(expired)" } ?? "could **not** be created: \(escape(created.report.summary))"))
+        }
         if !state.notifications.isEmpty {
             let failed = state.notifications.filter { !$0.report.passed }.count
             let sent = state.notifications.map { "\(escape(s.notify[safe: $0.notifier]?.name ?? "?")) of \($0.trigger.rawValue) (\($0.report.passed ? "ok" : "failed"))" }

@@ -28,6 +28,8 @@ public struct Scenario: Hashable, Sendable, Codable {
     public var maxDuration: DrillDuration?
     /// Webhooks told when the drill starts, at the disaster and recovery, on abort and at the end.
     public var notify: [Notifier]
+    /// An Alertmanager silence held for the drill's length, expired at its end.
+    public var silence: Silence?
     public var location: SourceLocation
 
     public init(
@@ -35,7 +37,7 @@ public struct Scenario: Hashable, Sendable, Codable {
         owner: String? = nil, runbook: String? = nil, tags: [String] = [], objectives: Objectives = .init(),
         vars: [Variable] = [], setup: [Step] = [], steadyState: [Step] = [], canary: Canary? = nil,
         phases: [Phase], rollback: [Step] = [], teardown: [Step] = [], secrets: [Secret] = [], guards: [Guard] = [],
-        maxDuration: DrillDuration? = nil, notify: [Notifier] = [], location: SourceLocation = .synthesized()
+        maxDuration: DrillDuration? = nil, notify: [Notifier] = [], silence: Silence? = nil, location: SourceLocation = .synthesized()
     ) {
         self.formatVersion = formatVersion
         self.name = name
@@ -56,6 +58,37 @@ public struct Scenario: Hashable, Sendable, Codable {
         self.guards = guards
         self.maxDuration = maxDuration
         self.notify = notify
+        self.silence = silence
+        self.location = location
+    }
+}
+
+/// A silence created through the Alertmanager v2 API when the run starts and expired when it
+/// ends (aborted or not). `duration` bounds it in case the orchestrator dies.
+public struct Silence: Hashable, Sendable, Codable {
+    public struct Matcher: Hashable, Sendable, Codable {
+        public var name: String
+        public var value: Template
+        public var isRegex: Bool
+        public var isEqual: Bool
+        public init(name: String, value: Template, isRegex: Bool = false, isEqual: Bool = true) {
+            self.name = name
+            self.value = value
+            self.isRegex = isRegex
+            self.isEqual = isEqual
+        }
+    }
+    public var alertmanager: Template
+    public var matchers: [Matcher]
+    public var comment: Template?
+    public var duration: DrillDuration?
+    public var location: SourceLocation
+    public init(alertmanager: Template, matchers: [Matcher], comment: Template? = nil, duration: DrillDuration? = nil,
+                location: SourceLocation = .synthesized()) {
+        self.alertmanager = alertmanager
+        self.matchers = matchers
+        self.comment = comment
+        self.duration = duration
         self.location = location
     }
 }

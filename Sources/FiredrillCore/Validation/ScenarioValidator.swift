@@ -456,6 +456,9 @@ extension ScenarioValidator {
             var all: [(Template, canaryWrite: Bool)] = sites.flatMap { $0.step.action.templates.map { ($0, false) } }
             all += scenario.guards.flatMap { $0.probe.templates.map { ($0, false) } }
             all += scenario.notify.flatMap { ([$0.url] + $0.headers.map(\.value)).map { ($0, false) } }
+            if let silence = scenario.silence {
+                all += ([silence.alertmanager] + silence.matchers.map(\.value) + [silence.comment].compactMap { $0 }).map { ($0, false) }
+            }
             if let canary = scenario.canary {
                 all += canary.write.templates.map { ($0, true) }
                 all += canary.read.templates.map { ($0, false) }
@@ -540,6 +543,7 @@ extension Scenario {
             + (canary.map { $0.write.templates + $0.read.templates } ?? [])
             + guards.flatMap(\.probe.templates)
             + notify.flatMap { [$0.url] + $0.headers.map(\.value) }
+            + (silence.map { [$0.alertmanager] + $0.matchers.map(\.value) + [$0.comment].compactMap { $0 } } ?? [])
     }
 }
 

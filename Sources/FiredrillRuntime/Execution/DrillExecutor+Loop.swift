@@ -120,6 +120,36 @@ extension DrillExecutor {
             }
             return
         }
+        if case .createSilence = action {
+            let request = silenceRequest()
+            group.addTask {
+                await self.race(id, against: signal) {
+                    let report: DriverReport = switch request {
+                    case .success(let http): await self.driver.perform(.http(http), deadline: self.continuousDeadline(self.now() + .seconds(10)),
+                                                                        limits: DriverLimits(outputBytes: 4096))
+                    case .failure(let error): DriverReport(verdict: .error, summary: error.description)
+                    }
+                    let id = report.passed ? (report.stdout?.text).flatMap(Self.silenceID) : nil
+                    let recorded = report.passed && id == nil ? DriverReport(verdict: .error, summary: "no silenceID in the answer") : report
+                    return .event(.silenceCreated(.init(id: id, report: recorded)), .silence)
+                }
+            }
+            return
+        }
+        if case .expireSilence(let silenceID) = action {
+            let request = expireRequest(silenceID)
+            group.addTask {
+                await self.race(id, against: signal) {
+                    let report: DriverReport = switch request {
+                    case .success(let http): await self.driver.perform(.http(http), deadline: self.continuousDeadline(self.now() + .seconds(10)),
+                                                                        limits: DriverLimits(outputBytes: 1024))
+                    case .failure(let error): DriverReport(verdict: .error, summary: error.description)
+                    }
+                    return .event(.silenceExpired(.init(id: silenceID, report: report)), .silence)
+                }
+            }
+            return
+        }
         let action = withSecrets(action)
         group.addTask {
             await self.race(id, against: signal) { await self.perform(action, id: id) }
@@ -259,7 +289,7 @@ extension DrillExecutor {
             return .event(.attemptFinished(.init(ref: ref, attempt: attempt, report: DriverReport(verdict: .cancelled, summary: reason),
                                                  startedAt: startedAt, endedAt: now())), id)
 
-        case .cancel, .finish, .notify:
+        case .cancel, .finish, .notify, .createSilence, .expireSilence:
             return .nothing(id)
         }
     }

@@ -46,6 +46,55 @@ extension DrillExecutor {
     }
 }
 
+extension DrillExecutor {
+    /// `POST /api/v2/silences`: the scenario's matchers, from now for `duration` (or the drill's
+    /// `max_duration`, or 4 hours), with a comment naming the run so people know whose it is.
+    func silenceRequest() -> Result<ResolvedHTTP, NotificationError> {
+        guard let silence = scenario.silence else { return .failure(.init(description: "no silence in this scenario")) }
+        do {
+            let wall = clock.now().wallNs
+            let length = silence.duration ?? scenario.maxDuration ?? .hours(4)
+            var matchers: [[String: Any]] = []
+            for matcher in silence.matchers {
+                matchers.append(["name": matcher.name, "value": try scope.resolve(matcher.value), "isRegex": matcher.isRegex,
+                                 "isEqual": matcher.isEqual])
+            }
+            let comment = try silence.comment.map { try scope.resolve($0) }
+                ?? "Firedrill drill '\(scenario.title ?? scenario.name)', run \(run.id): alerts from the injected fault are expected"
+            let body: [String: Any] = [
+                "matchers": matchers, "startsAt": WallTime.iso8601(wall), "endsAt": WallTime.iso8601(wall + length.nanoseconds),
+                "createdBy": "firedrill", "comment": comment + " (run \(run.id))",
+            ]
+            let json = String(decoding: try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes]),
+                              as: UTF8.self)
+            return .success(ResolvedHTTP(method: "POST", url: try Self.base(scope.resolve(silence.alertmanager)) + "/api/v2/silences",
+                                         headers: [.init(name: "Content-Type", value: "application/json")], body: json, status: [200]))
+        } catch let error as UnresolvedReference {
+            return .failure(.init(description: error.description))
+        } catch {
+            return .failure(.init(description: "\(error)"))
+        }
+    }
+
+    func expireRequest(_ id: String) -> Result<ResolvedHTTP, NotificationError> {
+        guard let silence = scenario.silence else { return .failure(.init(description: "no silence in this scenario")) }
+        do {
+            let encoded = id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id
+            return .success(ResolvedHTTP(method: "DELETE", url: try Self.base(scope.resolve(silence.alertmanager)) + "/api/v2/silence/\(encoded)",
+                                         status: [200]))
+        } catch {
+            return .failure(.init(description: error.description))
+        }
+    }
+
+    static func base(_ url: String) -> String { url.hasSuffix("/") ? String(url.dropLast()) : url }
+
+    /// `{"silenceID": "..."}` from Alertmanager's answer.
+    static func silenceID(_ text: String) -> String? {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])?["silenceID"] as? String
+    }
+}
+
 struct NotificationError: Error, CustomStringConvertible {
     var description: String
 }

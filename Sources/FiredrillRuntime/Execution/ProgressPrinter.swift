@@ -92,6 +92,10 @@ public struct ProgressPrinter: Sendable {
             line(at, "\(name(resolution.ref)): \(resolution.decision.rawValue) decided by \(resolution.by)\(resolution.note.map { " — \($0)" } ?? "")", rto: rto)
         case .runInterrupted(let reason):
             line(at, paint("interrupted: \(reason)", "31"))
+        case .silenceCreated(let result):
+            line(at, result.id.map { "Alertmanager silence \($0) created for the drill" } ?? paint("could not create the Alertmanager silence: \(result.report.summary)", "33"))
+        case .silenceExpired(let result):
+            line(at, result.report.passed ? "Alertmanager silence \(result.id ?? "") expired" : paint("could not expire the Alertmanager silence: \(result.report.summary)", "33"))
         case .notificationSent(let sent):
             let name = machine.scenario.notify[safe: sent.notifier]?.name ?? "notifier \(sent.notifier)"
             let result = sent.report.passed ? "notified" : paint("could not notify", "33")

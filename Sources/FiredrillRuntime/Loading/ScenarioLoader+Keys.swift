@@ -4,7 +4,7 @@ extension ScenarioLoader {
     enum Keys {
         static let scenario = [
             "firedrill", "name", "title", "description", "owner", "runbook", "tags", "objectives", "vars",
-            "setup", "steady_state", "canary", "phases", "rollback", "teardown", "secrets", "guards", "max_duration", "notify",
+            "setup", "steady_state", "canary", "phases", "rollback", "teardown", "secrets", "guards", "max_duration", "notify", "silence",
         ]
         static let objectives = ["rto", "rpo"]
         static let canary = ["every", "warmup", "write", "read"]
@@ -23,6 +23,8 @@ extension ScenarioLoader {
         static let waitFor = probeKinds + ["expect", "every", "consecutive"]
         static let guardKeys = ["name", "every", "trip_after"] + probeKinds
         static let notifier = ["name", "slack", "webhook", "on"]
+        static let silence = ["alertmanager", "matchers", "comment", "duration"]
+        static let matcher = ["name", "value", "regex", "negate"]
         static let notifierTarget = ["url", "headers"]
     }
 }

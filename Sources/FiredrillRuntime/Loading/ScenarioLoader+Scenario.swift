@@ -42,6 +42,7 @@ extension ScenarioLoader.Reader {
             guards: guards(fields.value("guards")),
             maxDuration: positiveDuration(fields.value("max_duration"), key: "max_duration"),
             notify: notifiers(fields.value("notify")),
+            silence: silence(fields.value("silence")),
             location: location(of: root)
         )
     }
@@ -95,6 +96,33 @@ extension ScenarioLoader.Reader {
                                       location: location(of: item)))
         }
         return notifiers
+    }
+
+    /// `silence: {alertmanager, matchers: [{name, value, regex, negate}], comment, duration}`.
+    mutating func silence(_ node: Node?) -> Silence? {
+        guard let node, let fields = fields(node, of: "silence", allowed: Keys.silence) else { return nil }
+        guard let urlNode = required(fields, "alertmanager"), let url = template(urlNode) else { return nil }
+        error(Rules.url(url), at: urlNode)
+        var matchers: [Silence.Matcher] = []
+        if let listNode = required(fields, "matchers") {
+            if case .sequence(let items) = listNode {
+                for item in items {
+                    guard let entry = self.fields(item, of: "matcher", allowed: Keys.matcher,
+                                                  expected: "a matcher: a mapping with 'name' and 'value'") else { continue }
+                    guard let name = required(entry, "name").flatMap({ string($0) }),
+                          let value = required(entry, "value").flatMap({ template($0) }) else { continue }
+                    if name.isEmpty { error("a matcher's name is empty", at: item) }
+                    let regex = entry.value("regex").flatMap { bool($0) } ?? false
+                    let negate = entry.value("negate").flatMap { bool($0) } ?? false
+                    matchers.append(.init(name: name, value: value, isRegex: regex, isEqual: !negate))
+                }
+                if items.isEmpty { error("silence.matchers is empty: a silence without matchers would silence everything", at: listNode) }
+            } else {
+                error("expected a list of matchers, got \(Self.describe(listNode))", at: listNode)
+            }
+        }
+        return Silence(alertmanager: url, matchers: matchers, comment: template(fields.value("comment")),
+                       duration: positiveDuration(fields.value("duration"), key: "duration"), location: location(of: node))
     }
 
     /// `secrets: [NAME, ...]`: environment variables read at run time, never recorded.

@@ -36,7 +36,8 @@ import Testing
         process.standardError = FileHandle.nullDevice
         try process.run()
         defer {
-            process.terminate()
+            // SIGKILL: a graceful shutdown would hold a thread of the test pool for seconds.
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
         let base = "http://127.0.0.1:\(port)"
