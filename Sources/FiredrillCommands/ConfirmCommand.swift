@@ -21,9 +21,7 @@ struct ConfirmCommand: AsyncParsableCommand {
 
     func run() async throws {
         let db = try store.openExisting()
-        let run = try findRun(runID, in: db)
-        let scenario = try storedScenario(run)
-        let machine = DrillMachine.replay(scenario, events: try db.events(of: run.id).map { ($0.event, $0.at) })
+        let (run, scenario, machine) = try replayed(runID, in: db)
         guard let waiting = machine.awaitingOperator else {
             throw CommandFailure.usage("run \(run.id) is \(machine.state.status.rawValue) and is not waiting on a manual step")
         }

@@ -131,6 +131,13 @@ func runReporting(_ body: () async throws -> RunOutcome) async throws -> RunOutc
     }
 }
 
+/// A stored run, the scenario it ran, and the machine its events rebuild.
+func replayed(_ id: String, in store: SQLiteStore) throws -> (RunRecord, Scenario, DrillMachine) {
+    let run = try findRun(id, in: store)
+    let scenario = try storedScenario(run)
+    return (run, scenario, DrillMachine.replay(scenario, events: try store.events(of: run.id).map { ($0.event, $0.at) }))
+}
+
 func findRun(_ id: String, in store: SQLiteStore) throws -> RunRecord {
     guard let run = try store.findRun(id) else { throw CommandFailure.usage("no run '\(id)' in \(store.path)") }
     return run

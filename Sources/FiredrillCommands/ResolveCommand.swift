@@ -23,9 +23,7 @@ struct ResolveCommand: AsyncParsableCommand {
 
     func run() async throws {
         let db = try store.openExisting()
-        let run = try findRun(runID, in: db)
-        let scenario = try storedScenario(run)
-        let machine = DrillMachine.replay(scenario, events: try db.events(of: run.id).map { ($0.event, $0.at) })
+        let (run, scenario, machine) = try replayed(runID, in: db)
         guard let halt = machine.state.halt else {
             throw CommandFailure.usage("run \(run.id) is \(machine.state.status.rawValue), not halted: there is nothing in doubt to resolve")
         }

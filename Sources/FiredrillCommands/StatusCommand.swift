@@ -21,9 +21,7 @@ struct StatusCommand: ParsableCommand {
             }
             return
         }
-        let run = try findRun(runID, in: db)
-        let scenario = try storedScenario(run)
-        let machine = DrillMachine.replay(scenario, events: try db.events(of: run.id).map { ($0.event, $0.at) })
+        let (run, scenario, machine) = try replayed(runID, in: db)
         let state = machine.state
         var lines = [
             "run:      \(run.id)",
