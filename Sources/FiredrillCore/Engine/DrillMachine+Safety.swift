@@ -107,7 +107,7 @@ extension DrillMachine {
             let name = scenario.notify[safe: sent.notifier]?.name ?? "notifier \(sent.notifier)"
             state.deviations.append(.init(at: now, ref: nil, message: "notifying '\(name)' of \(sent.trigger.rawValue) failed: \(sent.report.summary)"))
         }
-        return state.stage == .ended ? [] : finishIfDone(at: now)
+        return finishIfDone(at: now)
     }
 
     mutating func silenceCreated(_ result: SilenceResult, at now: DrillInstant) -> [DrillAction] {
@@ -117,7 +117,7 @@ extension DrillMachine {
         if result.id == nil {
             state.deviations.append(.init(at: now, ref: nil, message: "the Alertmanager silence could not be created: \(result.report.summary)"))
         }
-        return state.stage == .ended ? [] : finishIfDone(at: now)
+        return finishIfDone(at: now)
     }
 
     mutating func silenceExpired(_ result: SilenceResult, at now: DrillInstant) -> [DrillAction] {
@@ -127,6 +127,6 @@ extension DrillMachine {
         if !result.report.passed {
             state.deviations.append(.init(at: now, ref: nil, message: "the Alertmanager silence \(result.id ?? "") could not be expired: \(result.report.summary)"))
         }
-        return state.stage == .ended ? [] : finishIfDone(at: now)
+        return finishIfDone(at: now)
     }
 }

@@ -18,9 +18,6 @@ public struct DrillMachine: Hashable, Sendable {
     }
 
     public mutating func apply(_ event: DrillEvent, at now: DrillInstant) -> [DrillAction] {
-        if case .notificationSent(let sent) = event { return notificationSent(sent, at: now) }
-        if case .silenceCreated(let result) = event { return silenceCreated(result, at: now) }
-        if case .silenceExpired(let result) = event { return silenceExpired(result, at: now) }
         guard state.stage != .ended else { return [] }
         switch event {
         case .runStarted(let started):
@@ -80,8 +77,12 @@ public struct DrillMachine: Hashable, Sendable {
             state.interruptions.append(now)
             state.status = .interrupted
             return []
-        case .notificationSent, .silenceCreated, .silenceExpired:
-            return []
+        case .notificationSent(let sent):
+            return notificationSent(sent, at: now)
+        case .silenceCreated(let result):
+            return silenceCreated(result, at: now)
+        case .silenceExpired(let result):
+            return silenceExpired(result, at: now)
         }
     }
 

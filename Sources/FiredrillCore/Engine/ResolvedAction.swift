@@ -27,6 +27,16 @@ public enum ResolvedAction: Hashable, Sendable, Codable {
         }
     }
 
+    /// The request's own time limit, for the actions that set one.
+    public var ownTimeout: DrillDuration? {
+        switch self {
+        case .http(let http): http.timeout
+        case .tcp(_, _, let timeout): timeout
+        case .prometheus(let prom): prom.timeout
+        case .run, .shell, .kill, .sleep: nil
+        }
+    }
+
     static func quoted(_ word: String) -> String {
         let plain = word.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,@%+".contains($0) }
         return plain && !word.isEmpty ? word : "'" + word.replacingAll("'", with: "'\\''") + "'"

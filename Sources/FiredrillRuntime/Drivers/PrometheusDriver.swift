@@ -23,7 +23,7 @@ public struct PrometheusDriver: Driver {
         guard let encoded = prom.query.addingPercentEncoding(withAllowedCharacters: allowed) else {
             return DriverReport(verdict: .error, summary: "the query cannot be put in a URL")
         }
-        let base = prom.url.hasSuffix("/") ? String(prom.url.dropLast()) : prom.url
+        let base = prom.url.withoutTrailingSlash
         var headers: [ResolvedHTTP.Pair] = [.init(name: "Accept", value: "application/json")]
         if let token = prom.bearerToken {
             headers.append(.init(name: "Authorization", value: "Bearer \(token)"))

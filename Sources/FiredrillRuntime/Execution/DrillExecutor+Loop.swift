@@ -103,56 +103,49 @@ extension DrillExecutor {
         guard let id = action.activity else { return }
         let signal = CancellationSignal()
         signals[id] = signal
-        if case .notify(let index, let trigger) = action {
-            // The message is built here, on the loop that owns the machine's state.
-            let request = notification(index, trigger)
-            group.addTask {
-                await self.race(id, against: signal) {
-                    let start = self.now()
-                    let report: DriverReport = switch request {
-                    case .success(let http): await self.driver.perform(.http(http), deadline: self.continuousDeadline(start + .seconds(5)),
-                                                                        limits: DriverLimits(outputBytes: 1024))
-                    case .failure(let error): DriverReport(verdict: .error, summary: error.description)
-                    }
-                    return .event(.notificationSent(.init(notifier: index, trigger: trigger, report: report, startedAt: start,
-                                                          endedAt: self.now())), id)
-                }
+        // Calls built on the loop (they read the machine's state) and performed as plain HTTP.
+        switch action {
+        case .notify(let index, let trigger):
+            startCall(id, signal, notification(index, trigger), in: &group) { report, start, end in
+                .notificationSent(.init(notifier: index, trigger: trigger, report: report, startedAt: start, endedAt: end))
             }
             return
-        }
-        if case .createSilence = action {
-            let request = silenceRequest()
-            group.addTask {
-                await self.race(id, against: signal) {
-                    let report: DriverReport = switch request {
-                    case .success(let http): await self.driver.perform(.http(http), deadline: self.continuousDeadline(self.now() + .seconds(10)),
-                                                                        limits: DriverLimits(outputBytes: 4096))
-                    case .failure(let error): DriverReport(verdict: .error, summary: error.description)
-                    }
-                    let id = report.passed ? (report.stdout?.text).flatMap(Self.silenceID) : nil
-                    let recorded = report.passed && id == nil ? DriverReport(verdict: .error, summary: "no silenceID in the answer") : report
-                    return .event(.silenceCreated(.init(id: id, report: recorded)), .silence)
-                }
+        case .createSilence:
+            startCall(id, signal, silenceRequest(), in: &group) { report, _, _ in
+                let silenceID = report.passed ? (report.stdout?.text).flatMap(Self.silenceID) : nil
+                let recorded = report.passed && silenceID == nil ? DriverReport(verdict: .error, summary: "no silenceID in the answer") : report
+                return .silenceCreated(.init(id: silenceID, report: recorded))
             }
             return
-        }
-        if case .expireSilence(let silenceID) = action {
-            let request = expireRequest(silenceID)
-            group.addTask {
-                await self.race(id, against: signal) {
-                    let report: DriverReport = switch request {
-                    case .success(let http): await self.driver.perform(.http(http), deadline: self.continuousDeadline(self.now() + .seconds(10)),
-                                                                        limits: DriverLimits(outputBytes: 1024))
-                    case .failure(let error): DriverReport(verdict: .error, summary: error.description)
-                    }
-                    return .event(.silenceExpired(.init(id: silenceID, report: report)), .silence)
-                }
+        case .expireSilence(let silenceID):
+            startCall(id, signal, expireRequest(silenceID), in: &group) { report, _, _ in
+                .silenceExpired(.init(id: silenceID, report: report))
             }
             return
+        default:
+            break
         }
         let action = withSecrets(action)
         group.addTask {
             await self.race(id, against: signal) { await self.perform(action, id: id) }
+        }
+    }
+
+    /// Performs one prepared HTTP call (bounded to 10 s) and records what `event` makes of its report.
+    func startCall(_ id: ActivityID, _ signal: CancellationSignal, _ request: Result<ResolvedHTTP, NotificationError>,
+                   in group: inout ThrowingTaskGroup<Completion, any Error>,
+                   event: @escaping @Sendable (DriverReport, DrillInstant, DrillInstant) -> DrillEvent) {
+        group.addTask {
+            await self.race(id, against: signal) {
+                let start = self.now()
+                let report: DriverReport = switch request {
+                case .success(let http):
+                    await self.driver.perform(.http(http), deadline: self.continuousDeadline(start + .seconds(10)),
+                                              limits: DriverLimits(outputBytes: 4096))
+                case .failure(let error): DriverReport(verdict: .error, summary: error.description)
+                }
+                return .event(event(report, start, self.now()), id)
+            }
         }
     }
 
@@ -199,13 +192,7 @@ extension DrillExecutor {
     }
 
     func probeDeadline(_ action: ResolvedAction, from start: DrillInstant) -> DrillInstant {
-        let own: DrillDuration? = switch action {
-        case .http(let http): http.timeout
-        case .tcp(_, _, let timeout): timeout
-        case .prometheus(let prom): prom.timeout
-        default: nil
-        }
-        return start + (own ?? defaultProbeTimeout)
+        start + (action.ownTimeout ?? defaultProbeTimeout)
     }
 
     func perform(_ action: DrillAction, id: ActivityID) async -> Completion {
@@ -267,13 +254,7 @@ extension DrillExecutor {
             do {
                 let resolved = try scope.resolve(spec.probe)
                 // A guard must answer within its period to trip within one.
-                let own: DrillDuration? = switch resolved {
-                case .http(let http): http.timeout
-                case .tcp(_, _, let timeout): timeout
-                case .prometheus(let prom): prom.timeout
-                default: nil
-                }
-                report = await driver.perform(resolved, deadline: continuousDeadline(start + min(own ?? spec.every, spec.every)),
+                report = await driver.perform(resolved, deadline: continuousDeadline(start + min(resolved.ownTimeout ?? spec.every, spec.every)),
                                               limits: DriverLimits(outputBytes: min(limits.outputBytes, 4096)))
             } catch {
                 report = DriverReport(verdict: .error, summary: error.description)

@@ -67,12 +67,10 @@ extension DrillExecutor {
             ]
             let json = String(decoding: try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes]),
                               as: UTF8.self)
-            return .success(ResolvedHTTP(method: "POST", url: try Self.base(scope.resolve(silence.alertmanager)) + "/api/v2/silences",
+            return .success(ResolvedHTTP(method: "POST", url: try scope.resolve(silence.alertmanager).withoutTrailingSlash + "/api/v2/silences",
                                          headers: [.init(name: "Content-Type", value: "application/json")], body: json, status: [200]))
-        } catch let error as UnresolvedReference {
-            return .failure(.init(description: error.description))
         } catch {
-            return .failure(.init(description: "\(error)"))
+            return .failure(.init(description: (error as? UnresolvedReference)?.description ?? "\(error)"))
         }
     }
 
@@ -80,14 +78,12 @@ extension DrillExecutor {
         guard let silence = scenario.silence else { return .failure(.init(description: "no silence in this scenario")) }
         do {
             let encoded = id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id
-            return .success(ResolvedHTTP(method: "DELETE", url: try Self.base(scope.resolve(silence.alertmanager)) + "/api/v2/silence/\(encoded)",
+            return .success(ResolvedHTTP(method: "DELETE", url: try scope.resolve(silence.alertmanager).withoutTrailingSlash + "/api/v2/silence/\(encoded)",
                                          status: [200]))
         } catch {
             return .failure(.init(description: error.description))
         }
     }
-
-    static func base(_ url: String) -> String { url.hasSuffix("/") ? String(url.dropLast()) : url }
 
     /// `{"silenceID": "..."}` from Alertmanager's answer.
     static func silenceID(_ text: String) -> String? {

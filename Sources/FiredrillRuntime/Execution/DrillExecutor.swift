@@ -115,7 +115,7 @@ public final class DrillExecutor: @unchecked Sendable {
                                      store: store, driver: driver, clock: clock, console: console, progress: progress, lease: lease)
         let started = RunStarted(scenario: loaded.scenario.name, scenarioSHA256: loaded.sha256, firedrillVersion: Firedrill.version,
                                  vars: vars, participants: participants, runner: executor.runner)
-        let first = executor.stamp(.runStarted(started), reading: reading)
+        let first = try executor.stamp(.runStarted(started), reading: reading)
         do {
             CrashPoint.check(.before, seq: 1)
             try store.createRun(record, first: first)
@@ -170,8 +170,6 @@ public final class DrillExecutor: @unchecked Sendable {
                 // What `first` set going (a confirmed step's successor) is part of the state re-armed here.
                 return try await executor.drive(actions)
             }
-        } catch let error as ExecutorError {
-            throw error
         } catch {
             try? store.releaseLease(runID, pid: lease.pid)
             throw error
@@ -192,8 +190,11 @@ public final class DrillExecutor: @unchecked Sendable {
     public var currentState: RunState { machine.state }
 
     /// The event as it will be recorded: secrets masked, both clocks read.
-    func stamp(_ event: DrillEvent, reading: ClockReading) -> RecordedEvent {
-        let event = redactor.isEmpty ? event : redactor.redact(event)
+    func stamp(_ event: DrillEvent, reading: ClockReading) throws -> RecordedEvent {
+        guard let event = redactor.isEmpty ? event : redactor.redact(event) else {
+            throw ExecutorError.recordFailed("a '\(event.type)' event could not be masked for secrets, so it was not recorded",
+                                             runID: run.id, owed: owedRollbackNames())
+        }
         return RecordedEvent(seq: nextSeq, event: event, at: timeline.instant(reading), monoNs: reading.monoNs, wallNs: reading.wallNs)
     }
 
@@ -209,7 +210,7 @@ public final class DrillExecutor: @unchecked Sendable {
     func record(_ event: DrillEvent) throws -> [DrillAction] {
         let recorded: RecordedEvent = try recording.withLock {
             guard !interrupted else { throw ExecutorError.interrupted(runID: run.id) }
-            let recorded = stamp(event, reading: clock.now())
+            let recorded = try stamp(event, reading: clock.now())
             CrashPoint.check(.before, seq: recorded.seq)
             do {
                 try store.append([recorded], to: run.id)
@@ -230,8 +231,10 @@ public final class DrillExecutor: @unchecked Sendable {
         recording.withLock {
             guard !interrupted else { return }
             interrupted = true
-            let recorded = stamp(.runInterrupted(reason: reason), reading: clock.now())
-            if (try? store.append([recorded], to: run.id)) != nil { nextSeq += 1 }
+            if let recorded = try? stamp(.runInterrupted(reason: reason), reading: clock.now()),
+               (try? store.append([recorded], to: run.id)) != nil {
+                nextSeq += 1
+            }
             try? store.releaseLease(run.id, pid: lease.pid)
         }
     }

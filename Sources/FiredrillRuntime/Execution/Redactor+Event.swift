@@ -2,17 +2,15 @@ import FiredrillCore
 import Foundation
 
 extension Redactor {
-    /// The event with every string in it (commands, URLs, captured output, summaries) masked.
-    public func redact(_ event: DrillEvent) -> DrillEvent {
-        guard !isEmpty, let data = try? JSONEncoder().encode(event),
-              let tree = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else { return event }
-        let masked = redact(tree: tree)
-        guard let out = try? JSONSerialization.data(withJSONObject: masked, options: [.fragmentsAllowed]),
-              let decoded = try? JSONDecoder().decode(DrillEvent.self, from: out) else {
-            // Never record what could not be masked.
-            return .runInterrupted(reason: "an event could not be masked for secrets and was not recorded")
-        }
-        return decoded
+    /// The event with every string in it (commands, URLs, captured output, summaries) masked;
+    /// nil when masking broke its structure (a secret equal to a field's fixed value), so that
+    /// what could not be masked is never recorded.
+    public func redact(_ event: DrillEvent) -> DrillEvent? {
+        guard !isEmpty else { return event }
+        guard let data = try? JSONEncoder().encode(event),
+              let tree = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]),
+              let out = try? JSONSerialization.data(withJSONObject: redact(tree: tree), options: [.fragmentsAllowed]) else { return nil }
+        return try? JSONDecoder().decode(DrillEvent.self, from: out)
     }
 
     func redact(tree: Any) -> Any {

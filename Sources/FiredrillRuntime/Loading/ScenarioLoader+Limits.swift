@@ -296,26 +296,14 @@ struct LimitScanner {
     mutating func blockToken() -> Problem? {
         let c = bytes[i]
         guard expectNode else {
-            if c == UInt8(ascii: ":"), isBlankOrEnd(i + 1) {
-                step()
-                expectNode = true
-                let problem = pushKey()
-                nodeColumn = nil
-                return problem
-            }
+            if c == UInt8(ascii: ":"), isBlankOrEnd(i + 1) { return keyColon() }
             step()
             return nil
         }
         if nodeColumn == nil { (nodeColumn, nodeIndex) = (column, i) }
         switch c {
-        case UInt8(ascii: "-") where isBlankOrEnd(i + 1):
-            let problem = push(Block(column: column, isSequence: true))
-            nodes += 1
-            step()
-            nodeColumn = nil
-            return problem
-        case UInt8(ascii: "?") where isBlankOrEnd(i + 1):
-            let problem = push(Block(column: column, isSequence: false))
+        case UInt8(ascii: "-") where isBlankOrEnd(i + 1), UInt8(ascii: "?") where isBlankOrEnd(i + 1):
+            let problem = push(Block(column: column, isSequence: c == UInt8(ascii: "-")))
             nodes += 1
             step()
             nodeColumn = nil
@@ -362,17 +350,20 @@ struct LimitScanner {
                 return nil
             }
             if isBlank(i), byte(i + 1) == UInt8(ascii: "#") { break }
-            if bytes[i] == UInt8(ascii: ":"), isBlankOrEnd(i + 1) {
-                step()
-                expectNode = true
-                let problem = pushKey()
-                nodeColumn = nil
-                return problem
-            }
+            if bytes[i] == UInt8(ascii: ":"), isBlankOrEnd(i + 1) { return keyColon() }
             step()
         }
         expectNode = false
         return nil
+    }
+
+    /// The `:` after a key: a value is expected next.
+    mutating func keyColon() -> Problem? {
+        step()
+        expectNode = true
+        let problem = pushKey()
+        nodeColumn = nil
+        return problem
     }
 
     /// A key starts a mapping at its node's column, unless it continues the one there.

@@ -23,3 +23,8 @@ public struct LoopbackPortError: Error, CustomStringConvertible {
     public var description: String
     init(_ description: String) { self.description = description }
 }
+
+extension String {
+    /// A base URL ready for a path to be appended.
+    var withoutTrailingSlash: String { hasSuffix("/") ? String(dropLast()) : self }
+}
