@@ -75,7 +75,10 @@ let package = Package(
         ),
         .testTarget(
             name: "FiredrillCommandsTests",
-            dependencies: ["FiredrillCommands", "FiredrillTestSupport", "firedrill", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "FiredrillCommands", "FiredrillTestSupport", "firedrill", "firedrill-sample-service",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
     ]
 )

@@ -26,8 +26,9 @@ enum Plan {
             throw CommandFailure.usage(error.description)
         }
         // A plan never reads secrets: they show as *** wherever they would go.
-        let scope = VariableScope(vars: vars, environment: environment, runID: "<run-id>", scenarioName: s.name,
+        var scope = VariableScope(vars: vars, environment: environment, runID: "<run-id>", scenarioName: s.name,
                                   secrets: Dictionary(uniqueKeysWithValues: s.secrets.map { ($0.name, Redactor.mask) }))
+        for phase in s.phases { for step in phase.steps { if let mark = step.mark { scope.marks[mark] = "<\(mark) time>" } } }
         var out = ["Plan for \(s.name)\(s.title.map { ": \($0)" } ?? "")"]
         if let owner = s.owner { out.append("owner: \(owner)") }
         let objectives = [s.objectives.rto.map { "RTO ≤ \($0)" }, s.objectives.rpo.map { "RPO ≤ \($0)" }].compactMap { $0 }

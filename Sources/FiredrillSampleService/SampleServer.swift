@@ -69,6 +69,20 @@ struct SampleServer {
         router.get("latest") { _, _ in
             text(.ok, String(store.latest))
         }
+        // For Prometheus to scrape (the metrics-store lab): the newest write, as a gauge.
+        router.get("metrics") { _, _ in
+            let exposition = """
+                # HELP firedrill_sample_latest_seq Highest sequence number written to the sample service.
+                # TYPE firedrill_sample_latest_seq gauge
+                firedrill_sample_latest_seq \(store.latest)
+
+                """
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: exposition))
+            )
+        }
         router.post("write") { request, _ in
             guard let seq = request.uri.queryParameters["seq"].flatMap({ Int($0) }), seq >= 0 else {
                 return text(.badRequest, "seq must be a non-negative integer")

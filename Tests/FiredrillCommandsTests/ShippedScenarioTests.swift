@@ -13,9 +13,10 @@ import Testing
         return files.filter { $0.hasSuffix(".yaml") }.sorted().map { scenarios + "/" + $0 }
     }
 
-    @Test func theKubernetesScenariosAreShipped() {
+    @Test func theKubernetesAndLabScenariosAreShipped() {
         let names = Self.shipped.map { ($0 as NSString).lastPathComponent }
-        for expected in ["kill-thanos-vms.yaml", "lose-datacenter.yaml", "velero-restore.yaml", "demo.yaml"] {
+        for expected in ["kill-thanos-vms.yaml", "lose-datacenter.yaml", "velero-restore.yaml", "demo.yaml",
+                         "lose-datacenter-manual.yaml", "kill-metrics-vms.yaml"] {
             #expect(names.contains(expected), "\(names)")
         }
     }

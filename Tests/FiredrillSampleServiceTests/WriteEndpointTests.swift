@@ -29,6 +29,10 @@ struct WriteEndpointTests {
             #expect(try sandbox.storedSeqs().last == seq)
         }
         #expect(try ServiceSandbox.http("GET", "/latest", port: port).body == "20")
+        // The same figure for Prometheus to scrape.
+        let metrics = try ServiceSandbox.http("GET", "/metrics", port: port)
+        #expect(metrics.status == 200)
+        #expect(metrics.body.split(separator: "\n").contains("firedrill_sample_latest_seq 20"))
 
         service.signal(SIGKILL)
         try await service.waitForExit()

@@ -1,5 +1,6 @@
 /// What `${...}` can name when a step runs: scenario vars (after `--var` overrides),
-/// `env.NAME`, `secret.NAME`, `canary.seq`, `run.id`, `scenario.name`.
+/// `env.NAME`, `secret.NAME`, `canary.seq`, `run.id`, `scenario.name`, and `mark.NAME` once that
+/// mark is on the record.
 public struct VariableScope: Hashable, Sendable {
     public var vars: [String: String]
     public var environment: [String: String]
@@ -8,6 +9,8 @@ public struct VariableScope: Hashable, Sendable {
     public var canarySeq: Int?
     /// Declared secrets' values, read from the environment when the run starts or resumes.
     public var secrets: [String: String]
+    /// The marks recorded so far, as Unix seconds to the millisecond (`unixSeconds`).
+    public var marks: [String: String] = [:]
 
     public init(vars: [String: String], environment: [String: String], runID: String, scenarioName: String, canarySeq: Int? = nil,
                 secrets: [String: String] = [:]) {
@@ -22,12 +25,21 @@ public struct VariableScope: Hashable, Sendable {
     public func lookup(_ name: String) -> String? {
         if name.hasPrefix("env.") { return environment[String(name.dropFirst(4))] }
         if name.hasPrefix("secret.") { return secrets[String(name.dropFirst(7))] }
+        if name.hasPrefix("mark.") { return marks[String(name.dropFirst(5))] }
         switch name {
         case "canary.seq": return canarySeq.map(String.init)
         case "run.id": return runID
         case "scenario.name": return scenarioName
         default: return vars[name]
         }
+    }
+
+    /// `1763700000.123`: Unix seconds to the millisecond, as PromQL's `@` and `date -d @` take them.
+    public static func unixSeconds(_ wallNs: Int64) -> String {
+        guard wallNs >= 0 else { return "-" + unixSeconds(-wallNs) }
+        let millis = wallNs / 1_000_000
+        let frac = String(millis % 1000)
+        return "\(millis / 1000).\(String(repeating: "0", count: 3 - frac.count))\(frac)"
     }
 
     public func with(canarySeq seq: Int) -> VariableScope {

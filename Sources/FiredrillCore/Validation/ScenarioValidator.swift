@@ -206,6 +206,8 @@ extension ScenarioValidator {
     enum Section: Equatable {
         case setup, steadyState, phase(Int), rollback, teardown
 
+        var isPhase: Bool { if case .phase = self { true } else { false } }
+
         var label: String {
             switch self {
             case .setup: "setup"
@@ -453,18 +455,31 @@ extension ScenarioValidator {
                 }
                 used.formUnion(variable.value.references)
             }
-            var all: [(Template, canaryWrite: Bool)] = sites.flatMap { $0.step.action.templates.map { ($0, false) } }
-            all += scenario.guards.flatMap { $0.probe.templates.map { ($0, false) } }
-            all += scenario.notify.flatMap { ([$0.url] + $0.headers.map(\.value)).map { ($0, false) } }
+            // A mark is known to the phase steps after the one that sets it, and to the canary's read,
+            // which happens at `recovered`.
+            var marksBefore: [String: Set<String>] = [:]
+            var marksSoFar: Set<String> = []
+            var marksAtRecovery: Set<String>?
+            for step in scenario.phases.flatMap(\.steps) {
+                marksBefore[step.name] = marksSoFar
+                if let mark = step.mark { marksSoFar.insert(mark) }
+                if step.mark == "recovered", marksAtRecovery == nil { marksAtRecovery = marksSoFar }
+            }
+            var all: [(Template, canaryWrite: Bool, marks: Set<String>)] = sites.flatMap { site in
+                let marks = site.section.isPhase ? marksBefore[site.step.name] ?? [] : []
+                return site.step.action.templates.map { ($0, false, marks) }
+            }
+            all += scenario.guards.flatMap { $0.probe.templates.map { ($0, false, []) } }
+            all += scenario.notify.flatMap { ([$0.url] + $0.headers.map(\.value)).map { ($0, false, []) } }
             if let silence = scenario.silence {
-                all += ([silence.alertmanager] + silence.matchers.map(\.value) + [silence.comment].compactMap { $0 }).map { ($0, false) }
+                all += ([silence.alertmanager] + silence.matchers.map(\.value) + [silence.comment].compactMap { $0 }).map { ($0, false, []) }
             }
             if let canary = scenario.canary {
-                all += canary.write.templates.map { ($0, true) }
-                all += canary.read.templates.map { ($0, false) }
+                all += canary.write.templates.map { ($0, true, []) }
+                all += canary.read.templates.map { ($0, false, marksAtRecovery ?? marksSoFar) }
             }
-            for (template, canaryWrite) in all {
-                _ = checkTemplate(template, vars: defined, canaryWrite: canaryWrite)
+            for (template, canaryWrite, marks) in all {
+                _ = checkTemplate(template, vars: defined, canaryWrite: canaryWrite, marks: marks)
                 used.formUnion(template.references)
             }
             for variable in scenario.vars where !used.contains(variable.name) {
@@ -474,7 +489,7 @@ extension ScenarioValidator {
 
         /// Reports references to nothing; returns the variable names that were not in `vars`,
         /// so a variable's own value can explain forward references better.
-        mutating func checkTemplate(_ template: Template, vars: Set<String>, canaryWrite: Bool) -> [String] {
+        mutating func checkTemplate(_ template: Template, vars: Set<String>, canaryWrite: Bool, marks: Set<String> = []) -> [String] {
             let at = template.location
             let (parts, unterminated) = template.parts
             if let offset = unterminated {
@@ -491,6 +506,15 @@ extension ScenarioValidator {
                     if !scenario.secrets.contains(where: { $0.name == secret }) {
                         let hint = ScenarioValidator.suggestion(for: secret, among: scenario.secrets.map(\.name)).map { "; did you mean '${secret.\($0)}'?" } ?? ""
                         error("'${\(name)}' names no secret; declare it in 'secrets: [\(secret.isEmpty ? "NAME" : secret)]'\(hint)", at: at)
+                    }
+                } else if name.hasPrefix("mark.") {
+                    let mark = String(name.dropFirst(5))
+                    let declared = scenario.phases.flatMap(\.steps).compactMap(\.mark)
+                    if !declared.contains(mark) {
+                        let hint = ScenarioValidator.suggestion(for: mark, among: declared).map { "; did you mean '${mark.\($0)}'?" } ?? ""
+                        error("'${\(name)}' names no mark of this scenario\(hint)", at: at)
+                    } else if !marks.contains(mark) {
+                        error("'${\(name)}' is not known here: a mark can be used in the phase steps after the step marked '\(mark)', and in canary.read", at: at)
                     }
                 } else if name == "canary.seq" {
                     if !canaryWrite { error("'${canary.seq}' is only available in canary.write", at: at) }

@@ -126,8 +126,10 @@ extension DrillExecutor {
             break
         }
         let action = withSecrets(action)
+        // Children get the scope as it is now: the loop goes on changing it (marks).
+        let scope = scope
         group.addTask {
-            await self.race(id, against: signal) { await self.perform(action, id: id) }
+            await self.race(id, against: signal) { await self.perform(action, id: id, scope: scope) }
         }
     }
 
@@ -195,7 +197,7 @@ extension DrillExecutor {
         start + (action.ownTimeout ?? defaultProbeTimeout)
     }
 
-    func perform(_ action: DrillAction, id: ActivityID) async -> Completion {
+    func perform(_ action: DrillAction, id: ActivityID, scope: VariableScope) async -> Completion {
         switch action {
         case .startAttempt(let ref, let attempt, let at):
             do { try await sleep(until: at) } catch { return .nothing(id) }
@@ -230,17 +232,17 @@ extension DrillExecutor {
         case .writeCanary(let seq, let at):
             do { try await sleep(until: at) } catch { return .nothing(id) }
             let start = now()
-            let report = await canaryCall(scenario.canary?.write, seq: seq, start: start)
+            let report = await canaryCall(scenario.canary?.write, seq: seq, start: start, scope: scope)
             return .event(.canaryWritten(.init(seq: seq, report: report, startedAt: start, endedAt: now())), id)
 
         case .readCanary:
             let start = now()
             // A service just restored may drop its first connections: a failed read is tried
             // twice more, a period apart, before the RPO is given up as unknown.
-            var report = await canaryCall(scenario.canary?.read, seq: nil, start: start)
+            var report = await canaryCall(scenario.canary?.read, seq: nil, start: start, scope: scope)
             for _ in 0..<2 where !report.passed && report.verdict != .cancelled {
                 do { try await Task.sleep(nanoseconds: UInt64((scenario.canary?.every ?? .milliseconds(200)).nanoseconds)) } catch { break }
-                report = await canaryCall(scenario.canary?.read, seq: nil, start: now())
+                report = await canaryCall(scenario.canary?.read, seq: nil, start: now(), scope: scope)
             }
             if report.verdict == .cancelled { return .nothing(id) }
             let highest = report.passed ? (report.stdout?.text).flatMap(CanaryRead.lastInteger) : nil
@@ -275,7 +277,7 @@ extension DrillExecutor {
         }
     }
 
-    func canaryCall(_ probe: Probe?, seq: Int?, start: DrillInstant) async -> DriverReport {
+    func canaryCall(_ probe: Probe?, seq: Int?, start: DrillInstant, scope: VariableScope) async -> DriverReport {
         guard let probe else { return DriverReport(verdict: .error, summary: "no canary in this scenario") }
         do {
             let resolved = try (seq.map { scope.with(canarySeq: $0) } ?? scope).resolve(probe)

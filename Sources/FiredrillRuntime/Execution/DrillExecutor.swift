@@ -151,6 +151,7 @@ public final class DrillExecutor: @unchecked Sendable {
         let executor = DrillExecutor(scenario: scenario, run: record, vars: vars, secrets: secrets, environment: environment, store: store,
                                      driver: driver, clock: clock, console: console, progress: progress, lease: lease)
         executor.machine = replayed
+        executor.syncMarks()
         executor.nextSeq = (events.last?.seq ?? 0) + 1
         guard executor.machine.state.stage != .ended else { return executor.outcome() }
         let previous = try store.acquireLease(runID, lease: lease, force: force)
@@ -200,8 +201,15 @@ public final class DrillExecutor: @unchecked Sendable {
 
     func apply(_ recorded: RecordedEvent) -> [DrillAction] {
         let actions = machine.apply(recorded.event, at: recorded.at)
+        syncMarks()
         progress.show(recorded.event, at: recorded.at, machine: machine)
         return actions
+    }
+
+    /// `${mark.NAME}` follows the marks on the record, as wall-clock instants.
+    func syncMarks() {
+        guard machine.state.marks.count != scope.marks.count else { return }
+        for mark in machine.state.marks { scope.marks[mark.name] = VariableScope.unixSeconds(run.startedWallNs + mark.at.nanoseconds) }
     }
 
     /// Records an event durably, then applies it: the order Temporal's history keeps.

@@ -144,6 +144,23 @@ private func step(_ name: String, _ line: Int, _ action: StepAction = .sleep(.se
         ])
     }
 
+    @Test func marksAreKnownToLaterPhaseStepsAndTheCanaryRead() {
+        var scenario = baseline()
+        // After the marking step, and in the canary's read: fine.
+        scenario.phases[1].steps.append(step("gap", 15, .probe(.shell(t("echo ${mark.disaster} ${mark.recovered}", 15, 16)))))
+        scenario.canary?.read = .http(HTTPProbe(url: t("${url}/latest?at=${mark.disaster}", 8, 20)))
+        #expect(findings(scenario) == [])
+        // Before it, in setup or the canary's write, or naming no mark: not.
+        scenario.phases[0].steps[0].action = .kill(KillSpec(target: .pidfile(t("/run/${mark.disaster}.pid", 11, 20)), signal: "KILL"))
+        scenario.setup = [step("early", 16, .probe(.shell(t("echo ${mark.recoverd}", 16, 16))))]
+        scenario.canary?.write = .http(HTTPProbe(method: "POST", url: t("${url}/write?seq=${canary.seq}&t=${mark.disaster}", 7, 20)))
+        #expect(findings(scenario) == [
+            "v.yaml:7:20: error: '${mark.disaster}' is not known here: a mark can be used in the phase steps after the step marked 'disaster', and in canary.read",
+            "v.yaml:11:20: error: '${mark.disaster}' is not known here: a mark can be used in the phase steps after the step marked 'disaster', and in canary.read",
+            "v.yaml:16:16: error: '${mark.recoverd}' names no mark of this scenario; did you mean '${mark.recovered}'?",
+        ])
+    }
+
     @Test func unterminatedReference() {
         var scenario = baseline()
         scenario.phases[1].steps.append(step("note", 15, .manual(instructions: t("see ${url and more", 15, 17))))
