@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // Pure: scenario model, validation, the drill state machine, measurement, retrospective. No I/O.
@@ -37,10 +38,16 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Reports from the record: the report model, its SVG timeline, Mustache templates.
+        .target(
+            name: "FiredrillReports",
+            dependencies: ["FiredrillCore", .product(name: "Mustache", package: "swift-mustache")]
+        ),
         .target(
             name: "FiredrillCommands",
             dependencies: [
                 "FiredrillRuntime",
+                "FiredrillReports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -62,6 +69,7 @@ let package = Package(
         // A scripted driver, a manual clock and an in-memory store for tests.
         .target(name: "FiredrillTestSupport", dependencies: ["FiredrillRuntime"]),
         .testTarget(name: "FiredrillCoreTests", dependencies: ["FiredrillCore", "FiredrillTestSupport"]),
+        .testTarget(name: "FiredrillReportsTests", dependencies: ["FiredrillReports", "FiredrillCore", "FiredrillTestSupport"]),
         .testTarget(
             name: "FiredrillRuntimeTests",
             dependencies: [

@@ -1,0 +1,52 @@
+import Foundation
+
+/// Prints the HTML report to PDF with headless Chromium, the browser most likely installed on a
+/// Linux machine (Debian's `chromium`); nothing else is needed.
+enum PDFPrinter {
+    static let candidates = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]
+
+    static func browser(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        if let chosen = environment["FIREDRILL_CHROMIUM"], !chosen.isEmpty { return chosen }
+        let path = environment["PATH"] ?? "/usr/bin:/bin"
+        for name in candidates {
+            for dir in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(dir)/\(name)") {
+                return "\(dir)/\(name)"
+            }
+        }
+        return nil
+    }
+
+    static func print(html: String, to path: String) throws {
+        guard let browser = browser() else {
+            throw CommandFailure.usage("--format pdf needs headless Chromium, which is not installed: apt-get install chromium "
+                + "(or set FIREDRILL_CHROMIUM to a Chromium or Chrome binary); --format html prints from any browser")
+        }
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("firedrill-pdf-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        let page = work.appendingPathComponent("report.html")
+        try html.write(to: page, atomically: true, encoding: .utf8)
+        let target = URL(fileURLWithPath: path).standardizedFileURL.path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: browser)
+        // --no-sandbox: Chromium refuses to run as root with its sandbox; the page is our own file.
+        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                             "--user-data-dir=\(work.appendingPathComponent("profile").path)", "--no-pdf-header-footer",
+                             "--print-to-pdf=\(target)", page.absoluteString]
+        let log = work.appendingPathComponent("chromium.log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        try? FileManager.default.removeItem(atPath: target)
+        try process.run()
+        process.waitUntilExit()
+        try? handle.close()
+        let written = (try? FileManager.default.attributesOfItem(atPath: target)[.size] as? Int) ?? 0
+        guard process.terminationStatus == 0, written > 0 else {
+            let said = (try? String(contentsOf: log, encoding: .utf8)).map { String($0.suffix(600)) } ?? ""
+            throw CommandFailure.internalError("Chromium (\(browser)) did not print the PDF (exit \(process.terminationStatus)): \(said)")
+        }
+    }
+}

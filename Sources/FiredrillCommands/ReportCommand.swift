@@ -1,0 +1,76 @@
+import ArgumentParser
+import FiredrillCore
+import FiredrillReports
+import FiredrillRuntime
+import Foundation
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Write a run's drill report (HTML, Markdown, JSON or PDF), rendered from the record alone.",
+        discussion: """
+            The same record always gives the same bytes: the report shows no time of rendering unless \
+            --rendered-at gives one. The audit chain is verified while rendering and the result shown. \
+            PDF is printed from the HTML by headless Chromium (apt-get install chromium).
+            """)
+
+    @Argument(help: "Run id (or a unique prefix).") var runID: String
+    @Option(help: "html, md, json or pdf.") var format: String = "html"
+    @Option(help: "Folder to write report.FORMAT into (default reports/SCENARIO/RUN_ID); - writes to stdout.") var out: String?
+    @Option(help: "A Mustache template of your own, given the same data as the shipped ones (see --format json).") var template: String?
+    @Option(help: "Text shown as the time of rendering on the cover (none by default, so renders are reproducible).") var renderedAt: String?
+    @Option(help: "Name for the sign-off block.") var preparedBy: String?
+    @Option(help: "Name for the sign-off block.") var reviewedBy: String?
+    @Option(help: "Name for the sign-off block.") var approvedBy: String?
+    @OptionGroup var store: StoreOptions
+
+    func run() throws {
+        guard let format = ReportRenderer.Format(rawValue: format) else {
+            throw CommandFailure.usage("unknown format '\(self.format)'; expected html, md, json or pdf")
+        }
+        let db = try store.openExisting()
+        let run = try findRun(runID, in: db)
+        let templateText: String? = try template.map { path in
+            do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
+                throw CommandFailure.usage("cannot read template \(path): \(error.localizedDescription)")
+            }
+        }
+        let report = try Report.build(run, store: db, renderedAt: renderedAt,
+                                      signOff: SignOffNames(preparedBy: preparedBy, reviewedBy: reviewedBy, approvedBy: approvedBy))
+        let text: String
+        do { text = try ReportRenderer.render(report, as: format, template: templateText) } catch {
+            throw CommandFailure.usage("\(error)")
+        }
+        if out == "-" {
+            guard format != .pdf else { throw CommandFailure.usage("a PDF cannot go to stdout; give --out DIR") }
+            print(text, terminator: "")
+            return
+        }
+        let folder = out ?? "reports/\(run.scenario)/\(run.id)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let path = folder + "/report.\(format.fileExtension)"
+        if format == .pdf {
+            try PDFPrinter.print(html: text, to: path)
+        } else {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        print(path)
+    }
+}
+
+enum Report {
+    static func build(_ run: RunRecord, store: SQLiteStore, renderedAt: String?, signOff: SignOffNames) throws -> DrillReport {
+        let scenario = try storedScenario(run)
+        let events = try store.events(of: run.id)
+        let machine = DrillMachine.replay(scenario, events: events.map { ($0.event, $0.at) })
+        let problem = AuditChain.verify(runID: run.id, links: try store.chain(of: run.id), headHash: run.headHash, eventCount: run.eventCount)
+        let vars = (try? JSONDecoder().decode([String: String].self, from: Data(run.varsJSON.utf8))) ?? [:]
+        let retrospective = RetrospectiveInput(
+            runID: run.id, scenario: scenario, scenarioSHA256: run.scenarioSHA256, startedWallNs: run.startedWallNs,
+            endedWallNs: run.endedWallNs, state: machine.state, measurement: DrillMeasurement(scenario: scenario, state: machine.state),
+            chainHead: run.headHash, eventCount: run.eventCount)
+        return DrillReport(ReportInput(retrospective: retrospective, vars: vars, chainBreak: problem.map { "\($0)" },
+                                       firedrillVersion: Firedrill.version, renderedAt: renderedAt, signOff: signOff),
+                           status: run.status)
+    }
+}

@@ -1,0 +1,205 @@
+import FiredrillCore
+
+extension DrillReport {
+    /// Builds the report from the record alone: no clock, no environment, no I/O.
+    public init(_ input: ReportInput, status: RunStatus) {
+        let r = input.retrospective
+        let s = r.scenario
+        let state = r.state
+        let m = r.measurement
+        let machine = DrillMachine(scenario: s)
+        func wall(_ instant: DrillInstant) -> String { WallTime.human(r.startedWallNs + instant.nanoseconds) }
+        func stepName(_ ref: StepRef) -> String { machine.step(ref)?.name ?? ref.description }
+
+        var participants: [KeyValue] = (state.started?.participants ?? []).map { .init(key: $0.name, value: $0.role) }
+        for (confirmation, _) in state.confirmations where !participants.contains(where: { $0.key == confirmation.by }) {
+            participants.append(.init(key: confirmation.by, value: "operator (confirmed a manual step)"))
+        }
+        cover = Cover(
+            title: s.title ?? s.name, scenario: s.name, runID: r.runID, status: status.rawValue,
+            started: WallTime.human(r.startedWallNs), startedISO: WallTime.iso8601(r.startedWallNs),
+            ended: r.endedWallNs.map(WallTime.human),
+            duration: r.endedWallNs.map { DrillDuration(nanoseconds: $0 - r.startedWallNs).secondsText },
+            timeZone: "UTC", owner: s.owner, description: s.description, tags: s.tags, runbook: s.runbook,
+            scope: input.vars.sorted { $0.key < $1.key }.map { KeyValue(key: $0.key, value: $0.value) },
+            runners: state.runners.map { "pid \($0.pid) on \($0.host)" },
+            participants: participants, scenarioSHA256: r.scenarioSHA256, firedrillVersion: input.firedrillVersion,
+            renderedAt: input.renderedAt)
+
+        objectives = [
+            Self.objective("RTO", target: s.objectives.rto, span: m.rto, unknown: m.rtoUnknownBecause, met: m.rtoObjective?.met),
+            Self.objective("RPO", target: s.objectives.rpo, span: m.rpo?.span, unknown: m.rpo?.unknownBecause, met: m.rpoObjective?.met),
+        ].filter { $0.target != "none" || $0.measuredSeconds != nil }
+        timeToDetect = m.timeToDetect.map { "\($0.value.secondsText) (between \($0.lower.secondsText) and \($0.upper.secondsText))" }
+        canary = m.rpo.map { rpo in
+            "\(rpo.acknowledgedWrites) writes acknowledged, \(rpo.failedWrites) failed; highest acknowledged \(rpo.highestAcknowledgedSeq.map(String.init) ?? "none"), "
+                + "highest surviving \(rpo.highestSurvivingSeq.map(String.init) ?? "unknown"); \(rpo.lostWrites) acknowledged writes lost"
+        }
+        verdict = Self.verdict(status: status, state: state, objectives: objectives)
+        phases = m.phases.map { Phase(name: $0.name, start: $0.start.description, duration: $0.duration.secondsText) }
+        marks = state.marks.map {
+            Mark(name: $0.name, at: $0.at.description, wall: wall($0.at), bounds: "\($0.lower.description) … \($0.upper.description)")
+        }
+
+        var attempts: [Attempt] = []
+        var outputs: [Output] = []
+        for a in state.attempts {
+            let duration = a.endedAt.map { ($0 - a.startedAt).secondsText } ?? "unfinished"
+            let outcome = a.confirmation != nil ? "confirmed" : (a.verdict?.rawValue ?? "in flight")
+            attempts.append(Attempt(step: a.stepName, section: machine.phaseName(of: a.ref), attempt: a.attempt, start: a.startedAt.description,
+                                    duration: duration, outcome: outcome, detail: a.summary ?? a.report?.summary ?? "",
+                                    probeCount: a.samples > 0 ? a.samples : nil))
+            for (stream, captured) in [("stdout", a.report?.stdout), ("stderr", a.report?.stderr)] {
+                guard let captured, !captured.text.isEmpty else { continue }
+                let limit = 2000
+                var text = String(captured.text.prefix(limit))
+                while text.last?.isNewline == true { text.removeLast() }
+                outputs.append(Output(step: a.stepName, attempt: a.attempt, stream: stream, text: text,
+                                      truncated: captured.truncated || captured.text.count > limit))
+            }
+        }
+        self.attempts = attempts
+        self.outputs = outputs
+
+        var probes: [ProbeSummary] = []
+        var refs: [StepRef] = []
+        for sample in state.samples where !refs.contains(sample.ref) { refs.append(sample.ref) }
+        for ref in refs {
+            let samples = state.samples.filter { $0.ref == ref }
+            let latencies = samples.map { ($0.endedAt - $0.startedAt).nanoseconds }.sorted()
+            func percentile(_ p: Double) -> String {
+                guard !latencies.isEmpty else { return "—" }
+                let rank = Int((p * Double(latencies.count)).rounded(.up)) - 1
+                return DrillDuration(nanoseconds: latencies[max(0, min(latencies.count - 1, rank))]).secondsText
+            }
+            probes.append(ProbeSummary(step: stepName(ref), samples: samples.count, failures: samples.filter { !$0.passed }.count,
+                                       p50: percentile(0.5), p90: percentile(0.9), p99: percentile(0.99), max: percentile(1)))
+        }
+        self.probes = probes
+
+        confirmations = state.attempts.compactMap { a in
+            a.confirmation.map { c in
+                let at = a.endedAt ?? a.startedAt
+                return Confirmation(step: a.stepName, by: c.by, at: at.description, wall: wall(at), note: c.note)
+            }
+        }
+        safety = Self.safety(r, machine: machine)
+        findings = Self.findings(r, status: status, machine: machine, objectives: objectives, chainBreak: input.chainBreak)
+        integrity = Integrity(
+            head: r.chainHead ?? "none", events: r.eventCount, verified: input.chainBreak == nil,
+            result: input.chainBreak.map { "BROKEN: \($0)" } ?? "intact: every one of the \(r.eventCount) events links to the one before, up to the head")
+        signOff = [
+            SignOff(role: "Prepared by", name: input.signOff.preparedBy),
+            SignOff(role: "Reviewed by", name: input.signOff.reviewedBy),
+            SignOff(role: "Approved by", name: input.signOff.approvedBy),
+        ]
+        controls = Self.controls
+        timelineSVG = TimelineChart(scenario: s, state: state, measurement: m).svg
+    }
+
+    static let controls: [Control] = [
+        Control(framework: "ISO/IEC 27001:2022", clause: "A.5.30 ICT readiness for business continuity",
+                evidence: "Objectives and results; Timeline; Integrity"),
+        Control(framework: "ISO 22301:2019", clause: "8.5 Exercise programme",
+                evidence: "Cover (scope, participants); Findings; Sign-off"),
+        Control(framework: "SOC 2 (2017 TSC)", clause: "A1.3 Recovery plan testing",
+                evidence: "Objectives and results; Evidence; Findings"),
+        Control(framework: "NIST SP 800-34 Rev. 1", clause: "3.5.2 Test, training and exercise reporting",
+                evidence: "Timeline; Evidence; Findings; Sign-off"),
+    ]
+
+    static func objective(_ name: String, target: DrillDuration?, span: DrillMeasurement.Span?, unknown: String?, met: Bool?) -> Objective {
+        let result: String = switch met {
+        case true?: "met"
+        case false?: "missed"
+        case nil: target == nil ? "no objective" : "not measured"
+        }
+        return Objective(
+            name: name, target: target.map(\.description) ?? "none", measured: span.map { $0.value.secondsText } ?? "not measured",
+            bounds: span.map { "\($0.lower.secondsText) – \($0.upper.secondsText)" } ?? (unknown ?? ""),
+            resolution: span.map { "\($0.resolution) (\($0.resolutionSource))" } ?? "",
+            result: result, met: met, targetSeconds: target?.seconds, measuredSeconds: span?.value.seconds)
+    }
+
+    static func verdict(status: RunStatus, state: RunState, objectives: [Objective]) -> Verdict {
+        let missed = objectives.filter { $0.met == false || ($0.met == nil && $0.target != "none") }
+        let figures = objectives.filter { $0.target != "none" }.map { "\($0.name) \($0.measured) against \($0.target)" }.joined(separator: ", ")
+        switch status {
+        case .completed where missed.isEmpty:
+            return Verdict(outcome: "met", text: figures.isEmpty ? "Completed; the scenario sets no objectives."
+                                                                  : "Recovered within every objective: \(figures).")
+        case .completed, .deviated:
+            var why = missed.map { "\($0.name) \($0.result) (\($0.measured) against \($0.target))" }
+            if status == .deviated { why.append("steady state was not restored afterwards") }
+            return Verdict(outcome: "missed", text: "Completed, objectives not met: \(why.joined(separator: "; ")).")
+        case .failed, .aborted:
+            let reason = state.abort.map { "aborted by \($0.by): \($0.reason)" } ?? state.failureReason ?? status.rawValue
+            return Verdict(outcome: "failed", text: "The drill did not complete: \(reason). Rollbacks ran; see Evidence.")
+        case .running, .waiting, .halted, .interrupted:
+            return Verdict(outcome: "unfinished", text: "The drill has not ended (\(status.rawValue)); this report shows it so far.")
+        }
+    }
+
+    /// Guards, the drill-wide deadline, take-overs, operators' decisions, rollbacks, the
+    /// silence and the notifications: one plain line each.
+    static func safety(_ r: RetrospectiveInput, machine: DrillMachine) -> [String] {
+        let s = r.scenario
+        let state = r.state
+        var out: [String] = []
+        for (index, spec) in s.guards.enumerated() {
+            let polled = state.guards[safe: index].map { "\($0.samples) polls, \($0.failures) failed" } ?? "not polled"
+            let trip = state.guardTrip.flatMap { $0.guardIndex == index ? $0 : nil }
+            out.append("Guard '\(spec.name)' every \(spec.every): " + (trip.map { "tripped at \($0.at): \($0.summary)" } ?? "held") + " (\(polled))")
+        }
+        if let max = s.maxDuration {
+            out.append("Max duration \(max): " + (state.maxDurationPassedAt.map { "passed at \($0); the drill was aborted" } ?? "not reached"))
+        }
+        if state.runners.count > 1 {
+            out.append("The run was taken over \(state.runners.count - 1) time(s): " + state.runners.map { "pid \($0.pid) on \($0.host)" }.joined(separator: ", "))
+        }
+        for at in state.interruptions { out.append("Interrupted at \(at) (stopped at once)") }
+        for record in state.resolutions {
+            let r = record.resolution
+            out.append("Step '\(machine.step(r.ref)?.name ?? r.ref.description)' was in doubt after a crash; \(r.by) decided \(r.decision.rawValue) at \(record.at)"
+                + (r.note.map { ": \($0)" } ?? ""))
+        }
+        if let halt = state.halt { out.append("Halted: \(halt.reason)") }
+        if let created = state.silence.created {
+            let expired = state.silence.expired.map { $0.report.passed ? "expired at the end" : "could not be expired: \($0.report.summary)" } ?? "not expired yet"
+            out.append("Alertmanager silence " + (created.id.map { "\($0): \(expired)" } ?? "could not be created: \(created.report.summary)"))
+        }
+        for sent in state.notifications {
+            out.append("Notification '\(s.notify[safe: sent.notifier]?.name ?? "?")' on \(sent.trigger.rawValue) at \(sent.startedAt): "
+                + (sent.report.passed ? "delivered" : "failed (\(sent.report.summary))"))
+        }
+        for index in state.rollbackOrder where state.stepsPassed.contains(.rollback(index)) || state.stepsFailed.contains(.rollback(index)) {
+            out.append("Rollback '\(state.ledger[index].step.name)': " + (state.stepsPassed.contains(.rollback(index)) ? "ran, ok" : "ran, failed"))
+        }
+        for index in state.rollbacksOwed { out.append("Rollback '\(state.ledger[index].step.name)': still owed (`firedrill resume` runs it)") }
+        return out
+    }
+
+    static func findings(_ r: RetrospectiveInput, status: RunStatus, machine: DrillMachine, objectives: [Objective], chainBreak: String?) -> [String] {
+        let state = r.state
+        var out: [String] = []
+        for objective in objectives where objective.met == false {
+            out.append("\(objective.name) objective missed: \(objective.measured) against \(objective.target).")
+        }
+        for objective in objectives where objective.met == nil && objective.target != "none" {
+            out.append("\(objective.name) could not be measured: \(objective.bounds.isEmpty ? "no figure was recorded" : objective.bounds).")
+        }
+        if let reason = state.failureReason, status == .failed { out.append("The drill failed: \(reason).") }
+        if let abort = state.abort { out.append("Aborted by \(abort.by) at \(abort.at): \(abort.reason).") }
+        if let trip = state.guardTrip { out.append("Guard '\(trip.name)' tripped at \(trip.at): \(trip.summary).") }
+        for deviation in state.deviations {
+            out.append((deviation.ref.map { "Step '\(machine.step($0)?.name ?? $0.description)': " } ?? "") + deviation.message)
+        }
+        if !state.rollbacksOwed.isEmpty { out.append("Rollbacks are still owed: the systems may not be back as they were.") }
+        if let chainBreak { out.append("The audit chain is broken (\(chainBreak)): this record was altered after it was written.") }
+        return out
+    }
+}
+
+extension Array {
+    subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+}

@@ -1,0 +1,57 @@
+import FiredrillCore
+import Foundation
+import Mustache
+
+/// Renders a `DrillReport` as Markdown, HTML (one self-contained file) or JSON, through the
+/// shipped templates or a team's own.
+public enum ReportRenderer {
+    public enum Format: String, CaseIterable, Sendable {
+        case html, md, json, pdf
+
+        public var fileExtension: String { rawValue }
+    }
+
+    public struct TemplateError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Text formats only; PDF is printed from the HTML by a browser.
+    public static func render(_ report: DrillReport, as format: Format, template: String? = nil) throws -> String {
+        switch format {
+        case .json:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            return String(decoding: try encoder.encode(report), as: UTF8.self) + "\n"
+        case .md:
+            return try mustache(template ?? ReportTemplates.markdown, report)
+        case .html, .pdf:
+            return try mustache(template ?? ReportTemplates.html, report)
+        }
+    }
+
+    static func mustache(_ text: String, _ report: DrillReport) throws -> String {
+        registerContentTypes
+        do {
+            return try MustacheTemplate(string: text).render(report)
+        } catch {
+            throw TemplateError(description: "the template does not parse: \(error)")
+        }
+    }
+
+    /// Markdown tables survive any value: `|` is escaped and line breaks become spaces.
+    struct MarkdownContentType: MustacheContentType {
+        func escapeText(_ text: String) -> String {
+            var out = ""
+            for c in text {
+                switch c {
+                case "|": out += "\\|"
+                case "\n", "\r", "\r\n": out += " "
+                default: out.append(c)
+                }
+            }
+            return out
+        }
+    }
+
+    static let registerContentTypes: Void = MustacheContentTypes.register(MarkdownContentType(), named: "MARKDOWN")
+}
