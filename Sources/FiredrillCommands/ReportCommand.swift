@@ -22,6 +22,7 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Name for the sign-off block.") var preparedBy: String?
     @Option(help: "Name for the sign-off block.") var reviewedBy: String?
     @Option(help: "Name for the sign-off block.") var approvedBy: String?
+    @Option(help: "Judge action items overdue as of this day (YYYY-MM-DD) instead of today.") var asOf: String?
     @OptionGroup var store: StoreOptions
 
     func run() throws {
@@ -35,7 +36,7 @@ struct ReportCommand: ParsableCommand {
                 throw CommandFailure.usage("cannot read template \(path): \(error.localizedDescription)")
             }
         }
-        let report = try Report.build(run, store: db, renderedAt: renderedAt,
+        let report = try Report.build(run, store: db, renderedAt: renderedAt, asOf: try ActionsCommand.today(asOf),
                                       signOff: SignOffNames(preparedBy: preparedBy, reviewedBy: reviewedBy, approvedBy: approvedBy))
         let text: String
         do { text = try ReportRenderer.render(report, as: format, template: templateText) } catch {
@@ -59,7 +60,7 @@ struct ReportCommand: ParsableCommand {
 }
 
 enum Report {
-    static func build(_ run: RunRecord, store: SQLiteStore, renderedAt: String?, signOff: SignOffNames) throws -> DrillReport {
+    static func build(_ run: RunRecord, store: SQLiteStore, renderedAt: String?, asOf: String, signOff: SignOffNames) throws -> DrillReport {
         let scenario = try storedScenario(run)
         let events = try store.events(of: run.id)
         let machine = DrillMachine.replay(scenario, events: events.map { ($0.event, $0.at) })
@@ -68,9 +69,13 @@ enum Report {
         let retrospective = RetrospectiveInput(
             runID: run.id, scenario: scenario, scenarioSHA256: run.scenarioSHA256, startedWallNs: run.startedWallNs,
             endedWallNs: run.endedWallNs, state: machine.state, measurement: DrillMeasurement(scenario: scenario, state: machine.state),
-            chainHead: run.headHash, eventCount: run.eventCount)
+            chainHead: run.headHash, eventCount: run.eventCount, actionItems: try store.actionItems(runID: run.id), asOf: asOf)
+        // The drill before this one of the same scenario: what became of its findings.
+        let earlier = try store.runs(scenario: run.scenario).first { ($0.startedWallNs, $0.id) < (run.startedWallNs, run.id) }
+        let previous = try earlier.map { (runID: $0.id, items: try store.actionItems(runID: $0.id)) }
         return DrillReport(ReportInput(retrospective: retrospective, vars: vars, chainBreak: problem.map { "\($0)" },
-                                       firedrillVersion: Firedrill.version, renderedAt: renderedAt, signOff: signOff),
+                                       firedrillVersion: Firedrill.version, renderedAt: renderedAt, signOff: signOff, asOf: asOf,
+                                       previous: previous),
                            status: run.status)
     }
 }

@@ -152,6 +152,7 @@ enum Retro {
         return Retrospective.markdown(.init(
             runID: run.id, scenario: scenario, scenarioSHA256: run.scenarioSHA256, startedWallNs: run.startedWallNs,
             endedWallNs: run.endedWallNs, state: machine.state, measurement: DrillMeasurement(scenario: scenario, state: machine.state),
-            chainHead: run.headHash, eventCount: run.eventCount))
+            chainHead: run.headHash, eventCount: run.eventCount,
+            actionItems: try store.actionItems(runID: run.id), asOf: try ActionsCommand.today(nil)))
     }
 }

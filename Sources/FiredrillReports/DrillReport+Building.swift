@@ -85,6 +85,23 @@ extension DrillReport {
         }
         safety = Self.safety(r, machine: machine)
         findings = Self.findings(r, status: status, machine: machine, objectives: objectives, chainBreak: input.chainBreak)
+        func action(_ item: ActionItem) -> Action {
+            let overdue = item.isOverdue(asOf: input.asOf)
+            return Action(id: item.id, title: item.title, owner: item.owner, due: item.due,
+                          status: overdue ? "overdue" : (item.isOpen ? "open" : "closed"), overdue: overdue, note: item.closeNote)
+        }
+        actionItems = r.actionItems.map(action)
+        actionsAsOf = input.asOf
+        previousDrill = input.previous.map { previous in
+            let closed = previous.items.filter { !$0.isOpen }.count
+            let overdue = previous.items.filter { $0.isOverdue(asOf: input.asOf) }.count
+            let summary = previous.items.isEmpty ? "no action items were recorded"
+                : "\(closed) closed, \(previous.items.count - closed) open" + (overdue > 0 ? " (\(overdue) overdue)" : "")
+            return Carried(runID: previous.runID, summary: summary, items: previous.items.map(action))
+        }
+        for item in (r.actionItems + (input.previous?.items ?? [])) where item.isOverdue(asOf: input.asOf) {
+            findings.append("Action item \(item.id) '\(item.title)' (\(item.owner)) is overdue: it was due \(item.due).")
+        }
         integrity = Integrity(
             head: r.chainHead ?? "none", events: r.eventCount, verified: input.chainBreak == nil,
             result: input.chainBreak.map { "BROKEN: \($0)" } ?? "intact: every one of the \(r.eventCount) events links to the one before, up to the head")

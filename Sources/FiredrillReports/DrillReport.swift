@@ -12,9 +12,15 @@ public struct ReportInput: Sendable {
     /// Shown on the cover only when given (`--rendered-at`): a report carries no clock of its own.
     public var renderedAt: String?
     public var signOff: SignOffNames
+    /// The day action items are judged overdue on (`YYYY-MM-DD`).
+    public var asOf: String
+    /// The previous run of the same scenario and its action items, carried into this report.
+    public var previous: (runID: String, items: [ActionItem])?
 
     public init(retrospective: RetrospectiveInput, vars: [String: String], chainBreak: String?, firedrillVersion: String,
-                renderedAt: String? = nil, signOff: SignOffNames = .init()) {
+                renderedAt: String? = nil, signOff: SignOffNames = .init(), asOf: String, previous: (runID: String, items: [ActionItem])? = nil) {
+        self.asOf = asOf
+        self.previous = previous
         self.retrospective = retrospective
         self.vars = vars
         self.chainBreak = chainBreak
@@ -145,6 +151,23 @@ public struct DrillReport: Codable, Sendable, Hashable {
         public var name: String?
     }
 
+    public struct Action: Codable, Sendable, Hashable {
+        public var id: Int64
+        public var title: String
+        public var owner: String
+        public var due: String
+        /// `open`, `overdue` or `closed`.
+        public var status: String
+        public var overdue: Bool
+        public var note: String?
+    }
+
+    public struct Carried: Codable, Sendable, Hashable {
+        public var runID: String
+        public var summary: String
+        public var items: [Action]
+    }
+
     public struct Integrity: Codable, Sendable, Hashable {
         public var head: String
         public var events: Int
@@ -166,6 +189,10 @@ public struct DrillReport: Codable, Sendable, Hashable {
     /// Guards, max duration, rollbacks run and owed, silences, notifications, crashes: one line each.
     public var safety: [String]
     public var findings: [String]
+    public var actionItems: [Action]
+    public var actionsAsOf: String
+    /// Findings from the previous drill of this scenario: how its action items stand.
+    public var previousDrill: Carried?
     public var integrity: Integrity
     public var signOff: [SignOff]
     public var controls: [Control]

@@ -123,6 +123,26 @@ No guards, silences, notifications or rollbacks in this run.
 No step wrote output.
 {{/outputs}}
 
+## Action items
+
+As of {{actionsAsOf}}.
+
+| # | Action | Owner | Due | Status |
+|---|---|---|---|---|
+{{#actionItems}}
+| {{id}} | {{title}} | {{owner}} | {{due}} | {{#overdue}}**OVERDUE**{{/overdue}}{{^overdue}}{{status}}{{/overdue}}{{#note}}: {{.}}{{/note}} |
+{{/actionItems}}
+{{^actionItems}}
+| | none recorded | | | |
+{{/actionItems}}
+{{#previousDrill}}
+
+Findings from the previous drill (`{{runID}}`): {{summary}}.
+{{#items}}
+- {{id}}. {{title}} ({{owner}}, due {{due}}): {{#overdue}}**OVERDUE**{{/overdue}}{{^overdue}}{{status}}{{/overdue}}{{#note}}: {{.}}{{/note}}
+{{/items}}
+{{/previousDrill}}
+
 ## Integrity
 
 Audit chain head `{{integrity.head}}` over {{integrity.events}} events: {{integrity.result}}.
@@ -172,7 +192,7 @@ pre { background: #f6f6f6; border: 1px solid #ddd; padding: 0.5em; white-space: 
 .verdict.missed { background: #fdf1dc; border-left: 6px solid #e0a800; }
 .verdict.failed { background: #fbe3e1; border-left: 6px solid #c0392b; }
 .verdict.unfinished { background: #eeeeee; border-left: 6px solid #7f8c8d; }
-td.met { color: #1e7a42; font-weight: bold; } td.missed, td.not-measured { color: #b03020; font-weight: bold; }
+td.met { color: #1e7a42; font-weight: bold; } td.missed, td.not-measured, .overdue { color: #b03020; font-weight: bold; }
 .timeline-box { overflow-x: auto; }
 .sign td { height: 2.2em; }
 @media print { body { margin: 0; max-width: none; } h2 { page-break-after: avoid; } table, svg { page-break-inside: avoid; } }
@@ -230,6 +250,14 @@ td.met { color: #1e7a42; font-weight: bold; } td.missed, td.not-measured { color
 <h3>Output excerpts</h3>
 {{#outputs}}<p>{{step}} (attempt {{attempt}}, {{stream}}{{#truncated}}, truncated{{/truncated}}):</p><pre>{{text}}</pre>
 {{/outputs}}{{^outputs}}<p>No step wrote output.</p>{{/outputs}}
+
+<h2>Action items</h2>
+<p>As of {{actionsAsOf}}.</p>
+<table><tr><th>#</th><th>Action</th><th>Owner</th><th>Due</th><th>Status</th></tr>
+{{#actionItems}}<tr><td>{{id}}</td><td>{{title}}</td><td>{{owner}}</td><td>{{due}}</td><td class="{{status}}">{{#overdue}}OVERDUE{{/overdue}}{{^overdue}}{{status}}{{/overdue}}{{#note}}: {{.}}{{/note}}</td></tr>
+{{/actionItems}}{{^actionItems}}<tr><td></td><td colspan="4">none recorded</td></tr>{{/actionItems}}</table>
+{{#previousDrill}}<p>Findings from the previous drill (<code>{{runID}}</code>): {{summary}}.</p>
+<ul>{{#items}}<li>{{id}}. {{title}} ({{owner}}, due {{due}}): <span class="{{status}}">{{#overdue}}OVERDUE{{/overdue}}{{^overdue}}{{status}}{{/overdue}}</span>{{#note}}: {{.}}{{/note}}</li>{{/items}}</ul>{{/previousDrill}}
 
 <h2>Integrity</h2>
 <p>Audit chain head <code>{{integrity.head}}</code> over {{integrity.events}} events: <strong>{{integrity.result}}</strong>.</p>

@@ -11,9 +11,15 @@ public struct RetrospectiveInput: Sendable {
     /// The audit chain's head when rendered, and how many events it links.
     public var chainHead: String?
     public var eventCount: Int
+    /// Action items recorded for this run (`firedrill actions add`), and the day overdue is judged on.
+    public var actionItems: [ActionItem]
+    public var asOf: String?
 
     public init(runID: String, scenario: Scenario, scenarioSHA256: String, startedWallNs: Int64, endedWallNs: Int64?,
-                state: RunState, measurement: DrillMeasurement, chainHead: String? = nil, eventCount: Int = 0) {
+                state: RunState, measurement: DrillMeasurement, chainHead: String? = nil, eventCount: Int = 0,
+                actionItems: [ActionItem] = [], asOf: String? = nil) {
+        self.actionItems = actionItems
+        self.asOf = asOf
         self.runID = runID
         self.scenario = scenario
         self.scenarioSHA256 = scenarioSHA256
@@ -200,9 +206,15 @@ public enum Retrospective {
 
         out.append("## Action items")
         out.append("")
-        out.append("| Action | Owner | Due |")
-        out.append("|---|---|---|")
-        out.append("| | \(s.owner.map(escape) ?? "") | |")
+        out.append("| # | Action | Owner | Due | Status |")
+        out.append("|---|---|---|---|---|")
+        for item in input.actionItems {
+            let status = item.isOverdue(asOf: input.asOf ?? "") ? "**overdue**" : (item.isOpen ? "open" : "closed: \(escape(item.closeNote ?? ""))")
+            out.append("| \(item.id) | \(escape(item.title)) | \(escape(item.owner)) | \(item.due) | \(status) |")
+        }
+        out.append("| | | \(s.owner.map(escape) ?? "") | | |")
+        out.append("")
+        out.append("Record one with `firedrill actions add \(input.runID) --title TEXT --owner NAME --due YYYY-MM-DD`.")
         out.append("")
         return out.joined(separator: "\n")
     }

@@ -174,6 +174,22 @@ public final class SQLiteStore: RunStore {
                 CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
                 """)
         }
+        migrator.registerMigration("v3-action-items") { db in
+            try db.execute(sql: """
+                CREATE TABLE action_items (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    run_id TEXT NOT NULL REFERENCES runs(id),
+                    scenario TEXT NOT NULL,
+                    title TEXT NOT NULL,
+                    owner TEXT NOT NULL,
+                    due TEXT NOT NULL,
+                    created_wall_ns INTEGER NOT NULL,
+                    closed_wall_ns INTEGER,
+                    close_note TEXT
+                );
+                CREATE INDEX action_items_scenario ON action_items(scenario, id);
+                """)
+        }
         return migrator
     }
 
