@@ -64,7 +64,8 @@ import Testing
         let gap = disaster - lastReplayed
         let measured = try #require(rpo.span).value.seconds
         print("lose-datacenter: RTO \(rto.value.secondsText), RPO \(String(format: "%.3f", measured))s; PostgreSQL's gap \(String(format: "%.3f", gap))s; \(lost.count) acknowledged writes lost, all on site A")
-        #expect(measured <= gap + 0.01 && gap - measured < 0.25, "RPO \(measured)s vs PostgreSQL's gap \(gap)s")
+        // (The acknowledgement is psql's exit after the commit: milliseconds, more on a loaded machine.)
+        #expect(measured <= gap + 0.01 && gap - measured < 0.5, "RPO \(measured)s vs PostgreSQL's gap \(gap)s")
 
         // RTO: the recovered mark is the start of the first probe that got through; PostgreSQL's
         // first commit on site B as primary is that probe's own write, so it lies within it.
