@@ -17,7 +17,7 @@ public struct FiredrillCommand: AsyncParsableCommand {
         version: Firedrill.version,
         subcommands: [
             ValidateCommand.self, PlanCommand.self, RunCommand.self, ConfirmCommand.self, ResumeCommand.self,
-            ResolveCommand.self, AbortCommand.self, StatusCommand.self, HistoryCommand.self, RetroCommand.self, ReportCommand.self, ActionsCommand.self,
+            ResolveCommand.self, AbortCommand.self, StatusCommand.self, HistoryCommand.self, RetroCommand.self, ReportCommand.self, ActionsCommand.self, DueCommand.self, ScheduleCommand.self,
             VerifyCommand.self, DemoCommand.self,
         ]
     )

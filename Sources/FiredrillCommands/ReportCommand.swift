@@ -60,6 +60,20 @@ struct ReportCommand: ParsableCommand {
 }
 
 enum Report {
+    /// From this run if it ran all its phases, else from the last one before it that did.
+    static func nextDrill(_ scenario: Scenario, _ run: RunRecord, store: SQLiteStore) throws -> String? {
+        guard let schedule = scenario.schedule else { return nil }
+        let counts: (RunRecord) -> Bool = { $0.status == .completed || $0.status == .deviated }
+        let last = counts(run) ? run : try store.runs(scenario: run.scenario).first {
+            counts($0) && ($0.startedWallNs, $0.id) < (run.startedWallNs, run.id)
+        }
+        let calendar = ScheduleCalendar(schedule)
+        guard let last else { return "no completed drill yet: due now" }
+        let due = calendar.due(lastDrillWallNs: last.startedWallNs, nowWallNs: last.startedWallNs)
+        guard let opens = due.windowOpens, let deadline = due.deadline else { return nil }
+        return "between \(calendar.local(opens)) and \(calendar.local(deadline))"
+    }
+
     static func build(_ run: RunRecord, store: SQLiteStore, renderedAt: String?, asOf: String, signOff: SignOffNames) throws -> DrillReport {
         let scenario = try storedScenario(run)
         let events = try store.events(of: run.id)
@@ -75,7 +89,7 @@ enum Report {
         let previous = try earlier.map { (runID: $0.id, items: try store.actionItems(runID: $0.id)) }
         return DrillReport(ReportInput(retrospective: retrospective, vars: vars, chainBreak: problem.map { "\($0)" },
                                        firedrillVersion: Firedrill.version, renderedAt: renderedAt, signOff: signOff, asOf: asOf,
-                                       previous: previous),
+                                       previous: previous, nextDrill: try nextDrill(scenario, run, store: store)),
                            status: run.status)
     }
 }

@@ -24,7 +24,7 @@ extension DrillReport {
             scope: input.vars.sorted { $0.key < $1.key }.map { KeyValue(key: $0.key, value: $0.value) },
             runners: state.runners.map { "pid \($0.pid) on \($0.host)" },
             participants: participants, scenarioSHA256: r.scenarioSHA256, firedrillVersion: input.firedrillVersion,
-            renderedAt: input.renderedAt)
+            renderedAt: input.renderedAt, schedule: s.schedule?.description, nextDrill: input.nextDrill)
 
         objectives = [
             Self.objective("RTO", target: s.objectives.rto, span: m.rto, unknown: m.rtoUnknownBecause, met: m.rtoObjective?.met),

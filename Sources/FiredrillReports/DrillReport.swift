@@ -16,10 +16,13 @@ public struct ReportInput: Sendable {
     public var asOf: String
     /// The previous run of the same scenario and its action items, carried into this report.
     public var previous: (runID: String, items: [ActionItem])?
+    /// When the next drill of this scenario is due, from its schedule and this record.
+    public var nextDrill: String?
 
     public init(retrospective: RetrospectiveInput, vars: [String: String], chainBreak: String?, firedrillVersion: String,
-                renderedAt: String? = nil, signOff: SignOffNames = .init(), asOf: String, previous: (runID: String, items: [ActionItem])? = nil) {
+                renderedAt: String? = nil, signOff: SignOffNames = .init(), asOf: String, previous: (runID: String, items: [ActionItem])? = nil, nextDrill: String? = nil) {
         self.asOf = asOf
+        self.nextDrill = nextDrill
         self.previous = previous
         self.retrospective = retrospective
         self.vars = vars
@@ -70,6 +73,8 @@ public struct DrillReport: Codable, Sendable, Hashable {
         public var scenarioSHA256: String
         public var firedrillVersion: String
         public var renderedAt: String?
+        public var schedule: String?
+        public var nextDrill: String?
     }
 
     public struct Verdict: Codable, Sendable, Hashable {

@@ -23,6 +23,12 @@ public enum ReportTemplates {
 {{#cover.runbook}}
 | Runbook | {{.}} |
 {{/cover.runbook}}
+{{#cover.schedule}}
+| Schedule | {{.}} |
+{{/cover.schedule}}
+{{#cover.nextDrill}}
+| Next drill | {{.}} |
+{{/cover.nextDrill}}
 | Participants | {{#cover.participants}}{{key}} ({{value}}){{^last()}}, {{/last()}}{{/cover.participants}}{{^cover.participants}}none recorded{{/cover.participants}} |
 | Orchestrator | {{#cover.runners}}{{.}}{{^last()}}, {{/last()}}{{/cover.runners}} |
 | Scenario SHA-256 | `{{cover.scenarioSHA256}}` |
@@ -206,6 +212,7 @@ td.met { color: #1e7a42; font-weight: bold; } td.missed, td.not-measured, .overd
 <tr><th>Started</th><td>{{cover.started}}</td><th>Ended</th><td>{{#cover.ended}}{{.}} ({{cover.duration}}){{/cover.ended}}{{^cover.ended}}not ended{{/cover.ended}}</td></tr>
 <tr><th>Status</th><td>{{cover.status}}</td><th>Time zone</th><td>{{cover.timeZone}}</td></tr>
 <tr><th>Owner</th><td>{{cover.owner}}</td><th>Runbook</th><td>{{cover.runbook}}</td></tr>
+{{#cover.schedule}}<tr><th>Schedule</th><td>{{.}}</td><th>Next drill</th><td>{{cover.nextDrill}}</td></tr>{{/cover.schedule}}
 <tr><th>Participants</th><td colspan="3">{{#cover.participants}}{{key}} ({{value}}){{^last()}}, {{/last()}}{{/cover.participants}}{{^cover.participants}}none recorded{{/cover.participants}}</td></tr>
 <tr><th>Orchestrator</th><td colspan="3">{{#cover.runners}}{{.}}{{^last()}}, {{/last()}}{{/cover.runners}}</td></tr>
 <tr><th>Scenario SHA-256</th><td colspan="3"><code>{{cover.scenarioSHA256}}</code></td></tr>

@@ -30,6 +30,8 @@ public struct Scenario: Hashable, Sendable, Codable {
     public var notify: [Notifier]
     /// An Alertmanager silence held for the drill's length, expired at its end.
     public var silence: Silence?
+    /// When the drill is planned; `firedrill due` says when the next one is due.
+    public var schedule: DrillSchedule?
     public var location: SourceLocation
 
     public init(
@@ -37,8 +39,10 @@ public struct Scenario: Hashable, Sendable, Codable {
         owner: String? = nil, runbook: String? = nil, tags: [String] = [], objectives: Objectives = .init(),
         vars: [Variable] = [], setup: [Step] = [], steadyState: [Step] = [], canary: Canary? = nil,
         phases: [Phase], rollback: [Step] = [], teardown: [Step] = [], secrets: [Secret] = [], guards: [Guard] = [],
-        maxDuration: DrillDuration? = nil, notify: [Notifier] = [], silence: Silence? = nil, location: SourceLocation = .synthesized()
+        maxDuration: DrillDuration? = nil, notify: [Notifier] = [], silence: Silence? = nil, schedule: DrillSchedule? = nil,
+        location: SourceLocation = .synthesized()
     ) {
+        self.schedule = schedule
         self.formatVersion = formatVersion
         self.name = name
         self.title = title

@@ -4,7 +4,7 @@ extension ScenarioLoader {
     enum Keys {
         static let scenario = [
             "firedrill", "name", "title", "description", "owner", "runbook", "tags", "objectives", "vars",
-            "setup", "steady_state", "canary", "phases", "rollback", "teardown", "secrets", "guards", "max_duration", "notify", "silence",
+            "setup", "steady_state", "canary", "phases", "rollback", "teardown", "secrets", "guards", "max_duration", "notify", "silence", "schedule",
         ]
         static let objectives = ["rto", "rpo"]
         static let canary = ["every", "warmup", "write", "read"]
@@ -24,6 +24,7 @@ extension ScenarioLoader {
         static let guardKeys = ["name", "every", "trip_after"] + probeKinds
         static let notifier = ["name", "slack", "webhook", "on"]
         static let silence = ["alertmanager", "matchers", "comment", "duration"]
+        static let schedule = ["every", "cron", "time_zone"]
         static let matcher = ["name", "value", "regex", "negate"]
         static let notifierTarget = ["url", "headers"]
     }

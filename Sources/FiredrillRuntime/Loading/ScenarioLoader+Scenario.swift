@@ -1,4 +1,5 @@
 import FiredrillCore
+import Foundation
 import Yams
 
 extension ScenarioLoader.Reader {
@@ -43,6 +44,7 @@ extension ScenarioLoader.Reader {
             maxDuration: positiveDuration(fields.value("max_duration"), key: "max_duration"),
             notify: notifiers(fields.value("notify")),
             silence: silence(fields.value("silence")),
+            schedule: schedule(fields.value("schedule")),
             location: location(of: root)
         )
     }
@@ -99,6 +101,55 @@ extension ScenarioLoader.Reader {
     }
 
     /// `silence: {alertmanager, matchers: [{name, value, regex, negate}], comment, duration}`.
+    /// `schedule: quarterly` (or `monthly`, `yearly`), or a mapping with `every:` or `cron:`, and `time_zone:`.
+    mutating func schedule(_ node: Node?) -> DrillSchedule? {
+        guard let node else { return nil }
+        let named: [String: DrillSchedule.Rule] = ["monthly": .monthly, "quarterly": .quarterly, "yearly": .yearly]
+        func namedRule(_ node: Node) -> DrillSchedule.Rule? {
+            guard let word = string(node) else { return nil }
+            guard let rule = named[word] else {
+                error("expected monthly, quarterly or yearly, got '\(word)'; for anything else write 'cron: \"0 9 1 */3 *\"'", at: node)
+                return nil
+            }
+            return rule
+        }
+        if case .scalar = node {
+            return namedRule(node).map { DrillSchedule(rule: $0, location: location(of: node)) }
+        }
+        guard let fields = fields(node, of: "schedule", allowed: Keys.schedule,
+                                  expected: "monthly, quarterly, yearly, or a mapping with 'cron' and 'time_zone'") else { return nil }
+        var timeZone = "UTC"
+        if let zoneNode = fields.value("time_zone"), let zone = string(zoneNode) {
+            if TimeZone(identifier: zone) == nil {
+                error("unknown time zone '\(zone)'; use an IANA name like Europe/Stockholm or UTC", at: zoneNode)
+            } else {
+                timeZone = zone
+            }
+        }
+        switch (fields.value("every"), fields.value("cron")) {
+        case (let every?, nil):
+            return namedRule(every).map { DrillSchedule(rule: $0, timeZone: timeZone, location: location(of: node)) }
+        case (nil, let cronNode?):
+            guard let text = string(cronNode) else { return nil }
+            switch CronExpression.parse(text) {
+            case .success(let expression):
+                return DrillSchedule(rule: .cron(expression), timeZone: timeZone, location: location(of: node))
+            case .failure(let problem):
+                var at = location(of: cronNode)
+                if case .scalar(let scalar) = cronNode, scalar.style == .singleQuoted || scalar.style == .doubleQuoted { at.column += 1 }
+                at.column += problem.column - 1
+                findings.append(.error("cron: \(problem.message)", at: at))
+                return nil
+            }
+        case (nil, nil):
+            error("schedule needs 'every' (monthly, quarterly, yearly) or 'cron'", at: node)
+            return nil
+        case (_?, _?):
+            error("schedule takes 'every' or 'cron', not both", at: node)
+            return nil
+        }
+    }
+
     mutating func silence(_ node: Node?) -> Silence? {
         guard let node, let fields = fields(node, of: "silence", allowed: Keys.silence) else { return nil }
         guard let urlNode = required(fields, "alertmanager"), let url = template(urlNode) else { return nil }

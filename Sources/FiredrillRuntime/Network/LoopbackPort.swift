@@ -26,5 +26,5 @@ public struct LoopbackPortError: Error, CustomStringConvertible {
 
 extension String {
     /// A base URL ready for a path to be appended.
-    var withoutTrailingSlash: String { hasSuffix("/") ? String(dropLast()) : self }
+    public var withoutTrailingSlash: String { hasSuffix("/") ? String(dropLast()) : self }
 }
