@@ -14,7 +14,9 @@ struct ReportCommand: ParsableCommand {
             PDF is printed from the HTML by headless Chromium (apt-get install chromium).
             """)
 
-    @Argument(help: "Run id (or a unique prefix).") var runID: String
+    @Argument(help: "Run id (or a unique prefix) for a drill report.") var runID: String?
+    @Option(help: "Instead: the trend of every drill of this scenario (RTO and RPO over time, pass or fail per quarter).") var scenario: String?
+    @Flag(help: "Instead: the trend of every scenario in the record.") var all = false
     @Option(help: "html, md, json or pdf.") var format: String = "html"
     @Option(help: "Folder to write report.FORMAT into (default reports/SCENARIO/RUN_ID); - writes to stdout.") var out: String?
     @Option(help: "A Mustache template of your own, given the same data as the shipped ones (see --format json).") var template: String?
@@ -29,27 +31,40 @@ struct ReportCommand: ParsableCommand {
         guard let format = ReportRenderer.Format(rawValue: format) else {
             throw CommandFailure.usage("unknown format '\(self.format)'; expected html, md, json or pdf")
         }
+        let modes = [runID != nil, scenario != nil, all].filter { $0 }.count
+        guard modes == 1 else { throw CommandFailure.usage("give a run id, or --scenario NAME, or --all") }
         let db = try store.openExisting()
-        let run = try findRun(runID, in: db)
         let templateText: String? = try template.map { path in
             do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
                 throw CommandFailure.usage("cannot read template \(path): \(error.localizedDescription)")
             }
         }
+        if runID == nil {
+            let trend = try Report.trend(scenario: scenario, store: db, asOf: try ActionsCommand.today(asOf), renderedAt: renderedAt)
+            guard !trend.scenarios.isEmpty else { throw CommandFailure.usage("no runs of scenario '\(scenario ?? "")' in \(db.path)") }
+            let text: String
+            do { text = try ReportRenderer.render(trend, as: format, template: templateText) } catch { throw CommandFailure.usage("\(error)") }
+            try write(text, format: format, folder: out ?? (scenario.map { "reports/\($0)" } ?? "reports"), name: "trend")
+            return
+        }
+        let run = try findRun(runID!, in: db)
         let report = try Report.build(run, store: db, renderedAt: renderedAt, asOf: try ActionsCommand.today(asOf),
                                       signOff: SignOffNames(preparedBy: preparedBy, reviewedBy: reviewedBy, approvedBy: approvedBy))
         let text: String
         do { text = try ReportRenderer.render(report, as: format, template: templateText) } catch {
             throw CommandFailure.usage("\(error)")
         }
-        if out == "-" {
+        try write(text, format: format, folder: out ?? "reports/\(run.scenario)/\(run.id)", name: "report")
+    }
+
+    func write(_ text: String, format: ReportRenderer.Format, folder: String, name: String) throws {
+        if folder == "-" {
             guard format != .pdf else { throw CommandFailure.usage("a PDF cannot go to stdout; give --out DIR") }
             print(text, terminator: "")
             return
         }
-        let folder = out ?? "reports/\(run.scenario)/\(run.id)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let path = folder + "/report.\(format.fileExtension)"
+        let path = folder + "/\(name).\(format.fileExtension)"
         if format == .pdf {
             try PDFPrinter.print(html: text, to: path)
         } else {
@@ -60,6 +75,25 @@ struct ReportCommand: ParsableCommand {
 }
 
 enum Report {
+    /// Every drill of one scenario, or of every scenario, oldest first, each held to its own objectives.
+    static func trend(scenario: String?, store: SQLiteStore, asOf: String, renderedAt: String?) throws -> TrendReport {
+        let runs = try store.runs(scenario: scenario)
+        var names: [String] = []
+        for run in runs.reversed() where !names.contains(run.scenario) { names.append(run.scenario) }
+        let entries = try names.sorted().map { name in
+            let mine = runs.filter { $0.scenario == name }
+            let drills = try mine.map { run in
+                let stored = try storedScenario(run)
+                return TrendInput(runID: run.id, status: run.status, startedWallNs: run.startedWallNs, rtoSeconds: run.rtoSeconds,
+                                  rpoSeconds: run.rpoSeconds, rtoObjective: stored.objectives.rto, rpoObjective: stored.objectives.rpo)
+            }
+            let latest = try storedScenario(mine[0])
+            return (name: name, title: latest.title ?? name, rto: latest.objectives.rto, rpo: latest.objectives.rpo, drills: drills,
+                    actions: try store.actionItems(scenario: name))
+        }
+        return TrendReport(entries, asOf: asOf, renderedAt: renderedAt)
+    }
+
     /// From this run if it ran all its phases, else from the last one before it that did.
     static func nextDrill(_ scenario: Scenario, _ run: RunRecord, store: SQLiteStore) throws -> String? {
         guard let schedule = scenario.schedule else { return nil }

@@ -19,9 +19,7 @@ public enum ReportRenderer {
     public static func render(_ report: DrillReport, as format: Format, template: String? = nil) throws -> String {
         switch format {
         case .json:
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            return String(decoding: try encoder.encode(report), as: UTF8.self) + "\n"
+            return try json(report)
         case .md:
             return try mustache(template ?? ReportTemplates.markdown, report)
         case .html, .pdf:
@@ -29,7 +27,22 @@ public enum ReportRenderer {
         }
     }
 
-    static func mustache(_ text: String, _ report: DrillReport) throws -> String {
+    /// The trend of some scenarios' drills, as the drill report is rendered.
+    public static func render(_ trend: TrendReport, as format: Format, template: String? = nil) throws -> String {
+        switch format {
+        case .json: return try json(trend)
+        case .md: return try mustache(template ?? ReportTemplates.trendMarkdown, trend)
+        case .html, .pdf: return try mustache(template ?? ReportTemplates.trendHTML, trend)
+        }
+    }
+
+    static func json(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
+    }
+
+    static func mustache(_ text: String, _ report: Any) throws -> String {
         registerContentTypes
         do {
             return try MustacheTemplate(string: text).render(report)

@@ -1,6 +1,15 @@
 /// The templates shipped with Firedrill, in Mustache. A team's own (`--template FILE`) gets
 /// the same data: the fields of `DrillReport` (see `firedrill report --format json`).
 public enum ReportTemplates {
+    /// What every HTML page shares: type, headings, tables.
+    static let baseStyle = """
+        body { font-family: -apple-system, "Segoe UI", "DejaVu Sans", Arial, sans-serif; color: #222; margin: 2em auto; max-width: 62em; padding: 0 1em; line-height: 1.4; }
+        h2 { border-bottom: 2px solid #4a6fa5; padding-bottom: 0.2em; margin-top: 1.6em; }
+        table { border-collapse: collapse; width: 100%; margin: 0.6em 0; font-size: 0.92em; }
+        th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: left; vertical-align: top; }
+        th { background: #eef2f7; }
+        """
+
     public static let markdown = #"""
 {{% CONTENT_TYPE: MARKDOWN}}
 # Drill report: {{cover.title}}
@@ -186,11 +195,8 @@ None: the drill ran as written and met its objectives.
 <meta charset="utf-8">
 <title>Drill report: {{cover.title}} ({{cover.runID}})</title>
 <style>
-body { font-family: -apple-system, "Segoe UI", "DejaVu Sans", Arial, sans-serif; color: #222; margin: 2em auto; max-width: 62em; padding: 0 1em; line-height: 1.4; }
-h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { border-bottom: 2px solid #4a6fa5; padding-bottom: 0.2em; margin-top: 1.6em; }
-table { border-collapse: collapse; width: 100%; margin: 0.6em 0; font-size: 0.92em; }
-th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: left; vertical-align: top; }
-th { background: #eef2f7; }
+\#(baseStyle)
+h1 { font-size: 1.6em; margin-bottom: 0.2em; }
 code, pre { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 0.9em; }
 pre { background: #f6f6f6; border: 1px solid #ddd; padding: 0.5em; white-space: pre-wrap; word-break: break-all; }
 .verdict { font-size: 1.15em; font-weight: bold; padding: 0.6em 0.8em; border-radius: 4px; margin: 0.8em 0; }
@@ -281,6 +287,70 @@ td.met { color: #1e7a42; font-weight: bold; } td.missed, td.not-measured, .overd
 <table><tr><th>Framework</th><th>Clause</th><th>Evidence in this report</th></tr>
 {{#controls}}<tr><td>{{framework}}</td><td>{{clause}}</td><td>{{evidence}}</td></tr>
 {{/controls}}</table>
+</body>
+</html>
+"""#
+}
+
+extension ReportTemplates {
+    public static let trendMarkdown = #"""
+{{% CONTENT_TYPE: MARKDOWN}}
+# Drill trends
+
+{{#scenarios}}
+## {{title}} (`{{name}}`)
+
+Objectives: RTO {{#rtoObjective}}{{.}}{{/rtoObjective}}{{^rtoObjective}}none{{/rtoObjective}}, RPO {{#rpoObjective}}{{.}}{{/rpoObjective}}{{^rpoObjective}}none{{/rpoObjective}}. Action items: {{openActions}} open, {{overdueActions}} overdue as of {{actionsAsOf}}.
+
+| Quarter | Drills | Within objectives | Result |
+|---|---|---|---|
+{{#quarters}}
+| {{quarter}} | {{drills}} | {{met}} | {{result}} |
+{{/quarters}}
+
+| Run | Started | Status | RTO | RPO | Result |
+|---|---|---|---|---|---|
+{{#drills}}
+| `{{runID}}` | {{started}} | {{status}} | {{rto}} | {{rpo}} | {{result}} |
+{{/drills}}
+
+{{/scenarios}}
+{{^scenarios}}
+No drills recorded.
+{{/scenarios}}
+"""#
+
+    public static let trendHTML = #"""
+<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Drill trends</title>
+<style>
+\#(baseStyle)
+td.pass, td.met { color: #1e7a42; font-weight: bold; } td.fail, td.missed, td.failed { color: #b03020; font-weight: bold; }
+.charts svg { display: block; margin: 0.5em 0; max-width: 100%; height: auto; }
+@media print { body { margin: 0; max-width: none; } table, svg { page-break-inside: avoid; } }
+</style>
+</head>
+<body>
+<h1>Drill trends</h1>
+{{#renderedAt}}<p>Rendered {{.}}.</p>{{/renderedAt}}
+{{#scenarios}}
+<h2>{{title}} (<code>{{name}}</code>)</h2>
+<p>Objectives: RTO {{#rtoObjective}}{{.}}{{/rtoObjective}}{{^rtoObjective}}none{{/rtoObjective}}, RPO {{#rpoObjective}}{{.}}{{/rpoObjective}}{{^rpoObjective}}none{{/rpoObjective}}. Action items: {{openActions}} open, {{overdueActions}} overdue as of {{actionsAsOf}}.</p>
+<div class="charts">
+{{{rtoChartSVG}}}
+{{{rpoChartSVG}}}
+</div>
+<table><tr><th>Quarter</th><th>Drills</th><th>Within objectives</th><th>Result</th></tr>
+{{#quarters}}<tr><td>{{quarter}}</td><td>{{drills}}</td><td>{{met}}</td><td class="{{result}}">{{result}}</td></tr>
+{{/quarters}}</table>
+<table><tr><th>Run</th><th>Started</th><th>Status</th><th>RTO</th><th>RPO</th><th>Result</th></tr>
+{{#drills}}<tr><td><code>{{runID}}</code></td><td>{{started}}</td><td>{{status}}</td><td>{{rto}}</td><td>{{rpo}}</td><td class="{{result}}">{{result}}</td></tr>
+{{/drills}}</table>
+{{/scenarios}}
+{{^scenarios}}<p>No drills recorded.</p>{{/scenarios}}
 </body>
 </html>
 """#

@@ -4,9 +4,7 @@ import Testing
 /// `firedrill actions`: recorded with the runs, listed with overdue ones flagged, closed with a
 /// note, and carried into the retrospective and the next drill's report.
 @Suite struct ActionItemsTests {
-    func fd(_ args: [String], _ dir: String) async throws -> FiredrillProcess.Finished {
-        try await FiredrillProcess.run(args + ["--db", dir + "/fd.db"], directory: dir)
-    }
+    func fd(_ args: [String], _ dir: String) async throws -> FiredrillProcess.Finished { try await FiredrillProcess.inFolder(args, dir) }
 
     @Test func addListOverdueAndClose() async throws {
         let dir = try temporaryFolder("actions")

@@ -64,6 +64,11 @@ enum FiredrillProcess {
         }
     }
 
+    /// `firedrill ARGS --db DIR/fd.db`, run in DIR.
+    static func inFolder(_ arguments: [String], _ dir: String) async throws -> Finished {
+        try await run(arguments + ["--db", dir + "/fd.db"], directory: dir)
+    }
+
     static func run(_ arguments: [String], environment: [String: String] = [:], directory: String,
                     executable: String = FiredrillProcess.path) async throws -> Finished {
         try await Running(arguments, environment: environment, directory: directory, executable: executable).wait()
