@@ -109,6 +109,11 @@ enum Report {
     }
 
     static func build(_ run: RunRecord, store: SQLiteStore, renderedAt: String?, asOf: String, signOff: SignOffNames) throws -> DrillReport {
+        DrillReport(try input(run, store: store, renderedAt: renderedAt, asOf: asOf, signOff: signOff), status: run.status)
+    }
+
+    /// Everything a report or retrospective shows, read from the record.
+    static func input(_ run: RunRecord, store: SQLiteStore, renderedAt: String?, asOf: String, signOff: SignOffNames) throws -> ReportInput {
         let scenario = try storedScenario(run)
         let events = try store.events(of: run.id)
         let machine = DrillMachine.replay(scenario, events: events.map { ($0.event, $0.at) })
@@ -121,9 +126,8 @@ enum Report {
         // The drill before this one of the same scenario: what became of its findings.
         let earlier = try store.runs(scenario: run.scenario).first { ($0.startedWallNs, $0.id) < (run.startedWallNs, run.id) }
         let previous = try earlier.map { (runID: $0.id, items: try store.actionItems(runID: $0.id)) }
-        return DrillReport(ReportInput(retrospective: retrospective, vars: vars, chainBreak: problem.map { "\($0)" },
-                                       firedrillVersion: Firedrill.version, renderedAt: renderedAt, signOff: signOff, asOf: asOf,
-                                       previous: previous, nextDrill: try nextDrill(scenario, run, store: store)),
-                           status: run.status)
+        return ReportInput(retrospective: retrospective, vars: vars, chainBreak: problem.map { "\($0)" },
+                           firedrillVersion: Firedrill.version, renderedAt: renderedAt, signOff: signOff, asOf: asOf,
+                           previous: previous, nextDrill: try nextDrill(scenario, run, store: store))
     }
 }

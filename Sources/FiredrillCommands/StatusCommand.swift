@@ -1,5 +1,6 @@
 import ArgumentParser
 import FiredrillCore
+import FiredrillReports
 import FiredrillRuntime
 import Foundation
 
@@ -131,12 +132,19 @@ struct RetroCommand: ParsableCommand {
 
     @Argument(help: "Run id (or a unique prefix).") var runID: String
     @Option(help: "Where to write it (default reports/SCENARIO/RUN_ID/retrospective.md; - for stdout).") var out: String?
+    @Option(help: "A Mustache template of your own, given the same data as the shipped one.") var template: String?
+    @Option(help: "Judge action items overdue as of this day (YYYY-MM-DD) instead of today.") var asOf: String?
     @OptionGroup var store: StoreOptions
 
     func run() throws {
         let db = try store.openExisting()
         let run = try findRun(runID, in: db)
-        let text = try Retro.render(run, store: db)
+        let templateText: String? = try template.map { path in
+            do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
+                throw CommandFailure.usage("cannot read template \(path): \(error.localizedDescription)")
+            }
+        }
+        let text = try Retro.render(run, store: db, template: templateText, asOf: asOf)
         let path = out ?? "reports/\(run.scenario)/\(run.id)/retrospective.md"
         if path == "-" { print(text, terminator: ""); return }
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -146,13 +154,12 @@ struct RetroCommand: ParsableCommand {
 }
 
 enum Retro {
-    static func render(_ run: RunRecord, store: SQLiteStore) throws -> String {
-        let scenario = try storedScenario(run)
-        let machine = DrillMachine.replay(scenario, events: try store.events(of: run.id).map { ($0.event, $0.at) })
-        return Retrospective.markdown(.init(
-            runID: run.id, scenario: scenario, scenarioSHA256: run.scenarioSHA256, startedWallNs: run.startedWallNs,
-            endedWallNs: run.endedWallNs, state: machine.state, measurement: DrillMeasurement(scenario: scenario, state: machine.state),
-            chainHead: run.headHash, eventCount: run.eventCount,
-            actionItems: try store.actionItems(runID: run.id), asOf: try ActionsCommand.today(nil)))
+    static func render(_ run: RunRecord, store: SQLiteStore, template: String? = nil, asOf: String? = nil) throws -> String {
+        let input = try Report.input(run, store: store, renderedAt: nil, asOf: try ActionsCommand.today(asOf), signOff: .init())
+        do {
+            return try ReportRenderer.render(DrillRetrospective(input, status: run.status), template: template)
+        } catch {
+            throw CommandFailure.usage("\(error)")
+        }
     }
 }

@@ -36,6 +36,11 @@ public enum ReportRenderer {
         }
     }
 
+    /// The retrospective, in Markdown (or a team's own template).
+    public static func render(_ retrospective: DrillRetrospective, template: String? = nil) throws -> String {
+        try mustache(template ?? ReportTemplates.retrospective, retrospective)
+    }
+
     static func json(_ value: some Encodable) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -45,7 +50,11 @@ public enum ReportRenderer {
     static func mustache(_ text: String, _ report: Any) throws -> String {
         registerContentTypes
         do {
-            return try MustacheTemplate(string: text).render(report)
+            var library = MustacheLibrary()
+            for (name, partial) in ReportTemplates.markdownPartials {
+                try library.register("{{% CONTENT_TYPE: MARKDOWN}}" + partial, named: name)
+            }
+            return try MustacheTemplate(string: text).render(report, library: library)
         } catch {
             throw TemplateError(description: "the template does not parse: \(error)")
         }

@@ -1,6 +1,40 @@
 /// The templates shipped with Firedrill, in Mustache. A team's own (`--template FILE`) gets
 /// the same data: the fields of `DrillReport` (see `firedrill report --format json`).
 public enum ReportTemplates {
+    /// Tables both Markdown documents show, as partials: `{{> objectives}}`, `{{> detection}}`, `{{> marks}}`, `{{> phases}}`
+    /// (a team's own template may use them too).
+    public static let markdownPartials: [String: String] = [
+        "objectives": """
+            | Objective | Target | Measured | Bounds | Resolution | Result |
+            |---|---|---|---|---|---|
+            {{#objectives}}
+            | {{name}} | {{target}} | {{measured}} | {{bounds}} | {{resolution}} | {{result}} |
+            {{/objectives}}
+            """,
+        "detection": """
+            {{#timeToDetect}}
+            Time to detect: {{.}}.
+            {{/timeToDetect}}
+            {{#canary}}
+            Canary: {{.}}.
+            {{/canary}}
+            """,
+        "marks": """
+            | Mark | At | Wall clock | Bounds |
+            |---|---|---|---|
+            {{#marks}}
+            | {{name}} | {{at}} | {{wall}} | {{bounds}} |
+            {{/marks}}
+            """,
+        "phases": """
+            | Phase | Start | Duration |
+            |---|---|---|
+            {{#phases}}
+            | {{name}} | {{start}} | {{duration}} |
+            {{/phases}}
+            """,
+    ]
+
     /// What every HTML page shares: type, headings, tables.
     static let baseStyle = """
         body { font-family: -apple-system, "Segoe UI", "DejaVu Sans", Arial, sans-serif; color: #222; margin: 2em auto; max-width: 62em; padding: 0 1em; line-height: 1.4; }
@@ -61,34 +95,16 @@ No variables.
 
 ## Objectives and results
 
-| Objective | Target | Measured | Bounds | Resolution | Result |
-|---|---|---|---|---|---|
-{{#objectives}}
-| {{name}} | {{target}} | {{measured}} | {{bounds}} | {{resolution}} | {{result}} |
-{{/objectives}}
-
-{{#timeToDetect}}
-Time to detect: {{.}}.
-{{/timeToDetect}}
-{{#canary}}
-Canary: {{.}}.
-{{/canary}}
+{{> objectives}}
+{{> detection}}
 
 ### Phases
 
-| Phase | Start | Duration |
-|---|---|---|
-{{#phases}}
-| {{name}} | {{start}} | {{duration}} |
-{{/phases}}
+{{> phases}}
 
 ## Timeline
 
-| Mark | At | Wall clock | Bounds |
-|---|---|---|---|
-{{#marks}}
-| {{name}} | {{at}} | {{wall}} | {{bounds}} |
-{{/marks}}
+{{> marks}}
 
 | Step | Section | Attempt | Start | Duration | Outcome | Detail |
 |---|---|---|---|---|---|---|

@@ -154,4 +154,23 @@ import Testing
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("cannot read template"))
     }
+
+    @Test func theRetrospectiveComesFromATemplateToo() async throws {
+        let dir = try temporaryFolder("report")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let runID = try await Self.runDrill(dir)
+        let first = try await FiredrillProcess.inFolder(["retro", runID, "--out", "-"], dir)
+        let second = try await FiredrillProcess.inFolder(["retro", runID, "--out", "-"], dir)
+        #expect(first.status == 0, "\(first.output)")
+        #expect(first.stdout == second.stdout)
+        for expected in ["# Drill retrospective: Lose the report service", "| Participants | alice (incident lead) |",
+                         "- _Prompt:_ Step 'restore needs a second try' attempt 1: exit 1. Why?", "## What went well?",
+                         "Record one with `firedrill actions add \(runID) --title TEXT"] {
+            #expect(first.stdout.contains(expected), "\(expected)")
+        }
+        try "{{% CONTENT_TYPE: TEXT}}{{report.cover.runID}}: {{#toImprove}}[{{.}}]{{/toImprove}}\n"
+            .write(toFile: dir + "/retro.mustache", atomically: true, encoding: .utf8)
+        let mine = try await FiredrillProcess.inFolder(["retro", runID, "--out", "-", "--template", dir + "/retro.mustache"], dir)
+        #expect(mine.stdout.hasPrefix("\(runID): [Step 'restore needs a second try' attempt 1: exit 1. Why?]"), "\(mine.output)")
+    }
 }

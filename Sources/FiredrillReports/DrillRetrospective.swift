@@ -1,0 +1,142 @@
+import FiredrillCore
+
+/// The retrospective of one drill: the report's facts, then the three questions of a drill
+/// retrospective with prompts drawn from those facts and room to write. Rendered through the
+/// `retrospective` template (or a team's own) from the record alone.
+public struct DrillRetrospective: Codable, Sendable, Hashable {
+    public var report: DrillReport
+    /// What went differently from the plan: deviations, objectives missed, time waited on people.
+    public var deviations: [String]
+    public var wentWell: [String]
+    public var toImprove: [String]
+
+    public init(_ input: ReportInput, status: RunStatus) {
+        report = DrillReport(input, status: status)
+        let r = input.retrospective
+        let s = r.scenario
+        let state = r.state
+        let m = r.measurement
+
+        var deviations = state.deviations.map { "\($0.at): \($0.message)" }
+        if m.rtoObjective?.met == false, let rto = m.rto, let target = s.objectives.rto {
+            deviations.append("RTO objective missed: \(rto.value.secondsText) measured against \(target)")
+        }
+        if m.rpoObjective?.met == false, let target = s.objectives.rpo {
+            deviations.append("RPO objective missed: \(m.rpo?.span?.value.secondsText ?? "not measured") against \(target)")
+        }
+        if m.manualWait > .zero { deviations.append("Manual steps waited \(m.manualWait.secondsText) for operators (counted in the RTO)") }
+        let owed = state.rollbacksOwed
+        if !owed.isEmpty { deviations.append("Rollbacks not completed: \(owed.map { state.ledger[$0].step.name }.joined(separator: ", "))") }
+        self.deviations = deviations
+
+        var well: [String] = []
+        if m.rtoObjective?.met == true, let rto = m.rto, let target = s.objectives.rto {
+            well.append("Recovered in \(rto.value.secondsText), within the RTO objective of \(target).")
+        }
+        if m.rpoObjective?.met == true, let rpo = m.rpo?.span, let target = s.objectives.rpo {
+            well.append("Data loss of \(rpo.value.secondsText) stayed within the RPO objective of \(target).")
+        }
+        if let ttd = m.timeToDetect { well.append("The outage was detected \(ttd.value.secondsText) after the disaster.") }
+        let firstTry = state.attempts.filter { $0.attempt == 1 && $0.verdict == .passed }.count
+        if firstTry > 0 { well.append("\(firstTry) step\(firstTry == 1 ? "" : "s") succeeded on the first attempt.") }
+        wentWell = well.map { "\($0) What made that work?" }
+
+        var improve: [String] = []
+        for attempt in state.attempts where attempt.verdict != nil && attempt.verdict != .passed {
+            improve.append("Step '\(attempt.stepName)' attempt \(attempt.attempt): \(attempt.summary ?? ""). Why?")
+        }
+        if m.rtoObjective?.met == false { improve.append("The RTO objective was missed. Which phase took longest, and can it be automated?") }
+        if m.rpoObjective?.met == false { improve.append("The RPO objective was missed. Are backups or replication frequent enough?") }
+        if let longest = m.phases.max(by: { $0.duration < $1.duration }) {
+            improve.append("The longest phase was '\(longest.name)' (\(longest.duration.secondsText)). Can it be shortened?")
+        }
+        toImprove = improve
+    }
+}
+
+extension ReportTemplates {
+    public static let retrospective = #"""
+{{% CONTENT_TYPE: MARKDOWN}}
+{{#report}}
+# Drill retrospective: {{cover.title}}
+
+| | |
+|---|---|
+| Scenario | `{{cover.scenario}}` (sha256 `{{cover.scenarioSHA256}}`) |
+| Run | `{{cover.runID}}` |
+| Date | {{cover.started}}{{#cover.ended}} to {{.}}{{/cover.ended}} |
+| Status | **{{cover.status}}** |
+| Owner | {{#cover.owner}}{{.}}{{/cover.owner}}{{^cover.owner}}_not set_{{/cover.owner}} |
+| Runbook | {{#cover.runbook}}`{{.}}`{{/cover.runbook}}{{^cover.runbook}}_none_{{/cover.runbook}} |
+| Participants | {{#cover.participants}}{{key}} ({{value}}){{^last()}}, {{/last()}}{{/cover.participants}}{{^cover.participants}}_none recorded_{{/cover.participants}} |
+
+**{{verdict.text}}**
+
+## Objectives
+
+{{> objectives}}
+{{> detection}}
+
+## Marks
+
+{{> marks}}
+
+## Phases
+
+{{> phases}}
+
+## Timeline
+
+| Offset | Section | Step | Attempt | Duration | Outcome |
+|---|---|---|---|---|---|
+{{#attempts}}
+| {{start}} | {{section}} | {{step}} | {{attempt}} | {{duration}} | {{outcome}}: {{detail}}{{#probeCount}} ({{.}} probes){{/probeCount}} |
+{{/attempts}}
+{{/report}}
+
+## What deviated
+
+{{#deviations}}
+- {{.}}
+{{/deviations}}
+{{^deviations}}
+_Nothing deviated from the plan._
+{{/deviations}}
+
+{{#report}}
+## Safety and integrity
+
+{{#safety}}
+- {{.}}
+{{/safety}}
+- Audit chain: {{integrity.events}} events, head `{{integrity.head}}`: {{integrity.result}}
+{{/report}}
+
+## What went well?
+
+{{#wentWell}}
+- _Prompt:_ {{.}}
+{{/wentWell}}
+- 
+
+## What to improve?
+
+{{#toImprove}}
+- _Prompt:_ {{.}}
+{{/toImprove}}
+- 
+
+{{#report}}
+## Action items
+
+| # | Action | Owner | Due | Status |
+|---|---|---|---|---|
+{{#actionItems}}
+| {{id}} | {{title}} | {{owner}} | {{due}} | {{#overdue}}**overdue**{{/overdue}}{{^overdue}}{{status}}{{#note}}: {{.}}{{/note}}{{/overdue}} |
+{{/actionItems}}
+| | | {{cover.owner}} | | |
+
+Record one with `firedrill actions add {{cover.runID}} --title TEXT --owner NAME --due YYYY-MM-DD`.
+{{/report}}
+"""#
+}
