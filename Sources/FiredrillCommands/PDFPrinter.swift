@@ -1,3 +1,4 @@
+import FiredrillCore
 import Foundation
 
 /// Prints the HTML report to PDF with headless Chromium, the browser most likely installed on a
@@ -16,7 +17,9 @@ enum PDFPrinter {
         return nil
     }
 
-    static func print(html: String, to path: String) throws {
+    /// Prints, then dates the PDF by the record (`wallNs`) instead of the clock, so the same
+    /// record gives the same bytes here too.
+    static func print(html: String, to path: String, datedAt wallNs: Int64) throws {
         guard let browser = browser() else {
             throw CommandFailure.usage("--format pdf needs headless Chromium, which is not installed: apt-get install chromium "
                 + "(or set FIREDRILL_CHROMIUM to a Chromium or Chrome binary); --format html prints from any browser")
@@ -48,5 +51,35 @@ enum PDFPrinter {
             let said = (try? String(contentsOf: log, encoding: .utf8)).map { String($0.suffix(600)) } ?? ""
             throw CommandFailure.internalError("Chromium (\(browser)) did not print the PDF (exit \(process.terminationStatus)): \(said)")
         }
+        let printed = try Data(contentsOf: URL(fileURLWithPath: target))
+        try redate(printed, to: wallNs).write(to: URL(fileURLWithPath: target))
+    }
+
+    /// Chromium writes `/CreationDate (D:20261121093608+00'00')` and `/ModDate` from its clock;
+    /// each is overwritten in place with the same number of bytes, so the cross-reference
+    /// offsets stay right.
+    static func redate(_ pdf: Data, to wallNs: Int64) -> Data {
+        let digits = Array(WallTime.iso8601(wallNs).filter(\.isNumber).utf8)
+        let stamp = digits + Array("+00'00'".utf8)
+        var bytes = [UInt8](pdf)
+        for key in ["/CreationDate (D:", "/ModDate (D:"] {
+            let pattern = Array(key.utf8)
+            var i = 0
+            while i + pattern.count + stamp.count <= bytes.count {
+                if bytes[i] == pattern[0], Array(bytes[i..<(i + pattern.count)]) == pattern {
+                    let start = i + pattern.count
+                    let old = bytes[start..<(start + stamp.count)]
+                    // Only a date of exactly this shape: digits, a sign, HH'MM'.
+                    if old.prefix(14).allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), [0x2B, 0x2D, 0x5A].contains(old[start + 14]),
+                       old[start + 17] == 0x27, old[start + 20] == 0x27 {
+                        bytes.replaceSubrange(start..<(start + stamp.count), with: stamp)
+                    }
+                    i = start
+                } else {
+                    i += 1
+                }
+            }
+        }
+        return Data(bytes)
     }
 }

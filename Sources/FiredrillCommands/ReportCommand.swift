@@ -44,7 +44,9 @@ struct ReportCommand: ParsableCommand {
             guard !trend.scenarios.isEmpty else { throw CommandFailure.usage("no runs of scenario '\(scenario ?? "")' in \(db.path)") }
             let text: String
             do { text = try ReportRenderer.render(trend, as: format, template: templateText) } catch { throw CommandFailure.usage("\(error)") }
-            try write(text, format: format, folder: out ?? (scenario.map { "reports/\($0)" } ?? "reports"), name: "trend")
+            let latest = try db.runs(scenario: scenario).first
+            try write(text, format: format, folder: out ?? (scenario.map { "reports/\($0)" } ?? "reports"), name: "trend",
+                      datedAt: latest.map { $0.endedWallNs ?? $0.startedWallNs } ?? 0)
             return
         }
         let run = try findRun(runID!, in: db)
@@ -54,10 +56,11 @@ struct ReportCommand: ParsableCommand {
         do { text = try ReportRenderer.render(report, as: format, template: templateText) } catch {
             throw CommandFailure.usage("\(error)")
         }
-        try write(text, format: format, folder: out ?? "reports/\(run.scenario)/\(run.id)", name: "report")
+        try write(text, format: format, folder: out ?? "reports/\(run.scenario)/\(run.id)", name: "report",
+                  datedAt: run.endedWallNs ?? run.startedWallNs)
     }
 
-    func write(_ text: String, format: ReportRenderer.Format, folder: String, name: String) throws {
+    func write(_ text: String, format: ReportRenderer.Format, folder: String, name: String, datedAt: Int64) throws {
         if folder == "-" {
             guard format != .pdf else { throw CommandFailure.usage("a PDF cannot go to stdout; give --out DIR") }
             print(text, terminator: "")
@@ -66,7 +69,7 @@ struct ReportCommand: ParsableCommand {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let path = folder + "/\(name).\(format.fileExtension)"
         if format == .pdf {
-            try PDFPrinter.print(html: text, to: path)
+            try PDFPrinter.print(html: text, to: path, datedAt: datedAt)
         } else {
             try text.write(toFile: path, atomically: true, encoding: .utf8)
         }

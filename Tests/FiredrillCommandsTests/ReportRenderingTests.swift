@@ -39,6 +39,21 @@ import Testing
         #expect((counts["passed"] ?? 0) > 500, "step bars: \(counts)")
         // Marks close together overlap; together their lines show.
         #expect((counts["disaster"] ?? 0) + (counts["detected"] ?? 0) + (counts["recovered"] ?? 0) > 40, "mark lines: \(counts)")
+
+        // The trend page: its charts' points and objective lines are drawn too.
+        let trend = try await FiredrillProcess.run(["report", "--all", "--db", dir + "/fd.db", "--out", dir], directory: dir)
+        #expect(trend.status == 0, "\(trend.output)")
+        let trendShot = dir + "/trend.png"
+        _ = try await FiredrillProcess.run(
+            ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars", "--user-data-dir=\(dir)/profile",
+             "--window-size=1000,1000", "--screenshot=\(trendShot)", "file://\(dir)/trend.html"], directory: dir, executable: Self.chromium!)
+        let trendCounts = try await FiredrillProcess.run(["-c", Self.pixelCounter, trendShot], directory: dir, executable: Self.python!)
+        let trendPixels = Dictionary(trendCounts.stdout.split(separator: "\n").compactMap { line -> (String, Int)? in
+            let parts = line.split(separator: " ")
+            return parts.count == 2 ? (String(parts[0]), Int(parts[1]) ?? 0) : nil
+        }, uniquingKeysWith: { $1 })
+        #expect((trendPixels["passed"] ?? 0) > 40, "the met points: \(trendPixels)")
+        #expect((trendPixels["disaster"] ?? 0) > 20, "the dashed objective lines: \(trendPixels)")
     }
 
     @Test(.enabled(if: chromium != nil, Comment(rawValue: missing)))
@@ -51,6 +66,11 @@ import Testing
         let pdf = try Data(contentsOf: URL(fileURLWithPath: dir + "/report.pdf"))
         #expect(pdf.starts(with: Data("%PDF-".utf8)))
         #expect(pdf.count > 10_000)
+        // Dated by the record, not the clock: a second print a second later is the same file.
+        try await Task.sleep(for: .milliseconds(1100))
+        let again = try await FiredrillProcess.run(["report", runID, "--db", dir + "/fd.db", "--format", "pdf", "--out", dir + "/again"], directory: dir)
+        #expect(again.status == 0, "\(again.output)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/again/report.pdf")) == pdf)
     }
 
     @Test func withoutChromiumThePDFErrorNamesThePackage() async throws {
