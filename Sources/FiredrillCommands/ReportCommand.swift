@@ -7,7 +7,7 @@ import Foundation
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Write a run's drill report (HTML, Markdown, JSON or PDF), rendered from the record alone.",
+        abstract: "Write a run's drill report, or the trend of a scenario's drills (HTML, Markdown, JSON or PDF), from the record alone.",
         discussion: """
             The same record always gives the same bytes: the report shows no time of rendering unless \
             --rendered-at gives one. The audit chain is verified while rendering and the result shown. \

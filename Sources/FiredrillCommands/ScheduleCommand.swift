@@ -25,7 +25,9 @@ struct ScheduleCommand: ParsableCommand {
         guard count >= 1 else { throw CommandFailure.usage("--count must be at least 1") }
         let (scenarios, failed) = files.load()
         let scheduled = scenarios.filter { $0.scenario.schedule != nil }
-        let executable = firedrill ?? Self.absolute(CommandLine.arguments[0])
+        // This very binary, wherever the shell found it.
+        let executable = firedrill ?? (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? Self.absolute(CommandLine.arguments[0])
         let directory = FileManager.default.currentDirectoryPath
         let db = Self.absolute(store.path)
         func command(_ path: String) -> String {
