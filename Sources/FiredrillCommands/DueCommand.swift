@@ -77,7 +77,7 @@ struct DueCommand: ParsableCommand {
                 continue
             }
             let calendar = ScheduleCalendar(schedule)
-            let last = try db?.runs(scenario: scenario.name).first { $0.status == .completed || $0.status == .deviated }
+            let last = try db?.runs(scenario: scenario.name).first { $0.status.heldTheDrill }
             let due = calendar.due(lastDrillWallNs: last?.startedWallNs, nowWallNs: now)
             let status = due.neverDrilled ? "NEVER DRILLED" : (due.overdue ? "OVERDUE" : "ok")
             rows.append(Row(scenario: scenario.name, file: path, schedule: schedule.description, timeZone: schedule.timeZone,

@@ -34,11 +34,7 @@ struct ReportCommand: ParsableCommand {
         let modes = [runID != nil, scenario != nil, all].filter { $0 }.count
         guard modes == 1 else { throw CommandFailure.usage("give a run id, or --scenario NAME, or --all") }
         let db = try store.openExisting()
-        let templateText: String? = try template.map { path in
-            do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
-                throw CommandFailure.usage("cannot read template \(path): \(error.localizedDescription)")
-            }
-        }
+        let templateText = try template.map(readTemplate)
         if runID == nil {
             let trend = try Report.trend(scenario: scenario, store: db, asOf: try ActionsCommand.today(asOf), renderedAt: renderedAt)
             guard !trend.scenarios.isEmpty else { throw CommandFailure.usage("no runs of scenario '\(scenario ?? "")' in \(db.path)") }
@@ -77,6 +73,13 @@ struct ReportCommand: ParsableCommand {
     }
 }
 
+/// A team's own Mustache template, from `--template FILE`.
+func readTemplate(_ path: String) throws -> String {
+    do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
+        throw CommandFailure.usage("cannot read template \(path): \(error.localizedDescription)")
+    }
+}
+
 enum Report {
     /// Every drill of one scenario, or of every scenario, oldest first, each held to its own objectives.
     static func trend(scenario: String?, store: SQLiteStore, asOf: String, renderedAt: String?) throws -> TrendReport {
@@ -100,9 +103,8 @@ enum Report {
     /// From this run if it ran all its phases, else from the last one before it that did.
     static func nextDrill(_ scenario: Scenario, _ run: RunRecord, store: SQLiteStore) throws -> String? {
         guard let schedule = scenario.schedule else { return nil }
-        let counts: (RunRecord) -> Bool = { $0.status == .completed || $0.status == .deviated }
-        let last = counts(run) ? run : try store.runs(scenario: run.scenario).first {
-            counts($0) && ($0.startedWallNs, $0.id) < (run.startedWallNs, run.id)
+        let last = run.status.heldTheDrill ? run : try store.runs(scenario: run.scenario).first {
+            $0.status.heldTheDrill && ($0.startedWallNs, $0.id) < (run.startedWallNs, run.id)
         }
         let calendar = ScheduleCalendar(schedule)
         guard let last else { return "no completed drill yet: due now" }

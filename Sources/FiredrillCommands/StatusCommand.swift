@@ -139,11 +139,7 @@ struct RetroCommand: ParsableCommand {
     func run() throws {
         let db = try store.openExisting()
         let run = try findRun(runID, in: db)
-        let templateText: String? = try template.map { path in
-            do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
-                throw CommandFailure.usage("cannot read template \(path): \(error.localizedDescription)")
-            }
-        }
+        let templateText = try template.map(readTemplate)
         let text = try Retro.render(run, store: db, template: templateText, asOf: asOf)
         let path = out ?? "reports/\(run.scenario)/\(run.id)/retrospective.md"
         if path == "-" { print(text, terminator: ""); return }

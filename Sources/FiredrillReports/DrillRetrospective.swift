@@ -5,7 +5,7 @@ import FiredrillCore
 /// `retrospective` template (or a team's own) from the record alone.
 public struct DrillRetrospective: Codable, Sendable, Hashable {
     public var report: DrillReport
-    /// What went differently from the plan: deviations, objectives missed, time waited on people.
+    /// What went differently from the plan: the report's findings and the time waited on people.
     public var deviations: [String]
     public var wentWell: [String]
     public var toImprove: [String]
@@ -17,16 +17,9 @@ public struct DrillRetrospective: Codable, Sendable, Hashable {
         let state = r.state
         let m = r.measurement
 
-        var deviations = state.deviations.map { "\($0.at): \($0.message)" }
-        if m.rtoObjective?.met == false, let rto = m.rto, let target = s.objectives.rto {
-            deviations.append("RTO objective missed: \(rto.value.secondsText) measured against \(target)")
-        }
-        if m.rpoObjective?.met == false, let target = s.objectives.rpo {
-            deviations.append("RPO objective missed: \(m.rpo?.span?.value.secondsText ?? "not measured") against \(target)")
-        }
+        // What deviated is what the report found, plus the time the plan spent waiting on people.
+        var deviations = report.findings
         if m.manualWait > .zero { deviations.append("Manual steps waited \(m.manualWait.secondsText) for operators (counted in the RTO)") }
-        let owed = state.rollbacksOwed
-        if !owed.isEmpty { deviations.append("Rollbacks not completed: \(owed.map { state.ledger[$0].step.name }.joined(separator: ", "))") }
         self.deviations = deviations
 
         var well: [String] = []

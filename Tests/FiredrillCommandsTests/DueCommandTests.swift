@@ -67,6 +67,10 @@ import Testing
         #expect(cron.stdout.contains("CRON_TZ=UTC\n0 6 * * 1 cd "))
         #expect(!cron.stdout.contains("adhoc"))
 
+        // Without --firedrill, the lines run this very binary, by its full path.
+        let own = try await FiredrillProcess.run(["schedule", "--cron", scenarios, "--db", dir + "/fd.db"], directory: dir)
+        #expect(own.stdout.contains(" && \(FiredrillProcess.path) run \(scenarios)/report-drill.yaml"), "\(own.stdout)")
+
         let systemd = try await FiredrillProcess.run(["schedule", "--systemd"] + base, directory: dir)
         #expect(systemd.stdout.contains("# --- firedrill-report-drill.timer"))
         #expect(systemd.stdout.contains("OnCalendar=*-01,04,07,10-01 09:00:00 Europe/Stockholm"))

@@ -61,6 +61,9 @@ import Testing
         #expect(results("failing-restore") == ["failed"])
         #expect(quarters("report-drill") == ["pass"])
         #expect(quarters("restore-billing") == ["fail"])
+        // Past its due date, the open item is counted overdue in the trend too.
+        let later = try await fd(["report", "--scenario", "restore-billing", "--out", "-", "--format", "md", "--as-of", "2027-02-01"], dir).stdout
+        #expect(later.contains("Action items: 1 open, 1 overdue as of 2027-02-01."))
         let html = try await fd(args + ["--format", "html"], dir).stdout
         #expect(html.components(separatedBy: "<svg").count - 1 == 6, "an RTO and an RPO chart per scenario")
         let one = try await fd(["report", "--scenario", "report-drill", "--out", dir], dir)

@@ -27,12 +27,7 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: shot), "\(drawn.output)")
         // Counts pixels by colour: the page is not blank, and the timeline's bars (phase blue,
         // passed green) and the marks' lines were drawn.
-        let counted = try await FiredrillProcess.run(["-c", Self.pixelCounter, shot], directory: dir, executable: Self.python!)
-        #expect(counted.status == 0, "\(counted.output)")
-        let counts = Dictionary(counted.stdout.split(separator: "\n").compactMap { line -> (String, Int)? in
-            let parts = line.split(separator: " ")
-            return parts.count == 2 ? (String(parts[0]), Int(parts[1]) ?? 0) : nil
-        }, uniquingKeysWith: { $1 })
+        let counts = try await Self.pixels(shot, in: dir)
         let total = try #require(counts["total"])
         #expect(Double(counts["ink"] ?? 0) / Double(total) > 0.02, "\(counts)")
         #expect((counts["phase"] ?? 0) > 500, "phase bars: \(counts)")
@@ -47,11 +42,7 @@ import Testing
         _ = try await FiredrillProcess.run(
             ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars", "--user-data-dir=\(dir)/profile",
              "--window-size=1000,1000", "--screenshot=\(trendShot)", "file://\(dir)/trend.html"], directory: dir, executable: Self.chromium!)
-        let trendCounts = try await FiredrillProcess.run(["-c", Self.pixelCounter, trendShot], directory: dir, executable: Self.python!)
-        let trendPixels = Dictionary(trendCounts.stdout.split(separator: "\n").compactMap { line -> (String, Int)? in
-            let parts = line.split(separator: " ")
-            return parts.count == 2 ? (String(parts[0]), Int(parts[1]) ?? 0) : nil
-        }, uniquingKeysWith: { $1 })
+        let trendPixels = try await Self.pixels(trendShot, in: dir)
         #expect((trendPixels["passed"] ?? 0) > 40, "the met points: \(trendPixels)")
         #expect((trendPixels["disaster"] ?? 0) > 20, "the dashed objective lines: \(trendPixels)")
     }
@@ -82,6 +73,16 @@ import Testing
         #expect(refused.status == 2)
         #expect(refused.stderr.contains("apt-get install chromium"), "\(refused.output)")
         #expect(!FileManager.default.fileExists(atPath: dir + "/report.pdf"))
+    }
+
+    /// How many pixels of a screenshot are ink, and near each of the report's colours.
+    static func pixels(_ png: String, in dir: String) async throws -> [String: Int] {
+        let counted = try await FiredrillProcess.run(["-c", pixelCounter, png], directory: dir, executable: python!)
+        #expect(counted.status == 0, "\(counted.output)")
+        return Dictionary(counted.stdout.split(separator: "\n").compactMap { line -> (String, Int)? in
+            let parts = line.split(separator: " ")
+            return parts.count == 2 ? (String(parts[0]), Int(parts[1]) ?? 0) : nil
+        }, uniquingKeysWith: { $1 })
     }
 
     /// Reads an 8-bit RGB or RGBA PNG with the standard library only, and counts pixels near

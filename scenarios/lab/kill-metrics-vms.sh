@@ -12,12 +12,8 @@
 # bucket, the pidfiles and logs. Every subcommand can be run again; `down` leaves nothing.
 set -euo pipefail
 
-# The servers this script starts outlive it: they must not inherit its caller's descriptors
-# (a pipe or socket held open by a daemon makes the caller wait forever for it to close).
-for fd in /proc/$$/fd/*; do
-  fd=${fd##*/}
-  case $fd in 0|1|2|255) ;; *) eval "exec $fd>&-" 2>/dev/null || true ;; esac
-done
+# shellcheck source=lab-common.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/lab-common.sh"
 
 die() { echo "kill-metrics-vms: $*" >&2; exit 1; }
 now() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ; }
@@ -37,13 +33,7 @@ load() {
   URL="http://127.0.0.1:$PROM_PORT"
 }
 
-# A process killed a moment ago may linger as a zombie until it is reaped: that is not alive.
-alive() {
-  [ -f "$1" ] || return 1
-  local state
-  state=$(ps -o stat= -p "$(cat "$1")" 2>/dev/null) || return 1
-  [ -n "$state" ] && [ "${state#Z}" = "$state" ]
-}
+alive() { [ -f "$1" ] && pid_alive "$(cat "$1")"; }
 
 stop_pidfile() {
   if alive "$1"; then kill -KILL "$(cat "$1")" 2>/dev/null || true; fi

@@ -22,12 +22,8 @@
 # namespaces this script creates. Default DIR: /var/tmp/firedrill-lab/lose-datacenter.
 set -euo pipefail
 
-# The servers this script starts outlive it: they must not inherit its caller's descriptors
-# (a pipe or socket held open by a daemon makes the caller wait forever for it to close).
-for fd in /proc/$$/fd/*; do
-  fd=${fd##*/}
-  case $fd in 0|1|2|255) ;; *) eval "exec $fd>&-" 2>/dev/null || true ;; esac
-done
+# shellcheck source=lab-common.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/lab-common.sh"
 
 DEFAULT_DIR=/var/tmp/firedrill-lab/lose-datacenter
 # Debian's PostgreSQL, whichever major version is installed (the newest if several).
@@ -82,14 +78,6 @@ site_psql() {
 # The postmaster's pid (first line of postmaster.pid), if any.
 postmaster_pid() { [ -f "$DIR/$1/postmaster.pid" ] && head -n 1 "$DIR/$1/postmaster.pid" 2>/dev/null | grep -E '^[0-9]+$'; }
 
-# Alive and not a zombie: a postmaster killed with SIGKILL was started by pg_ctl and handed to
-# init, which may take a second or more to reap it; until then `pg_ctl status` (kill -0) calls it
-# running, and a new postmaster refuses to start on its pid file.
-pid_alive() {
-    local state
-    state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
-    [ -n "$state" ] && [ "${state#Z}" = "$state" ]
-}
 
 running() {
     local pid

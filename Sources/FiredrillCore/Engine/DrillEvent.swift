@@ -290,6 +290,9 @@ public enum RunStatus: String, Hashable, Sendable, Codable, CaseIterable {
 
     /// Whether the run is over for good.
     public var isFinal: Bool { [.completed, .deviated, .failed, .aborted].contains(self) }
+    /// Ran all its phases (objectives met or not): the drill a schedule's period asks for.
+    /// A failed or aborted drill was not held.
+    public var heldTheDrill: Bool { self == .completed || self == .deviated }
 }
 
 extension DrillEvent: Codable {

@@ -149,6 +149,27 @@ import Testing
         #expect(try #require(m.rto).value >= m.manualWait, "and is inside the RTO")
     }
 
+    /// `${mark.disaster}` is the mark's wall-clock time, also for a run carried on by another executor.
+    @Test func marksResolveAfterAResumeToo() async throws {
+        let store = InMemoryStore()
+        let restart = Step(name: "restart", action: .probe(.run(argv: ["restart-app", "${mark.disaster}"])))
+        let scenario = Self.scenario(restore: restart, manual: true)
+        let first = try await DrillExecutor.start(Self.source(scenario), store: store, driver: Self.driver(),
+                                                  console: TerminalConsole(interactive: false), progress: ProgressPrinter(enabled: false))
+        #expect(first.status == .waiting)
+        let machine = DrillMachine.replay(scenario, events: try store.events(of: first.runID).map { ($0.event, $0.at) })
+        let waiting = try #require(machine.awaitingOperator)
+        let driver = Self.driver()
+        let second = try await DrillExecutor.resume(
+            runID: first.runID, scenario: scenario, first: [.operatorConfirmed(.init(ref: waiting.ref, by: "alice"))],
+            store: store, driver: driver, console: TerminalConsole(interactive: false), progress: ProgressPrinter(enabled: false))
+        #expect(second.status == .completed)
+        let run = try #require(try store.run(first.runID))
+        let disaster = try #require(machine.state.mark("disaster"))
+        let expected = VariableScope.unixSeconds(run.startedWallNs + disaster.at.nanoseconds)
+        #expect(driver.performed.map(\.summary).contains("run restart-app \(expected)"), "\(driver.performed.map(\.summary))")
+    }
+
     @Test func abortFromAnotherProcessRollsBack() async throws {
         let store = InMemoryStore()
         let driver = Self.driver()
