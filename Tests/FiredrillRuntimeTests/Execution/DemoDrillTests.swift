@@ -7,7 +7,7 @@ import Testing
 
 /// The shipped demo drill against the real sample service, on 127.0.0.1: the measured RTO
 /// and RPO must agree with the service's own log of when it went down, came back and what
-/// it lost, within the probe and canary periods.
+/// it lost: each instant it logged falls inside the interval Firedrill recorded for it.
 @Suite struct DemoDrillTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
@@ -32,25 +32,39 @@ import Testing
         let rto = try #require(m.rto)
         let rpo = try #require(m.rpo)
         let rpoSpan = try #require(rpo.span)
-        let probePeriod = 0.1, canaryPeriod = 0.2, heartbeat = Double(truth.heartbeatNs) / 1e9
+        // The service's log and the record read the same CLOCK_MONOTONIC, so the service's own
+        // instants must fall inside the intervals Firedrill recorded for them. (How close the
+        // figures come is a benchmark's question: `firedrill-bench`, docs/PERFORMANCE.md; here
+        // a loaded machine may stretch the intervals but never put the truth outside them.)
+        let record = try #require(try store.run(outcome.runID))
+        let replayed = DrillMachine.replay(loaded.scenario, events: try store.events(of: outcome.runID).map { ($0.event, $0.at) })
+        func mono(_ instant: DrillInstant) -> Int64 { record.startedMonoNs + instant.nanoseconds }
+        let disaster = try #require(replayed.state.mark("disaster"))
+        let recovered = try #require(replayed.state.mark("recovered"))
+        let heartbeat = Int64(truth.heartbeatNs)
 
-        // RTO: disaster (kill done) to recovered (first probe of the passing streak).
-        #expect(abs(rto.value.seconds - truth.downtimeSeconds) <= probePeriod + canaryPeriod,
-                "measured RTO \(rto.value.seconds)s, the service was down \(truth.downtimeSeconds)s")
-        #expect(rto.lower.seconds - heartbeat <= truth.downtimeSeconds, "the truth is not below the measured bounds")
-        // RPO: the newest surviving acknowledged write to the disaster.
+        // Down: its last heartbeat came before the kill step ended.
+        #expect(Int64(truth.downAtMonoNs) <= mono(disaster.upper), "the service was still beating after the kill step ended")
+        // Up: after the last probe that failed ended, and before the first passing one ended.
+        let recovering = try #require(replayed.state.samples.first { $0.ref == recovered.ref && $0.passed && $0.startedAt == recovered.at })
+        #expect(Int64(truth.upAtMonoNs) >= mono(recovered.lower), "a probe failed after the service was listening")
+        #expect(Int64(truth.upAtMonoNs) <= mono(recovering.endedAt), "the passing probe ended before the service listened")
+        #expect(rto.lower.seconds - Double(heartbeat) / 1e9 <= truth.downtimeSeconds, "the truth is not below the measured bounds")
+
+        // RPO: the newest surviving write is the one the service restored, and the service
+        // stored it while Firedrill's call for it was in flight.
         #expect(rpo.highestSurvivingSeq == truth.restoredSeq)
-        // The service's log knows its own death to one heartbeat: that resolution adds to the canary's.
-        #expect(abs(rpoSpan.value.seconds - truth.rpoSeconds) <= canaryPeriod + heartbeat,
-                "measured RPO \(rpoSpan.value.seconds)s, the service lost \(truth.rpoSeconds)s")
+        let newest = try #require(replayed.state.canary?.writes.last { $0.acknowledged && $0.seq == truth.restoredSeq })
+        let stored = try #require(truth.newestSurvivingWriteMonoNs)
+        #expect(Int64(stored) >= mono(newest.startedAt) && Int64(stored) <= mono(newest.endedAt))
+        // RPO is the disaster less that write's acknowledgement; nothing lost is 0.
+        #expect(rpoSpan.value == (rpo.lostWrites == 0 ? .zero : disaster.at - newest.endedAt))
         // A write the service acknowledged just as it was killed may never have reached us.
         #expect(abs(rpo.lostWrites - truth.lostWrites) <= 1, "measured \(rpo.lostWrites) lost, the service says \(truth.lostWrites)")
 
         // The record alone gives the same figures.
-        let record = try #require(try store.run(outcome.runID))
         #expect(record.rtoSeconds == rto.value.seconds)
         #expect(record.rpoSeconds == rpoSpan.value.seconds)
-        let replayed = DrillMachine.replay(loaded.scenario, events: try store.events(of: outcome.runID).map { ($0.event, $0.at) })
         #expect(DrillMeasurement(scenario: loaded.scenario, state: replayed.state) == m)
     }
 }
