@@ -5,8 +5,10 @@ import Foundation
 
 /// Measures what docs/PERFORMANCE.md quotes: engine overhead per step, durable events per
 /// second, the demo drill's RTO/RPO error against the sample service's own log, peak resident
-/// memory, and whether a 50 ms probe keeps its period while events are recorded.
-/// Run from the repository root: `swift run -c release firedrill-bench [--runs N]`.
+/// memory, whether a 50 ms probe keeps its period while events are recorded, and how long
+/// the loader takes on hostile scenario files.
+/// Run from the repository root: `swift run -c release firedrill-bench [--runs N] [--loader]`
+/// (`--loader`: the hostile scenario files alone).
 @main
 struct Benchmark {
     static func main() async throws {
@@ -18,6 +20,10 @@ struct Benchmark {
             return
         }
         let runs = args.firstIndex(of: "--runs").flatMap { Int(args[$0 + 1]) } ?? 5
+        if args.contains("--loader") {
+            sayHostileLoads(runs: runs)
+            return
+        }
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("firedrill-bench-\(getpid())").path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
@@ -36,6 +42,8 @@ struct Benchmark {
         let periods = try await probePeriodUnderLoad(dir: work)
         say(String(format: "50 ms probe under a 10 ms canary's recording: intervals median %.1f ms, p99 %.1f ms, max %.1f ms over %d samples",
                    median(periods) * 1e3, percentile(periods, 0.99) * 1e3, periods.max()! * 1e3, periods.count + 1))
+
+        sayHostileLoads(runs: runs)
 
         var rtoErrors: [Double] = [], rpoErrors: [Double] = [], peaks: [Double] = [], anon: [Double] = []
         for run in 0..<runs {

@@ -134,9 +134,12 @@ import Testing
         let runs = try store.runs(scenario: "crash-harness")
         try #require(runs.count == 1, "\(context): \(runs.count) runs")
         let run = runs[0]
-        #expect(run.status == .completed, "\(context): status \(run.status)")
-        // The log has no gap or duplicate, and its chain is intact.
         let events = try store.events(of: run.id)
+        // What happened, for the message of any failure below: the record and the target's own log.
+        let story = "\n  record: " + events.map { "\($0.seq) \(Self.describe($0.event))" }.joined(separator: "; ")
+            + "\n  target: " + lab.invocations().map(\.0).joined(separator: ", ")
+        #expect(run.status == .completed, "\(context): status \(run.status)\(story)")
+        // The log has no gap or duplicate, and its chain is intact.
         #expect(events.map(\.seq) == Array(1...events.count), "\(context): sequence numbers \(events.map(\.seq))")
         #expect(events.filter { if case .runEnded = $0.event { true } else { false } }.count == 1, "\(context): run_ended recorded twice")
         #expect(AuditChain.verify(runID: run.id, links: try store.chain(of: run.id), headHash: run.headHash,
@@ -148,12 +151,25 @@ import Testing
         // The measured RTO brackets the target's own downtime, crash or not.
         let scenario = try ScenarioLoader.load(path: lab.scenario).scenario
         let machine = DrillMachine.replay(scenario, events: events.map { ($0.event, $0.at) })
-        let rto = try #require(DrillMeasurement(scenario: scenario, state: machine.state).rto, "\(context): no RTO")
+        let rto = try #require(DrillMeasurement(scenario: scenario, state: machine.state).rto, "\(context): no RTO\(story)")
         let log = lab.invocations()
         let truth = try #require(log.first { $0.0 == "restore" }).1 - (try #require(log.first { $0.0 == "inject" })).1
         let slack: Int64 = 30_000_000  // the target's `date` runs a few ms after the effect
         #expect(rto.lower.nanoseconds - slack <= truth && truth <= rto.upper.nanoseconds + slack,
                 "\(context): target down \(Double(truth) / 1e9)s, measured \(rto.value) in [\(rto.lower), \(rto.upper)]")
+    }
+
+    /// One event as a line of the story: its type, and for a step what it was and how it ended.
+    static func describe(_ event: DrillEvent) -> String {
+        switch event {
+        case .attemptStarted(let started): "\(event.type) \(started.ref)"
+        case .attemptFinished(let finished): "\(event.type) \(finished.ref) \(finished.report.verdict): \(finished.report.summary.prefix(80))"
+        case .runHalted(let halted): "\(event.type) \(halted)"
+        case .operatorResolved(let resolution): "\(event.type) \(resolution)"
+        case .runEnded(let status): "\(event.type) \(status)"
+        case .deadlinePassed(let ref, let attempt): "\(event.type) \(ref) attempt \(attempt)"
+        default: event.type
+        }
     }
 
     @Test func killedAtEveryEventBoundaryTheRunResumesToTheSameEnd() async throws {

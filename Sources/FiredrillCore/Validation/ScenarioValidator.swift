@@ -19,16 +19,21 @@ public enum ScenarioValidator {
     /// neighbours counts as one), or one being a prefix of the other; nil when none is close.
     public static func suggestion(for word: String, among candidates: [String]) -> String? {
         let lowered = word.lowercased()
+        let letters = Array(lowered.unicodeScalars)
         var best: (candidate: String, distance: Int)?
         // Two edits cannot bridge a longer difference in length; long words get no suggestion, at quadratic cost.
-        for candidate in candidates where candidate != word && lowered.count <= 64 && abs(candidate.count - lowered.count) <= 2 {
-            let distance = editDistance(lowered, candidate.lowercased())
-            if distance <= 2, distance < lowered.count, distance < (best?.distance ?? Int.max) {
-                best = (candidate, distance)
+        if letters.count <= 64 {
+            for candidate in candidates where candidate != word {
+                let other = Array(candidate.lowercased().unicodeScalars)
+                guard abs(other.count - letters.count) <= 2 else { continue }
+                let distance = editDistance(letters, other)
+                if distance <= 2, distance < letters.count, distance < (best?.distance ?? Int.max) {
+                    best = (candidate, distance)
+                }
             }
         }
         if let best { return best.candidate }
-        guard lowered.count >= 3 else { return nil }
+        guard letters.count >= 3 else { return nil }
         return candidates
             .filter { $0.count >= 3 && ($0.lowercased().hasPrefix(lowered) || lowered.hasPrefix($0.lowercased())) }
             .min { $0.count < $1.count }
@@ -37,22 +42,31 @@ public enum ScenarioValidator {
     /// Optimal string alignment distance: insertions, deletions, substitutions and
     /// swaps of adjacent characters each cost one.
     static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
+        editDistance(Array(a.unicodeScalars), Array(b.unicodeScalars))
+    }
+
+    /// The same over scalars, keeping three rows: a file with thousands of unknown keys asks
+    /// for thousands of suggestions.
+    static func editDistance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Int {
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
-        var d = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
-        for i in 0...a.count { d[i][0] = i }
-        for j in 0...b.count { d[0][j] = j }
+        var beforeLast = [Int](repeating: 0, count: b.count + 1)
+        var last = Array(0...b.count)
+        var row = [Int](repeating: 0, count: b.count + 1)
         for i in 1...a.count {
+            row[0] = i
             for j in 1...b.count {
                 let cost = a[i - 1] == b[j - 1] ? 0 : 1
-                d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+                var value = min(last[j] + 1, row[j - 1] + 1, last[j - 1] + cost)
                 if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
-                    d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+                    value = min(value, beforeLast[j - 2] + 1)
                 }
+                row[j] = value
             }
+            swap(&beforeLast, &last)
+            swap(&last, &row)
         }
-        return d[a.count][b.count]
+        return last[b.count]
     }
 }
 

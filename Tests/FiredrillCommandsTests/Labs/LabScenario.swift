@@ -26,7 +26,7 @@ struct LabScenario: Sendable {
 
     var skipComment: Comment { Comment(rawValue: "lab \(name) cannot run here: \(missing ?? "")") }
 
-    /// Runs a short command to its end (lab checks and clean-ups only: they take milliseconds).
+    /// Runs a short command to its end (a lab's check and its queries: they take milliseconds).
     /// Output goes through a file, not a pipe: a daemon the command starts (PostgreSQL) inherits
     /// the pipe and would hold it open forever.
     @discardableResult
@@ -51,6 +51,24 @@ struct LabScenario: Sendable {
     static func run(_ argv: [String], in directory: String) async throws -> (status: Int32, output: String) {
         let finished = try await FiredrillProcess.run(Array(argv.dropFirst()), directory: directory, executable: argv[0])
         return (finished.status, finished.output)
+    }
+
+    /// Runs `body` in a fresh folder, then the clean-up commands and the folder's removal
+    /// whether it failed or not. An async `defer`: tearing a lab down takes seconds, which a
+    /// `defer` would spend holding one of the test pool's two threads.
+    static func inFolder(_ prefix: String, cleanUp: @escaping @Sendable (String) -> [[String]],
+                         _ body: (String) async throws -> Void) async throws {
+        let dir = try temporaryFolder(prefix)
+        let outcome: Result<Void, any Error>
+        do {
+            try await body(dir)
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
+        }
+        for command in cleanUp(dir) { _ = try? await run(command, in: dir) }
+        try? FileManager.default.removeItem(atPath: dir)
+        try outcome.get()
     }
 }
 

@@ -278,6 +278,11 @@ private func step(_ name: String, _ line: Int, _ action: StepAction = .sleep(.se
         #expect(ScenarioValidator.editDistance("tiemout", "timeout") == 1)
         #expect(ScenarioValidator.editDistance("kitten", "sitting") == 3)
         #expect(ScenarioValidator.editDistance("", "abc") == 3)
+        #expect(ScenarioValidator.editDistance("abc", "abc") == 0)
+        #expect(ScenarioValidator.editDistance("abdcef", "abcdef") == 1)
+        #expect(ScenarioValidator.editDistance("ca", "abc") == 3)  // optimal string alignment, not Damerau's 2
+        #expect(ScenarioValidator.editDistance("phases", "pahses") == 1)
+        #expect(ScenarioValidator.editDistance("rollback", "rolback") == 1)
         #expect(ScenarioValidator.suggestion(for: "ulr", among: ["url", "token"]) == "url")
         #expect(ScenarioValidator.suggestion(for: "tok", among: ["url", "token"]) == "token")
         #expect(ScenarioValidator.suggestion(for: "zzz", among: ["url", "token"]) == nil)
