@@ -33,9 +33,12 @@ enum PDFPrinter {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: browser)
         // --no-sandbox: Chromium refuses to run as root with its sandbox; the page is our own file.
+        // --disable-pdf-tagging: the structure tree names its elements by Chromium's own DOM node
+        // ids, which a busy machine hands out in another order, so the same record printed twice
+        // gave different bytes. The HTML report is the one for screen readers.
         process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
                              "--user-data-dir=\(work.appendingPathComponent("profile").path)", "--no-pdf-header-footer",
-                             "--print-to-pdf=\(target)", page.absoluteString]
+                             "--disable-pdf-tagging", "--print-to-pdf=\(target)", page.absoluteString]
         let log = work.appendingPathComponent("chromium.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)

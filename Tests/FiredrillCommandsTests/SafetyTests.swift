@@ -20,6 +20,8 @@ import Testing
         return (run, events, machine)
     }
 
+    /// The period is a second: a poll unanswered within its period counts as a failure, and at
+    /// 100 ms a loaded machine's process start alone tripped the guard before the injection.
     @Test func aFailingGuardAbortsWithinOnePeriodAndRollsBack() async throws {
         let dir = try temporaryFolder("firedrill-guard")
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -30,12 +32,12 @@ import Testing
             guards:
               - name: tripwire absent
                 run: [sh, -c, 'test ! -e "$1"', sh, "${dir}/tripwire"]
-                every: 100ms
+                every: 1s
             phases:
               - name: disaster
                 steps:
                   - name: hold before
-                    sleep: 350ms
+                    sleep: 2500ms
                   - name: trip it
                     run: [touch, "${dir}/tripwire"]
                     rollback:
@@ -54,14 +56,15 @@ import Testing
         #expect(machine.state.failureReason?.contains("guard 'tripwire absent'") == true)
         // Polled on its grid from the first phase: polls done before the injection started passed,
         // and no poll started after it ended passed: the first one then tripped the guard.
-        let attempt = try #require(machine.state.attempts.first { $0.stepName == "trip it" })
+        let attempt = try #require(machine.state.attempts.first { $0.stepName == "trip it" },
+                                   "the guard tripped before the injection: \(trip.summary)")
         let injected = try #require(attempt.endedAt)
         let samples = events.compactMap { if case .guardSampled(let s) = $0.event { s } else { nil } }
         let before = samples.filter { $0.endedAt <= attempt.startedAt }
         #expect(!before.isEmpty && before.allSatisfy { $0.report.passed }, "\(before.map(\.report.summary))")
         #expect(samples.filter { $0.startedAt >= injected }.allSatisfy { !$0.report.passed })
         #expect(samples.last?.report.passed == false)
-        print("guard tripped \((trip.at - injected).secondsText) after the injection (period 100ms)")
+        print("guard tripped \((trip.at - injected).secondsText) after the injection (period 1s)")
     }
 
     @Test func pastMaxDurationTheDrillAbortsAndRollsBack() async throws {

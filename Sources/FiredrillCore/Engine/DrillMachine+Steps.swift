@@ -133,11 +133,15 @@ extension DrillMachine {
               let step = step(sampled.ref), case .waitFor(let waitFor) = step.action else { return [] }
         let expected = sampled.report.passed == (waitFor.expect == .pass)
         if expected {
-            if polling.streak == 0 { polling.streakStart = sampled.startedAt }
+            if polling.streak == 0 {
+                polling.streakStart = sampled.startedAt
+                polling.streakFirstEnd = sampled.endedAt
+            }
             polling.streak += 1
         } else {
             polling.streak = 0
             polling.streakStart = nil
+            polling.streakFirstEnd = nil
             polling.lastOpposite = sampled.startedAt
         }
         if polling.streak >= waitFor.consecutive, let streakStart = polling.streakStart {
@@ -151,8 +155,11 @@ extension DrillMachine {
                 sample.passed != (waitFor.expect == .pass) && sample.startedAt < streakStart
                     && polledAction(sample.ref, attempt: sample.attempt) == polling.action
             }?.startedAt
-            let mark = MarkTiming(at: streakStart, lower: polling.lastOpposite ?? earlier ?? polling.startedAt, upper: streakStart,
-                                  interval: waitFor.every)
+            // The change came after the last opposite probe started, and before the first expected
+            // one ended: a probe observes at some instant while it runs (a query is evaluated after
+            // it is sent), so its start alone does not bound the change.
+            let mark = MarkTiming(at: streakStart, lower: polling.lastOpposite ?? earlier ?? polling.startedAt,
+                                  upper: polling.streakFirstEnd ?? streakStart, interval: waitFor.every)
             actions += stepSucceeded(sampled.ref, mark: mark, at: now)
             return actions
         }

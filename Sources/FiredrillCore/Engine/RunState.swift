@@ -23,6 +23,8 @@ public struct RunState: Hashable, Sendable {
         public var sample: Int
         public var streak: Int
         public var streakStart: DrillInstant?
+        /// End of the streak's first sample: that probe saw the change somewhere between its start and its end.
+        public var streakFirstEnd: DrillInstant?
         /// Start of the latest sample that did not give the expected result.
         public var lastOpposite: DrillInstant?
     }

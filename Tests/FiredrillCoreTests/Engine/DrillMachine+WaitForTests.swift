@@ -25,8 +25,9 @@ struct DrillMachineWaitForTests {
         #expect(run.sample(ref, passed: true) == [.sampleProbe(ref, attempt: 1, sample: 4, action: Self.probe, at: t(3))])
         #expect(run.sample(ref, passed: true) == [.finish(.completed)])
 
-        // The mark is the start of the streak's first probe, bounded below by the last opposite probe.
-        #expect(run.state.marks == [Mark(name: "up", at: t(2), lower: t(1), upper: t(2), ref: ref, probeInterval: .seconds(1))])
+        // The mark is the start of the streak's first probe, bounded below by the last opposite probe's start
+        // and above by its own end (not the second probe's).
+        #expect(run.state.marks == [Mark(name: "up", at: t(2), lower: t(1), upper: t(2.1), ref: ref, probeInterval: .seconds(1))])
         let attempt = run.state.attempts[0]
         #expect(attempt.samples == 4)
         #expect(attempt.verdict == .passed)
@@ -41,7 +42,7 @@ struct DrillMachineWaitForTests {
         run.begin(Self.ref, at: t(1))
         run.sample(Self.ref, passed: true)
         run.sample(Self.ref, passed: true)
-        #expect(run.state.mark("up") == Mark(name: "up", at: t(1), lower: t(1), upper: t(1), ref: Self.ref, probeInterval: .seconds(5)))
+        #expect(run.state.mark("up") == Mark(name: "up", at: t(1), lower: t(1), upper: t(1.1), ref: Self.ref, probeInterval: .seconds(5)))
     }
 
     @Test func streakFromTheFirstProbeIsBoundedByTheLatestOppositeProbeEarlierInTheRun() {
@@ -53,7 +54,7 @@ struct DrillMachineWaitForTests {
         run.restore()
         run.begin(.verify)
         for _ in 1...3 { run.sample(.verify, passed: true) }
-        #expect(run.state.mark("recovered") == Mark(name: "recovered", at: t(12), lower: t(4.2), upper: t(12), ref: .verify,
+        #expect(run.state.mark("recovered") == Mark(name: "recovered", at: t(12), lower: t(4.2), upper: t(12.1), ref: .verify,
                                                      probeInterval: .seconds(2)))
     }
 

@@ -186,8 +186,9 @@ struct DrillMachineTests {
         #expect(state.endedAt == t(18.5))
         #expect(state.marks == [
             Mark(name: "disaster", at: t(3.2), lower: t(3.1), upper: t(3.2), ref: .kill),
-            Mark(name: "detected", at: t(4.2), lower: t(3.2), upper: t(4.2), ref: .detect, probeInterval: .seconds(1)),
-            Mark(name: "recovered", at: t(14), lower: t(12), upper: t(14), ref: .verify, probeInterval: .seconds(2)),
+            // A probe's mark is bounded by its end: it saw the change at some instant while it ran.
+            Mark(name: "detected", at: t(4.2), lower: t(3.2), upper: t(4.3), ref: .detect, probeInterval: .seconds(1)),
+            Mark(name: "recovered", at: t(14), lower: t(12), upper: t(14.1), ref: .verify, probeInterval: .seconds(2)),
         ])
         #expect(state.stepsPassed == [.steadyBefore(0), .kill, .detect, .promote, .restore, .verify, .steadyAfter(0), .teardown(0)])
         #expect(state.stepsFailed.isEmpty)
