@@ -54,7 +54,10 @@ start() {
   fi
   local waited=0
   until curl -fsS -m 1 "$URL/-/ready" >/dev/null 2>&1; do
-    alive "$DIR/prometheus.pid" || die "prometheus exited; see $DIR/prometheus.log"
+    if ! alive "$DIR/prometheus.pid"; then
+      tail -n 5 "$DIR/prometheus.log" >&2
+      die "prometheus exited; its log's end is above, the whole of it in $DIR/prometheus.log"
+    fi
     waited=$((waited + 1))
     [ $waited -le 600 ] || die "prometheus not ready after 60s; see $DIR/prometheus.log"
     sleep 0.1

@@ -31,7 +31,7 @@ import FoundationNetworking
                 "--var", "prom_port=\(promPort)", "--var", "app_port=\(appPort)", "--var", "keep_lab=yes",
             ], directory: dir)
             print(finished.stdout)
-            #expect(finished.status == 0, "\(finished.output)")
+            #expect(finished.status == 0, "\(finished.output)\(LabRecord.failedSteps(db: db, scenario: Self.lab.scenario))")
 
             let record = try LabRecord(db: db, scenario: Self.lab.scenario)
             let (rto, rpo, surviving, disaster) = try record.figures()

@@ -108,6 +108,16 @@ struct LabRecord {
 
     var acknowledgedSeqs: [Int] { state.canary?.writes.filter(\.acknowledged).map(\.seq) ?? [] }
 
+    /// What the steps that did not pass printed, for the message of a failed lab run: the test
+    /// removes the lab's folder, logs and all, when it ends.
+    static func failedSteps(db: String, scenario: String) -> String {
+        guard let record = try? LabRecord(db: db, scenario: scenario) else { return "" }
+        return record.state.attempts.filter { $0.verdict != nil && $0.verdict != .passed }.map { attempt in
+            let output = [attempt.report?.stdout?.text, attempt.report?.stderr?.text].compactMap { $0 }.joined(separator: "\n")
+            return "\n  '\(attempt.stepName)': \(attempt.summary ?? "")\n" + output.suffix(1500)
+        }.joined()
+    }
+
     /// The passing attempt of a step.
     func passed(_ step: String) -> RunState.Attempt? {
         state.attempts.last { $0.stepName == step && $0.verdict == .passed }

@@ -21,7 +21,7 @@ import Testing
                 ["run", Self.lab.scenario, "--db", db, "--quiet", "--var", "lab=\(Self.lab.script)", "--var", "dir=\(labDir)",
                  "--var", "keep_lab=yes"], directory: dir)
             print(finished.stdout)
-            #expect(finished.status == 0, "\(finished.output)")
+            #expect(finished.status == 0, "\(finished.output)\(LabRecord.failedSteps(db: db, scenario: Self.lab.scenario))")
 
             let record = try LabRecord(db: db, scenario: Self.lab.scenario)
             let (rto, rpo, surviving, disaster) = try record.figures()
