@@ -1,3 +1,4 @@
+import FiredrillRuntime
 import FiredrillSampleService
 import FiredrillTestSupport
 import Foundation
@@ -98,24 +99,8 @@ struct ServiceSandbox {
         return String(decoding: contents, as: UTF8.self).split(separator: "\n").compactMap { Int($0) }
     }
 
-    /// A port on 127.0.0.1 that was free a moment ago: bound with port 0, read back, released.
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw HarnessError("socket failed") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        inet_pton(AF_INET, "127.0.0.1", &address.sin_addr)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-            }
-        }
-        guard bound else { throw HarnessError("cannot bind 127.0.0.1:0") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
+    /// A port on 127.0.0.1 that was free a moment ago, below the ephemeral range (LoopbackPort.free).
+    static func freePort() throws -> Int { try LoopbackPort.free() }
 
     /// True while `pid` exists and is not a zombie.
     static func isAlive(_ pid: pid_t) -> Bool {
