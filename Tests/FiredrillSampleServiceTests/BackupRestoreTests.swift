@@ -33,8 +33,17 @@ struct BackupRestoreTests {
         #expect((5...8).contains(newest.maxSeq))
         let backedUp = try ServiceSandbox.seqs(inFile: newest.path)
         #expect(backedUp == Array(1...newest.maxSeq))
+        // Each backup is logged once it is renamed into place: every logged one names its file and
+        // seq, and only the newest may be unlogged, when the kill fell between its rename and its line.
         let backupEvents = try sandbox.events().filter { $0.event == "backup" }
-        #expect(backupEvents.contains { $0.file == newest.path && $0.seq == newest.maxSeq })
+        #expect(!backupEvents.isEmpty)
+        for event in backupEvents {
+            let file = try #require(event.file.flatMap(BackupFile.init(path:)), "\(event)")
+            #expect(event.seq == file.maxSeq, "\(event)")
+        }
+        let unlogged = BackupFile.all(in: sandbox.backups)
+            .filter { file in !backupEvents.contains { $0.file == file.path } }
+        #expect(unlogged.allSatisfy { $0.path == newest.path }, "unlogged backups: \(unlogged.map(\.name))")
 
         // The disaster: the data directory is gone.
         try FileManager.default.removeItem(atPath: sandbox.data)
