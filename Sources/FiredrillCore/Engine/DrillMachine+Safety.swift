@@ -117,6 +117,10 @@ extension DrillMachine {
         if result.id == nil {
             state.deviations.append(.init(at: now, ref: nil, message: "the Alertmanager silence could not be created: \(result.report.summary)"))
         }
+        if state.silence.phasesWaiting {
+            state.silence.phasesWaiting = false
+            if state.stage == .steadyBefore, state.abort == nil { return enter(.phases, at: now) }
+        }
         return finishIfDone(at: now)
     }
 

@@ -280,7 +280,13 @@ extension DrillMachine {
     mutating func stageDone(_ stage: RunState.Stage, at now: DrillInstant) -> [DrillAction] {
         switch stage {
         case .notStarted, .setup: return enter(.steadyBefore, at: now)
-        case .steadyBefore: return enter(.phases, at: now)
+        case .steadyBefore:
+            // No fault before its alerts are silenced: the phases wait for the silence to settle.
+            if state.silence.creating {
+                state.silence.phasesWaiting = true
+                return []
+            }
+            return enter(.phases, at: now)
         case .phases: return stopGuards() + stopCanary(at: now) + requestCanaryRead() + enter(.steadyAfter, at: now)
         case .steadyAfter, .rollback: return enter(.teardown, at: now)
         case .teardown:

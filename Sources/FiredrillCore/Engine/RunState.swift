@@ -182,6 +182,9 @@ public struct RunState: Hashable, Sendable {
         public var created: SilenceResult?
         public var expiring = false
         public var expired: SilenceResult?
+        /// Steady state passed while the silence was still being created: the phases, where the
+        /// faults are injected, start once it is (or once creating it failed).
+        public var phasesWaiting = false
         /// Nothing more to wait for before the run may end.
         public var settled: Bool { !creating && !expiring }
     }

@@ -225,3 +225,39 @@ struct DrillMachineNotifyTests {
         #expect(DrillMachine.replay(run.scenario, events: run.log) == run.machine)
     }
 }
+
+@Suite("DrillMachine: silence")
+struct DrillMachineSilenceTests {
+    static let scenario = Scenario(
+        name: "silenced",
+        phases: [Phase(name: "p", steps: [Step(name: "inject", action: .probe(.run(argv: ["inject"])), mark: "disaster")])],
+        silence: Silence(alertmanager: "http://127.0.0.1:9", matchers: [.init(name: "alertname", value: "Thanos.*", isRegex: true)]))
+
+    static func isAttempt(_ action: DrillAction) -> Bool { if case .startAttempt = action { true } else { false } }
+
+    /// The phases inject the faults whose alerts the silence holds back: they start once it exists,
+    /// or once creating it failed (a deviation, not a failure).
+    @Test(arguments: [true, false])
+    func noFaultIsInjectedBeforeTheSilenceSettles(created: Bool) {
+        var run = ScriptedRun(Self.scenario)
+        let started = run.start()
+        #expect(started.contains(.createSilence))
+        #expect(!started.contains(where: Self.isAttempt), "\(started)")
+        #expect(run.machine.rearm(at: t(0.1)) == [.createSilence])
+        let report = DriverReport(verdict: created ? .passed : .failed, summary: created ? "HTTP 200 OK" : "connection refused")
+        let settled = run.feed(.silenceCreated(SilenceResult(id: created ? "s-1" : nil, report: report)), at: t(0.2))
+        #expect(settled == [.startAttempt(.phase(0, 0), attempt: 1, at: t(0.2))])
+        #expect(run.state.deviations.map(\.message) == (created ? [] : ["the Alertmanager silence could not be created: connection refused"]))
+        #expect(DrillMachine.replay(run.scenario, events: run.log) == run.machine)
+    }
+
+    @Test func anAbortWhileTheSilenceIsCreatedInjectsNothing() {
+        var run = ScriptedRun(Self.scenario)
+        run.start()
+        run.abort(at: t(0.1))
+        let settled = run.feed(.silenceCreated(SilenceResult(id: "s-1", report: DriverReport(verdict: .passed, summary: "HTTP 200 OK"))),
+                               at: t(0.2))
+        #expect(!run.issued.contains(where: Self.isAttempt), "\(run.issued)")
+        #expect(settled == [.expireSilence(id: "s-1")])
+    }
+}

@@ -20,6 +20,38 @@ enum DriverTestSupport {
         try? FileManager.default.removeItem(atPath: path)
     }
 
+    /// Runs `binary` on a free 127.0.0.1 port in a folder of its own (`arguments` gets the folder
+    /// and the port), waits until `isReady` passes for its base URL, runs `body`, then kills it.
+    static func withLoopbackServer(_ binary: String, named name: String, readyWithin limit: Duration,
+                                   arguments: (_ dir: String, _ port: Int) throws -> [String],
+                                   isReady: (_ base: String) async -> Bool,
+                                   _ body: (_ base: String) async throws -> Void) async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("firedrill-\(name)-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir + "/data", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let port = try LoopbackPort.free()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = try arguments(dir, port)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer {
+            // SIGKILL: a graceful shutdown would hold a thread of the test pool for seconds.
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        let base = "http://127.0.0.1:\(port)"
+        let end = ContinuousClock.now + limit
+        var ready = false
+        while !ready, ContinuousClock.now < end {
+            ready = await isReady(base)
+            if !ready { try await Task.sleep(for: .milliseconds(200)) }
+        }
+        guard ready else { throw DriverTestFailure("\(name) on \(base) was not ready after \(limit)") }
+        try await body(base)
+    }
+
     /// Whether `pid` is a live process; a zombie awaiting its reaper counts as gone.
     static func isAlive(_ pid: pid_t) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),

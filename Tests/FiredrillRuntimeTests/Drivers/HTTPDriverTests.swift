@@ -153,32 +153,9 @@ enum DriverTestHTTPServer {
             return "late"
         }
 
-        let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(
-            router: router,
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in
-                portSink.yield(channel.localAddress?.port ?? 0)
-                portSink.finish()
-            }
-        )
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
-            var iterator = ports.makeAsyncIterator()
-            let port = try #require(await iterator.next())
-            #expect(port > 0)
-            var failure: (any Error)?
-            do {
-                try await body("http://127.0.0.1:\(port)")
-            } catch {
-                failure = error
-            }
-            // Stopping the server under a request still being handled crashes inside NIO
-            // ("Deinited NIOAsyncWriter without calling finish()"): let slow handlers finish first.
-            await slow.releaseAll()
-            group.cancelAll()
-            if let failure { throw failure }
-        }
+        // Stopping the server under a request still being handled crashes inside NIO
+        // ("Deinited NIOAsyncWriter without calling finish()"): let slow handlers finish first.
+        try await DriverTestSupport.serving(router, beforeStop: { await slow.releaseAll() }, body)
     }
 }
 

@@ -17,39 +17,19 @@ import Testing
 
     /// A Prometheus scraping itself every second, in a folder of its own; stopped after `body`.
     static func withPrometheus(_ body: (String) async throws -> Void) async throws {
-        let binary = try #require(binary)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("firedrill-prom-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: dir + "/data", withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let port = try LoopbackPort.free()
-        try """
-            global: {scrape_interval: 1s, evaluation_interval: 1s}
-            scrape_configs:
-              - job_name: prometheus
-                static_configs: [{targets: ["127.0.0.1:\(port)"]}]
-            """.write(toFile: dir + "/prometheus.yml", atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["--config.file=\(dir)/prometheus.yml", "--storage.tsdb.path=\(dir)/data",
-                             "--web.listen-address=127.0.0.1:\(port)"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        defer {
-            // SIGKILL: a graceful shutdown would hold a thread of the test pool for seconds.
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-        let base = "http://127.0.0.1:\(port)"
         // Ready once its own first scrape is queryable.
-        let ready = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < ready {
-            let report = await PrometheusDriver().perform(.prometheus(ResolvedPrometheus(url: base, query: "up", expect: .init())),
-                                                          deadline: nil, limits: DriverLimits())
-            if report.passed { break }
-            try await Task.sleep(for: .milliseconds(250))
-        }
-        try await body(base)
+        try await DriverTestSupport.withLoopbackServer(try #require(binary), named: "prom", readyWithin: .seconds(60), arguments: { dir, port in
+            try """
+                global: {scrape_interval: 1s, evaluation_interval: 1s}
+                scrape_configs:
+                  - job_name: prometheus
+                    static_configs: [{targets: ["127.0.0.1:\(port)"]}]
+                """.write(toFile: dir + "/prometheus.yml", atomically: true, encoding: .utf8)
+            return ["--config.file=\(dir)/prometheus.yml", "--storage.tsdb.path=\(dir)/data", "--web.listen-address=127.0.0.1:\(port)"]
+        }, isReady: { base in
+            await PrometheusDriver().perform(.prometheus(ResolvedPrometheus(url: base, query: "up", expect: .init())),
+                                             deadline: nil, limits: DriverLimits()).passed
+        }, body)
     }
 
     @Test(.enabled(if: binary != nil, "prometheus is not installed: apt-get install prometheus"))
@@ -90,13 +70,7 @@ import Testing
                           : #"{"status":"error","errorType":"unauthorized","error":"no auth"}"#
             return Response(status: ok ? .ok : .badRequest, body: .init(byteBuffer: ByteBuffer(string: body)))
         }
-        let (ports, sink) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in sink.yield(channel.localAddress?.port ?? 0); sink.finish() })
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
-            var iterator = ports.makeAsyncIterator()
-            let base = "http://127.0.0.1:\(try #require(await iterator.next()))"
+        try await DriverTestSupport.serving(router) { base in
             let bearer = await driver.perform(probe(base, "x", ">= 3", bearer: "t0ken"), deadline: nil, limits: DriverLimits())
             #expect(bearer.verdict == .passed, "\(bearer.summary)")
             let basic = await driver.perform(probe(base, "x", "== 3", user: "ops"), deadline: nil, limits: DriverLimits())
@@ -104,7 +78,6 @@ import Testing
             let none = await driver.perform(probe(base, "x", "== 3"), deadline: nil, limits: DriverLimits())
             #expect(none.verdict == .failed)
             #expect(none.summary == "query failed: unauthorized: no auth")
-            group.cancelAll()
         }
     }
 

@@ -27,18 +27,7 @@ import Testing
             }
         }
         router.post("broken") { _, _ -> Response in Response(status: .internalServerError) }
-        let (ports, sink) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in sink.yield(channel.localAddress?.port ?? 0); sink.finish() })
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
-            var iterator = ports.makeAsyncIterator()
-            let port = try #require(await iterator.next())
-            var failure: (any Error)?
-            do { try await body("http://127.0.0.1:\(port)", received) } catch { failure = error }
-            group.cancelAll()
-            if let failure { throw failure }
-        }
+        try await DriverTestSupport.serving(router) { base in try await body(base, received) }
     }
 
     @Test func notifiersAreToldAndFailuresAreRecordedNotFatal() async throws {

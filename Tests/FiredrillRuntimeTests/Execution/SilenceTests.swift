@@ -10,32 +10,13 @@ import Testing
     static let binary = ["/usr/bin/prometheus-alertmanager", "/usr/local/bin/alertmanager"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
     static func withAlertmanager(_ body: (String) async throws -> Void) async throws {
-        let binary = try #require(binary)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("firedrill-am-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: dir + "/data", withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        try "route: {receiver: drill}\nreceivers: [{name: drill}]\n".write(toFile: dir + "/alertmanager.yml", atomically: true, encoding: .utf8)
-        let port = try LoopbackPort.free()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["--config.file=\(dir)/alertmanager.yml", "--storage.path=\(dir)/data",
-                             "--web.listen-address=127.0.0.1:\(port)", "--cluster.listen-address="]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        defer {
-            // SIGKILL: a graceful shutdown would hold a thread of the test pool for seconds.
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-        let base = "http://127.0.0.1:\(port)"
-        let ready = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < ready {
-            let report = await HTTPDriver().perform(.http(ResolvedHTTP(method: "GET", url: base + "/api/v2/status")), deadline: nil, limits: DriverLimits())
-            if report.passed { break }
-            try await Task.sleep(for: .milliseconds(200))
-        }
-        try await body(base)
+        try await DriverTestSupport.withLoopbackServer(try #require(binary), named: "am", readyWithin: .seconds(30), arguments: { dir, port in
+            try "route: {receiver: drill}\nreceivers: [{name: drill}]\n".write(toFile: dir + "/alertmanager.yml", atomically: true, encoding: .utf8)
+            return ["--config.file=\(dir)/alertmanager.yml", "--storage.path=\(dir)/data",
+                    "--web.listen-address=127.0.0.1:\(port)", "--cluster.listen-address="]
+        }, isReady: { base in
+            await HTTPDriver().perform(.http(ResolvedHTTP(method: "GET", url: base + "/api/v2/status")), deadline: nil, limits: DriverLimits()).passed
+        }, body)
     }
 
     static func run(_ yaml: String) async throws -> (RunOutcome, DrillMachine) {
@@ -83,7 +64,7 @@ import Testing
     func theSilenceHoldsForTheDrillAndIsExpiredAtItsEnd() async throws {
         try await Self.withAlertmanager { base in
             let (outcome, machine) = try await Self.run(Self.scenario(base, failing: false))
-            #expect(outcome.status == .completed, "\(machine.state.deviations.map(\.message))")
+            #expect(outcome.status == .completed, "\(machine.state.failureReason ?? "") \(machine.state.deviations.map(\.message))")
             let id = try #require(machine.state.silence.created?.id)
             #expect(machine.state.silence.expired?.report.passed == true)
             let held = try await Self.silences(base)
