@@ -149,17 +149,18 @@ func printSummary(_ outcome: RunOutcome, store: SQLiteStore) {
     if let m = outcome.measurement {
         if let rto = m.rto {
             lines.append("  RTO \(rto.value.secondsText) (between \(rto.lower.secondsText) and \(rto.upper.secondsText); resolution \(rto.resolution), \(rto.resolutionSource))"
-                + (m.rtoObjective.map { " objective \($0.target): \($0.met == true ? "met" : "MISSED")" } ?? ""))
+                + (m.rtoObjective.map { " objective \($0.target): \($0.verdict.summaryWord)" } ?? ""))
         } else if m.rtoObjective != nil {
-            lines.append("  RTO not measured: \(m.rtoUnknownBecause ?? "")")
+            lines.append("  RTO not measured: \(m.rtoUnknownBecause ?? "") objective \(m.rtoObjective!.target): \(m.rtoObjective!.verdict.summaryWord)")
         }
         if let ttd = m.timeToDetect { lines.append("  time to detect \(ttd.value.secondsText)") }
         if let rpo = m.rpo {
             if let span = rpo.span {
                 lines.append("  RPO \(span.value.secondsText) (resolution \(span.resolution), \(span.resolutionSource)); \(rpo.lostWrites) of \(rpo.acknowledgedWrites) acknowledged writes lost"
-                    + (m.rpoObjective.map { " objective \($0.target): \($0.met == true ? "met" : "MISSED")" } ?? ""))
+                    + (m.rpoObjective.map { " objective \($0.target): \($0.verdict.summaryWord)" } ?? ""))
             } else {
-                lines.append("  RPO not measured: \(rpo.unknownBecause ?? "")")
+                lines.append("  RPO not measured: \(rpo.unknownBecause ?? "")"
+                    + (m.rpoObjective.map { " objective \($0.target): \($0.verdict.summaryWord)" } ?? ""))
             }
         }
     }

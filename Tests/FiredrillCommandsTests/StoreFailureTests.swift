@@ -129,4 +129,92 @@ import Testing
         #expect(invoked.count >= dispatched.count - 1)
         #expect(AuditChain.verify(runID: run.id, links: try store.chain(of: run.id), headHash: run.headHash, eventCount: run.eventCount) == nil)
     }
+
+    /// `rm d.db d.db-wal d.db-shm` during a run: SQLite goes on writing to the unlinked files and
+    /// says nothing; the store notices the path no longer names its file and the run stops there.
+    @Test(arguments: ["remove", "replace"])
+    func aDatabaseRemovedOrReplacedDuringARunStopsIt(how: String) async throws {
+        let lab = try Lab()
+        defer { lab.remove() }
+        try """
+            firedrill: 1
+            name: vanishing-drill
+            vars: {target: "\(lab.target)"}
+            phases:
+              - name: many
+                steps:
+                  - {name: first, run: ["${target}", inject-first]}
+                  - {name: wait, sleep: 1500ms}
+                  - {name: second, run: ["${target}", inject-second]}
+                  - {name: third, run: ["${target}", inject-third]}
+            """.write(toFile: lab.dir + "/vanish.yaml", atomically: true, encoding: .utf8)
+        let running = try FiredrillProcess.Running(["run", lab.dir + "/vanish.yaml", "--db", lab.db], directory: lab.dir)
+        let end = Date().addingTimeInterval(20)
+        while !lab.invocations().contains("inject-first"), Date() < end { await pause(0.02) }
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: lab.db + suffix) }
+        if how == "replace" { _ = try SQLiteStore(path: lab.db) }
+        let finished = await running.wait()
+        #expect(finished.status == 70, "\(finished.output)")
+        #expect(finished.stderr.contains(how == "remove" ? "was removed while in use" : "was replaced by another file"), "\(finished.stderr)")
+        #expect(lab.invocations() == ["inject-first"], "\(lab.invocations())")
+        #expect(!finished.stdout.contains("completed"))
+    }
+
+    /// Two runs of different scenarios on a fresh database: both migrate it, once between them.
+    @Test func concurrentFirstUseOfADatabaseMigratesOnce() async throws {
+        for trial in 1...6 {
+            let lab = try Lab()
+            defer { lab.remove() }
+            var paths: [String] = []
+            for i in 0..<3 {
+                let path = lab.dir + "/s\(i).yaml"
+                try """
+                    firedrill: 1
+                    name: race-\(i)
+                    phases:
+                      - name: only
+                        steps:
+                          - {name: one, sleep: 1ms}
+                    """.write(toFile: path, atomically: true, encoding: .utf8)
+                paths.append(path)
+            }
+            let runs = try paths.map { try FiredrillProcess.Running(["run", $0, "--db", lab.db, "--quiet"], directory: lab.dir) }
+            for running in runs {
+                let finished = await running.wait()
+                #expect(finished.status == 0, "trial \(trial): \(finished.output)")
+            }
+            #expect(try lab.runCount() == 3)
+            let applied = try await DatabaseQueue(path: lab.db).read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }
+            #expect(applied == SQLiteStore.migrationIdentifiers, "trial \(trial)")
+        }
+    }
+
+    /// The same race inside one process, many connections at once.
+    @Test func concurrentOpensOfAFreshDatabaseAllSucceed() async throws {
+        for _ in 1...10 {
+            let dir = try temporaryFolder("firedrill-migrate")
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let db = dir + "/fresh.db"
+            // Threads of their own, started together, so the opens really overlap.
+            final class Failures: @unchecked Sendable {
+                let lock = NSLock()
+                var list: [String] = []
+                func add(_ text: String) { lock.withLock { list.append(text) } }
+            }
+            let collected = Failures()
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let group = DispatchGroup()
+                for _ in 0..<6 {
+                    group.enter()
+                    Thread {
+                        do { _ = try SQLiteStore(path: db) } catch { collected.add("\(error)") }
+                        group.leave()
+                    }.start()
+                }
+                group.notify(queue: .global()) { continuation.resume() }
+            }
+            let failures = collected.lock.withLock { collected.list }
+            #expect(failures.isEmpty, "\(failures)")
+        }
+    }
 }

@@ -30,15 +30,21 @@ extension DrillMachine {
             polling.streak += 1
             polling.failures += 1
         }
+        // Polls keep to the grid. A poll is bounded by the next slot, so it is due at once when
+        // that slot came while it ran; each further slot it ran through counts as a failure,
+        // since nothing looked at the system then.
+        var slot = Int64(polling.slot + 1)
+        while polling.startedAt + spec.every * (slot + 1) <= sampled.endedAt {
+            slot += 1
+            polling.streak += 1
+            polling.failures += 1
+        }
         if polling.streak >= spec.tripAfter {
             state.guards[index] = polling
             let times = spec.tripAfter > 1 ? " \(spec.tripAfter) times in a row" : ""
             state.guardTrip = .init(guardIndex: index, name: spec.name, at: now, summary: sampled.report.summary)
             return abortRequested(by: "guard '\(spec.name)'", reason: "tripped: failed\(times): \(sampled.report.summary)", at: now)
         }
-        // Next poll on the grid, skipping slots already past.
-        var slot = Int64(polling.slot + 1)
-        while polling.startedAt + spec.every * slot < sampled.endedAt { slot += 1 }
         polling.slot = Int(slot)
         polling.outstanding = polling.nextSample
         polling.nextSample += 1

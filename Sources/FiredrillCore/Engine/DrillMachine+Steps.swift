@@ -158,8 +158,12 @@ extension DrillMachine {
             // The change came after the last opposite probe started, and before the first expected
             // one ended: a probe observes at some instant while it runs (a query is evaluated after
             // it is sent), so its start alone does not bound the change.
-            let mark = MarkTiming(at: streakStart, lower: polling.lastOpposite ?? earlier ?? polling.startedAt,
-                                  upper: polling.streakFirstEnd ?? streakStart, interval: waitFor.every)
+            let lower = polling.lastOpposite ?? earlier ?? polling.startedAt
+            // The resolution is the spacing achieved between the probes either side of the
+            // change: a probe slower than its period spaces them wider than the period.
+            let achieved = streakStart - lower
+            let mark = MarkTiming(at: streakStart, lower: lower, upper: polling.streakFirstEnd ?? streakStart,
+                                  interval: max(waitFor.every, achieved), period: achieved > waitFor.every ? waitFor.every : nil)
             actions += stepSucceeded(sampled.ref, mark: mark, at: now)
             return actions
         }
@@ -221,6 +225,7 @@ extension DrillMachine {
         var lower: DrillInstant
         var upper: DrillInstant
         var interval: DrillDuration? = nil
+        var period: DrillDuration? = nil
     }
 
     mutating func stepSucceeded(_ ref: StepRef, mark timing: MarkTiming, at now: DrillInstant) -> [DrillAction] {
@@ -228,7 +233,8 @@ extension DrillMachine {
         state.stepsFailed.remove(ref)
         var actions: [DrillAction] = []
         if let name = step(ref)?.mark, state.mark(name) == nil {
-            state.marks.append(Mark(name: name, at: timing.at, lower: timing.lower, upper: timing.upper, ref: ref, probeInterval: timing.interval))
+            state.marks.append(Mark(name: name, at: timing.at, lower: timing.lower, upper: timing.upper, ref: ref, probeInterval: timing.interval,
+                                     probePeriod: timing.period))
             actions += markReached(name, at: now)
         }
         return actions + advance(from: ref, at: now)

@@ -218,14 +218,19 @@ public struct Mark: Hashable, Sendable, Codable {
     public var lower: DrillInstant
     public var upper: DrillInstant
     public var ref: StepRef
-    /// For a `wait_for` mark, the probe period: the bounds' width is at most this.
+    /// For a `wait_for` mark, the spacing achieved between the probes that bound the change:
+    /// the period asked for, or more when a probe ran longer than it.
     public var probeInterval: DrillDuration?
-    public init(name: String, at: DrillInstant, lower: DrillInstant, upper: DrillInstant, ref: StepRef, probeInterval: DrillDuration? = nil) {
+    /// The period the step asked for, when the spacing achieved was wider.
+    public var probePeriod: DrillDuration?
+    public init(name: String, at: DrillInstant, lower: DrillInstant, upper: DrillInstant, ref: StepRef, probeInterval: DrillDuration? = nil,
+                probePeriod: DrillDuration? = nil) {
         self.name = name
         self.at = at
         self.lower = lower
         self.upper = upper
         self.ref = ref
         self.probeInterval = probeInterval
+        self.probePeriod = probePeriod
     }
 }

@@ -8,12 +8,55 @@ public struct DrillMeasurement: Hashable, Sendable, Codable {
         /// What limits the precision: the probe period for a `wait_for` mark, the canary period for RPO.
         public var resolution: DrillDuration
         public var resolutionSource: String
+        public init(value: DrillDuration, lower: DrillDuration, upper: DrillDuration, resolution: DrillDuration, resolutionSource: String) {
+            self.value = value
+            self.lower = lower
+            self.upper = upper
+            self.resolution = resolution
+            self.resolutionSource = resolutionSource
+        }
+    }
+
+    /// An objective is judged on the figure's bounds, never on its value alone.
+    public enum Verdict: String, Hashable, Sendable, Codable {
+        /// The upper bound is within the objective.
+        case met
+        /// The lower bound is past it.
+        case missed
+        /// The bounds straddle it: the drill cannot say.
+        case undetermined
+        /// No figure was measured.
+        case unmeasured
     }
 
     public struct Objective: Hashable, Sendable, Codable {
         public var target: DrillDuration
-        /// nil when the figure could not be measured.
-        public var met: Bool?
+        public var verdict: Verdict
+        /// true met, false missed, nil undetermined or not measured.
+        public var met: Bool? {
+            switch verdict {
+            case .met: true
+            case .missed: false
+            case .undetermined, .unmeasured: nil
+            }
+        }
+
+        public init(target: DrillDuration, verdict: Verdict) {
+            self.target = target
+            self.verdict = verdict
+        }
+
+        /// Met only when the upper bound is within the target, missed only when the lower bound is past it.
+        public init(target: DrillDuration, span: Span?, atLeast: DrillDuration? = nil) {
+            self.target = target
+            if let span {
+                verdict = span.upper <= target ? .met : (span.lower > target ? .missed : .undetermined)
+            } else if let atLeast, atLeast > target {
+                verdict = .missed
+            } else {
+                verdict = .unmeasured
+            }
+        }
     }
 
     public struct PhaseTiming: Hashable, Sendable, Codable {
@@ -32,6 +75,8 @@ public struct DrillMeasurement: Hashable, Sendable, Codable {
         public var highestSurvivingSeq: Int?
         /// Why RPO is unknown, when it is.
         public var unknownBecause: String?
+        /// When no acknowledged write survived: the RPO is at least this (the whole canary window).
+        public var atLeast: DrillDuration?
     }
 
     public var rto: Span?
@@ -44,12 +89,18 @@ public struct DrillMeasurement: Hashable, Sendable, Codable {
     /// Time spent waiting on operators for manual steps.
     public var manualWait: DrillDuration
 
-    /// true when every objective was met, false when one was missed or could not be measured, nil without objectives.
-    public var objectivesMet: Bool? {
-        let objectives = [rtoObjective, rpoObjective].compactMap { $0 }
-        if objectives.isEmpty { return nil }
-        return objectives.allSatisfy { $0.met == true }
+    /// missed when one was missed; undetermined when none was missed but one could not be
+    /// judged (bounds straddling it, or not measured); met when all were; nil without objectives.
+    public var objectivesVerdict: Verdict? {
+        let verdicts = [rtoObjective, rpoObjective].compactMap { $0?.verdict }
+        if verdicts.isEmpty { return nil }
+        if verdicts.contains(.missed) { return .missed }
+        if verdicts.allSatisfy({ $0 == .met }) { return .met }
+        return .undetermined
     }
+
+    /// true when every objective was met, false when one was missed or could not be judged, nil without objectives.
+    public var objectivesMet: Bool? { objectivesVerdict.map { $0 == .met } }
 
     public init(scenario: Scenario, state: RunState) {
         let disaster = state.mark("disaster")
@@ -69,10 +120,10 @@ public struct DrillMeasurement: Hashable, Sendable, Codable {
         }
 
         if let target = scenario.objectives.rto {
-            rtoObjective = .init(target: target, met: rto.map { $0.value <= target })
+            rtoObjective = .init(target: target, span: rto)
         }
         if let target = scenario.objectives.rpo {
-            rpoObjective = .init(target: target, met: rpo?.span.map { $0.value <= target })
+            rpoObjective = .init(target: target, span: rpo?.span, atLeast: rpo?.atLeast)
         }
 
         var phases: [PhaseTiming] = []
@@ -96,12 +147,15 @@ public struct DrillMeasurement: Hashable, Sendable, Codable {
     static func span(from start: Mark, to end: Mark) -> Span {
         let resolution = [start.probeInterval, end.probeInterval].compactMap { $0 }.max()
         let widest = max(end.upper - end.lower, start.upper - start.lower)
+        let periods = [start, end].compactMap(\.probePeriod)
+        let source = resolution == nil ? "step duration"
+            : periods.isEmpty ? "probe period" : "probe spacing achieved (period \(periods.min()!))"
         return Span(
             value: end.at - start.at,
             lower: end.lower - start.upper,
             upper: end.upper - start.lower,
             resolution: resolution ?? widest,
-            resolutionSource: resolution != nil ? "probe period" : "step duration"
+            resolutionSource: source
         )
     }
 
@@ -118,9 +172,21 @@ public struct DrillMeasurement: Hashable, Sendable, Codable {
             return result
         }
         result.highestSurvivingSeq = surviving
+        // Nothing acknowledged, nothing known to lose: a read proves no point in time.
+        guard !acknowledged.isEmpty else {
+            result.unknownBecause = "no canary write was acknowledged (\(canary.writes.count) sent), so no recovery point can be measured"
+            return result
+        }
+        // Every sequence number handed out may have landed, even a write cancelled in flight.
+        let highestWritten = max(canary.nextSeq - 1, canary.writes.map(\.seq).max() ?? 0)
+        if surviving > highestWritten {
+            result.unknownBecause = "the canary read returned \(surviving), above the highest sequence number ever written (\(highestWritten)): the read is wrong, so RPO is not measured"
+            return result
+        }
         let lost = acknowledged.filter { $0.seq > surviving }
         result.lostWrites = lost.count
-        let zero = Span(value: .zero, lower: .zero, upper: canary.every, resolution: canary.every, resolutionSource: "canary period")
+        let (resolution, source) = Self.spacing(of: canary.writes.map(\.endedAt), period: canary.every, name: "canary")
+        let zero = Span(value: .zero, lower: .zero, upper: resolution, resolution: resolution, resolutionSource: source)
         guard !lost.isEmpty else { result.span = zero; return result }
         if let newest = acknowledged.last(where: { $0.seq <= surviving }) {
             // For a continuous workload the last surviving instant lies between this write's
@@ -128,12 +194,32 @@ public struct DrillMeasurement: Hashable, Sendable, Codable {
             let value = disaster.at - newest.endedAt
             let firstLost = lost.first.map { disaster.at - $0.startedAt } ?? value
             result.span = Span(value: value, lower: max(.zero, min(firstLost, value)), upper: value,
-                               resolution: canary.every, resolutionSource: "canary period")
+                               resolution: resolution, resolutionSource: source)
         } else if let start = canary.startedAt {
-            let value = disaster.at - start
-            result.span = Span(value: value, lower: value, upper: value, resolution: canary.every, resolutionSource: "canary period")
-            result.unknownBecause = "no acknowledged write survived: at least the whole canary window was lost"
+            // Older data may be lost too: a lower bound, with no upper one.
+            result.atLeast = disaster.at - start
+            result.unknownBecause = "no acknowledged write survived: at least the whole canary window (\((disaster.at - start).secondsText)) was lost"
         }
         return result
+    }
+
+    /// The spacing actually achieved between consecutive samples (writes that took longer than
+    /// the period land further apart), never finer than the period asked for.
+    static func spacing(of instants: [DrillInstant], period: DrillDuration, name: String) -> (DrillDuration, String) {
+        let sorted = instants.sorted()
+        let widest = zip(sorted, sorted.dropFirst()).map { $1 - $0 }.max() ?? period
+        return widest > period ? (widest, "\(name) spacing achieved (period \(period))") : (period, "\(name) period")
+    }
+}
+
+extension DrillMeasurement.Verdict {
+    /// For summaries: what is not met stands out.
+    public var summaryWord: String {
+        switch self {
+        case .met: "met"
+        case .missed: "MISSED"
+        case .undetermined: "UNDETERMINED (its bounds straddle the objective)"
+        case .unmeasured: "NOT MEASURED"
+        }
     }
 }

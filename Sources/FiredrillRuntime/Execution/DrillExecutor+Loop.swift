@@ -53,12 +53,19 @@ extension DrillExecutor {
             switch completion {
             case .event(let event, let id):
                 if let id { signals[id] = nil }
-                pending = try record(event)
+                let passed = machine.overdue(at: event.observedAt ?? now())
+                for deadline in passed { pending += try record(deadline) }
+                // A deadline's own timer reporting what was just recorded for it adds nothing.
+                if !passed.contains(event) { pending += try record(event) }
             case .ready(let ref, let attempt):
                 signals[.attempt(ref, attempt)] = nil
-                pending = try record(.attemptStarted(resolveAttempt(ref, attempt: attempt)))
+                pending = try recordOverdue()
+                guard machine.isScheduled(ref, attempt: attempt) else { continue }
+                pending += try record(.attemptStarted(resolveAttempt(ref, attempt: attempt)))
             case .suspend(let id, let reason):
                 signals[id] = nil
+                pending = try recordOverdue()
+                guard machine.awaitingOperator != nil else { continue }
                 try record(.runSuspended(reason: reason))
                 run.status = .waiting
                 try store.updateRun(run)
@@ -66,12 +73,21 @@ extension DrillExecutor {
                 return
             case .inbox(let messages):
                 try store.deleteInbox(messages.map(\.id))
+                // A confirmation posted after the step's deadline finds the deadline passed.
+                pending = try recordOverdue()
                 for message in messages { pending += try record(message.event) }
                 group.addTask { await self.pollInbox() }
             case .nothing(let id):
                 if let id { signals[id] = nil }
             }
         }
+    }
+
+    /// Records the deadlines that have passed by the clock and the actions they imply.
+    func recordOverdue() throws -> [DrillAction] {
+        var actions: [DrillAction] = []
+        for deadline in machine.overdue(at: now()) { actions += try record(deadline) }
+        return actions
     }
 
     func finish(_ status: RunStatus) throws {
@@ -124,6 +140,17 @@ extension DrillExecutor {
             return
         default:
             break
+        }
+        // No call starts past its deadline (a resume re-arming a step whose time ran out while
+        // no orchestrator was there): it is recorded as timed out, never sent.
+        if case .perform(let ref, let attempt, _, let deadline?) = action, deadline <= now() {
+            let at = now()
+            group.addTask {
+                .event(.attemptFinished(.init(ref: ref, attempt: attempt, report: DriverReport(
+                    verdict: .timedOut, summary: "its deadline passed before it could be dispatched, so it was not"),
+                    startedAt: at, endedAt: at)), id)
+            }
+            return
         }
         let action = withSecrets(action)
         // Children get the scope as it is now: the loop goes on changing it (marks).
@@ -255,8 +282,10 @@ extension DrillExecutor {
             let report: DriverReport
             do {
                 let resolved = try scope.resolve(spec.probe)
-                // A guard must answer within its period to trip within one.
-                report = await driver.perform(resolved, deadline: continuousDeadline(start + min(resolved.ownTimeout ?? spec.every, spec.every)),
+                // A guard must answer before its next poll is due, to trip within its period:
+                // a poll still running then has failed.
+                let due = at + spec.every
+                report = await driver.perform(resolved, deadline: continuousDeadline(min(start + (resolved.ownTimeout ?? spec.every), due)),
                                               limits: DriverLimits(outputBytes: min(limits.outputBytes, 4096)))
             } catch {
                 report = DriverReport(verdict: .error, summary: error.description)

@@ -12,11 +12,17 @@ public struct RunOutcome: Sendable {
     public var rollbacksOwed: [String] = []
 
     /// 0 completed and every objective met; 1 completed but an objective missed or steady
-    /// state not restored; 3 failed, aborted (rolled back) or interrupted; 4 waiting on an
-    /// operator (a manual step, or halted with a step in doubt).
+    /// state not restored; 5 completed, none missed, but one undetermined (its bounds straddle
+    /// it, or it was not measured); 3 failed, aborted (rolled back) or interrupted; 4 waiting
+    /// on an operator (a manual step, or halted with a step in doubt).
     public var exitCode: Int32 {
         switch status {
-        case .completed: measurement?.objectivesMet == false ? 1 : 0
+        case .completed:
+            switch measurement?.objectivesVerdict {
+            case .missed?: 1
+            case .undetermined?, .unmeasured?: 5
+            case .met?, nil: 0
+            }
         case .deviated: 1
         case .failed, .aborted, .interrupted: 3
         case .waiting, .running, .halted: 4
@@ -161,6 +167,9 @@ public final class DrillExecutor: @unchecked Sendable {
         configure(executor)
         do {
             _ = try executor.record(.runResumed(executor.runner))
+            // Deadlines that fell while no orchestrator was there pass first: a confirmation or a
+            // decision that comes after them finds the step timed out, or the drill past its end.
+            _ = try executor.recordOverdue()
             for event in first { try executor.record(event) }
             switch executor.machine.resumePlan(at: executor.now()) {
             case .halt(let halted):

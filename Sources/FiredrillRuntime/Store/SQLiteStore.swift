@@ -8,6 +8,8 @@ import GRDB
 public final class SQLiteStore: RunStore {
     public let path: String
     let pool: DatabasePool
+    /// The database file (and its WAL) as opened, to notice a removal or replacement.
+    let identity: FileIdentity
 
     public static let defaultPath = "firedrill.db"
 
@@ -23,11 +25,8 @@ public final class SQLiteStore: RunStore {
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)
-            let superseded = try read { db in try Self.migrator.hasBeenSuperseded(db) }
-            if superseded {
-                throw StoreError(description: "database \(path) was written by a newer Firedrill (its schema has migrations this \(Firedrill.version) does not know); use that version, or another --db")
-            }
-            try Self.migrator.migrate(pool)
+            try Self.migrate(pool, path: path)
+            identity = try FileIdentity(path: path)
         } catch let error as StoreError {
             throw error
         } catch {
@@ -35,17 +34,23 @@ public final class SQLiteStore: RunStore {
         }
     }
 
-    /// A write transaction whose failures are said in words (locked, read-only, full).
+    /// A write transaction whose failures are said in words (locked, read-only, full). What it
+    /// wrote counts only if the file it went to is still this database's: a file removed or
+    /// replaced under a run takes every later write with it, so that is a store failure too.
     func write<T>(_ body: (Database) throws -> T) throws -> T {
-        do { return try pool.write(body) } catch let error as LeaseError { throw error } catch { throw StoreError.describe(error, path: path) }
+        let result: T
+        do { result = try pool.write(body) } catch let error as LeaseError { throw error } catch { throw StoreError.describe(error, path: path) }
+        try identity.check()
+        return result
     }
 
     func read<T>(_ body: (Database) throws -> T) throws -> T {
         do { return try pool.read(body) } catch { throw StoreError.describe(error, path: path) }
     }
 
-    static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
+    /// Forward-only, in order; an applied one is never edited.
+    static var migrations: [SchemaMigration] {
+        var migrator = SchemaMigration.List()
         migrator.registerMigration("v1") { db in
             try db.execute(sql: """
                 CREATE TABLE runs (
@@ -190,7 +195,7 @@ public final class SQLiteStore: RunStore {
                 CREATE INDEX action_items_scenario ON action_items(scenario, id);
                 """)
         }
-        return migrator
+        return migrator.migrations
     }
 
     static let encoder: JSONEncoder = {

@@ -71,15 +71,15 @@ extension StepRef {
 extension ScriptedRun {
     static func fourPhase(_ scenario: Scenario = Drill.fourPhase()) -> ScriptedRun { ScriptedRun(scenario) }
 
-    mutating func warmUp() {
+    mutating func warmUp(writes verdict: DriverReport.Verdict = .passed) {
         start()
         perform(.steadyBefore(0))
-        write(); write(); write()
+        write(verdict); write(verdict); write(verdict)
     }
 
-    mutating func injectDisaster() {
+    mutating func injectDisaster(writes verdict: DriverReport.Verdict = .passed) {
         begin(.kill)
-        write()
+        write(verdict)
         end(.kill, at: t(3.2))
     }
 
@@ -112,10 +112,10 @@ extension ScriptedRun {
     }
 
     static func completedFourPhase(readHighest: Int? = 2, read verdict: DriverReport.Verdict = .passed,
-                                   scenario: Scenario = Drill.fourPhase()) -> ScriptedRun {
+                                   scenario: Scenario = Drill.fourPhase(), acknowledged: Bool = true) -> ScriptedRun {
         var run = ScriptedRun(scenario)
-        run.warmUp()
-        run.injectDisaster()
+        run.warmUp(writes: acknowledged ? .passed : .timedOut)
+        run.injectDisaster(writes: acknowledged ? .passed : .timedOut)
         run.detect()
         run.restore()
         run.verify()

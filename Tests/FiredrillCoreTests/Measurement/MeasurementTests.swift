@@ -74,11 +74,59 @@ struct MeasurementTests {
     }
 
     @Test func rpoWhenNoAcknowledgedWriteSurvived() throws {
-        let rpo = try #require(Self.measure(.completedFourPhase(readHighest: 0)).rpo)
+        let m = Self.measure(.completedFourPhase(readHighest: 0))
+        let rpo = try #require(m.rpo)
         #expect(rpo.lostWrites == 4)
-        // The whole window since the canary started (0.1s) is lost.
-        #expect(rpo.span?.value == secs(3.1))
-        #expect(rpo.unknownBecause == "no acknowledged write survived: at least the whole canary window was lost")
+        // The whole window since the canary started (0.1s) is lost, and maybe more: a lower bound only.
+        #expect(rpo.span == nil)
+        #expect(rpo.atLeast == secs(3.1))
+        #expect(rpo.unknownBecause == "no acknowledged write survived: at least the whole canary window (3.100s) was lost")
+        // Not met on a lower bound below the target; missed once the lower bound is past it.
+        #expect(m.rpoObjective?.verdict == .unmeasured)
+        let strict = Self.measure(.completedFourPhase(readHighest: 0, scenario: Drill.fourPhase(objectives: .init(rpo: .seconds(3)))))
+        #expect(strict.rpoObjective?.verdict == .missed)
+    }
+
+    @Test func noAcknowledgedWriteMeansRPONotMeasuredNeverMet() throws {
+        var run = ScriptedRun.completedFourPhase(readHighest: 5, acknowledged: false)
+        let m = Self.measure(run)
+        let rpo = try #require(m.rpo)
+        #expect(rpo.acknowledgedWrites == 0)
+        #expect(rpo.span == nil)
+        #expect(rpo.unknownBecause?.hasPrefix("no canary write was acknowledged") == true)
+        #expect(m.rpoObjective?.verdict == .unmeasured)
+        #expect(m.objectivesMet == false)
+        run = .completedFourPhase(readHighest: 0, acknowledged: false)
+        #expect(Self.measure(run).rpo?.span == nil)
+    }
+
+    @Test func aSurvivingSequenceNumberNeverWrittenIsAnError() throws {
+        let m = Self.measure(.completedFourPhase(readHighest: 9_223_372_036_854_775_807))
+        let rpo = try #require(m.rpo)
+        #expect(rpo.span == nil)
+        #expect(rpo.unknownBecause?.contains("above the highest sequence number ever written (5)") == true)
+        #expect(m.rpoObjective?.verdict == .unmeasured)
+    }
+
+    @Test func anObjectiveIsJudgedOnTheBounds() {
+        let span = DrillMeasurement.Span(value: secs(1.1), lower: secs(0.9), upper: secs(2.2), resolution: .milliseconds(100),
+                                         resolutionSource: "probe period")
+        #expect(DrillMeasurement.Objective(target: .seconds(3), span: span).verdict == .met)
+        #expect(DrillMeasurement.Objective(target: secs(2.2), span: span).verdict == .met)
+        // The value is within 2s, the upper bound is not: undetermined, never met.
+        #expect(DrillMeasurement.Objective(target: .seconds(2), span: span).verdict == .undetermined)
+        #expect(DrillMeasurement.Objective(target: secs(0.9), span: span).verdict == .undetermined)
+        #expect(DrillMeasurement.Objective(target: secs(0.8), span: span).verdict == .missed)
+        #expect(DrillMeasurement.Objective(target: .seconds(2), span: nil).verdict == .unmeasured)
+    }
+
+    @Test func straddledObjectivesAreUndetermined() {
+        // RTO 10.8s between 8.8 and 11s against 10s.
+        let m = Self.measure(.completedFourPhase(scenario: Drill.fourPhase(objectives: .init(rto: .seconds(10)))))
+        #expect(m.rtoObjective?.verdict == .undetermined)
+        #expect(m.rtoObjective?.met == nil)
+        #expect(m.objectivesVerdict == .undetermined)
+        #expect(m.objectivesMet == false)
     }
 
     @Test(arguments: [(Int?.none, DriverReport.Verdict.failed), (nil, .passed), (3, .error)])
@@ -107,15 +155,18 @@ struct MeasurementTests {
     }
 
     @Test func objectivesMissed() {
-        let scenario = Drill.fourPhase(objectives: .init(rto: .seconds(10), rpo: .seconds(2)))
+        // RTO between 8.8 and 11s; RPO between 1.1 and 2.05s: both lower bounds past their targets.
+        let scenario = Drill.fourPhase(objectives: .init(rto: .seconds(8), rpo: .seconds(1)))
         let m = Self.measure(.completedFourPhase(scenario: scenario))
+        #expect(m.objectivesVerdict == .missed)
         #expect(m.rtoObjective?.met == false)
         #expect(m.rpoObjective?.met == false)
         #expect(m.objectivesMet == false)
     }
 
     @Test func objectiveMetExactlyAtTheTarget() {
-        let scenario = Drill.fourPhase(objectives: .init(rto: secs(10.8)))
+        // The upper bound (11s) is the target.
+        let scenario = Drill.fourPhase(objectives: .init(rto: .seconds(11)))
         let m = Self.measure(.completedFourPhase(scenario: scenario))
         #expect(m.rtoObjective?.met == true)
         #expect(m.rpoObjective == nil)

@@ -1,0 +1,174 @@
+import FiredrillCore
+import FiredrillRuntime
+import Foundation
+import Testing
+
+/// Deadlines hold once a run has left its process: a confirmation, a resume or a decision that
+/// comes after a step's timeout or the drill's `max_duration` finds it passed, and the run goes
+/// to its rollbacks without injecting. The target logs every call it gets.
+@Suite(.serialized) struct DeadlineTests {
+    struct Lab {
+        let dir: String
+        var db: String { dir + "/record.db" }
+        var target: String { dir + "/target.sh" }
+
+        init() throws {
+            dir = try temporaryFolder("firedrill-deadline")
+            try """
+                #!/bin/sh
+                echo "$1" >> "$(dirname "$0")/invocations.log"
+                if [ "$1" = hang ]; then sleep 30; fi
+                exit 0
+                """.write(toFile: target, atomically: true, encoding: .utf8)
+            chmod(target, 0o755)
+        }
+
+        func scenario(_ body: String) throws -> String {
+            let path = dir + "/drill.yaml"
+            try """
+                firedrill: 1
+                name: deadline-drill
+                vars: {target: "\(target)"}
+                \(body)
+                """.write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+
+        func log() -> [String] {
+            ((try? String(contentsOfFile: dir + "/invocations.log", encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        }
+
+        func wait(for line: String, limit: Double = 20) async {
+            let end = Date().addingTimeInterval(limit)
+            while !log().contains(line), Date() < end { await pause(0.02) }
+        }
+
+        func run() throws -> RunRecord { try #require(try SQLiteStore(path: db).runs(scenario: "deadline-drill").first) }
+
+        func machine() throws -> DrillMachine {
+            let run = try run()
+            let scenario = try #require(ScenarioLoader.parse(text: run.scenarioText, file: run.scenarioPath, baseDirectory: "/",
+                                                             fileExists: { _ in true }).scenario)
+            return DrillMachine.replay(scenario, events: try SQLiteStore(path: db).events(of: run.id).map { ($0.event, $0.at) })
+        }
+
+        func firedrill(_ arguments: [String]) async throws -> FiredrillProcess.Finished {
+            try await FiredrillProcess.run(arguments + ["--db", db], directory: dir)
+        }
+
+        func remove() {
+            // The `sleep` a killed orchestrator's step left behind.
+            for pid in processes(mentioning: dir) { kill(pid, SIGKILL) }
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+    }
+
+    static let manualThenInject = """
+        phases:
+          - name: disaster
+            steps:
+              - name: inject
+                run: ["${target}", inject-a]
+                rollback:
+                  - {name: undo a, run: ["${target}", undo-a], idempotent: true}
+              - name: declare the disaster
+                manual: Declare the disaster in the incident channel.
+                timeout: 1s
+              - name: second injection
+                run: ["${target}", inject-b]
+        """
+
+    @Test func aConfirmationAfterTheStepsTimeoutFindsItTimedOutAndNothingMoreIsInjected() async throws {
+        let lab = try Lab()
+        defer { lab.remove() }
+        let scenario = try lab.scenario(Self.manualThenInject)
+        let waiting = try await lab.firedrill(["run", scenario])
+        #expect(waiting.status == 4, "\(waiting.output)")
+        await pause(1.6)
+        let confirmed = try await lab.firedrill(["confirm", try lab.run().id, "--by", "late-lead"])
+        #expect(confirmed.status == 3, "a late confirmation carried the run on: \(confirmed.output)")
+        #expect(lab.log() == ["inject-a", "undo-a"], "\(lab.log())")
+        let machine = try lab.machine()
+        #expect(machine.state.status == .failed)
+        let manual = try #require(machine.state.attempts.first { $0.stepName == "declare the disaster" })
+        #expect(manual.verdict == .timedOut)
+        #expect(manual.confirmation == nil)
+    }
+
+    @Test func aResumeAfterTheStepsTimeoutTimesItOutInsteadOfWaitingAgain() async throws {
+        let lab = try Lab()
+        defer { lab.remove() }
+        let scenario = try lab.scenario(Self.manualThenInject)
+        let waiting = try await lab.firedrill(["run", scenario])
+        #expect(waiting.status == 4, "\(waiting.output)")
+        await pause(1.6)
+        let resumed = try await lab.firedrill(["resume", try lab.run().id])
+        #expect(resumed.status == 3, "\(resumed.output)")
+        #expect(lab.log() == ["inject-a", "undo-a"])
+        #expect(try lab.machine().state.suspensions.count == 1)
+    }
+
+    @Test func aConfirmationPastMaxDurationGoesToTheRollbacks() async throws {
+        let lab = try Lab()
+        defer { lab.remove() }
+        let scenario = try lab.scenario("""
+            max_duration: 1s
+            phases:
+              - name: disaster
+                steps:
+                  - name: inject
+                    run: ["${target}", inject-a]
+                    rollback:
+                      - {name: undo a, run: ["${target}", undo-a], idempotent: true}
+                  - name: declare the disaster
+                    manual: Declare the disaster.
+                  - name: second injection
+                    run: ["${target}", inject-b]
+            """)
+        let waiting = try await lab.firedrill(["run", scenario])
+        #expect(waiting.status == 4, "\(waiting.output)")
+        await pause(1.5)
+        let confirmed = try await lab.firedrill(["confirm", try lab.run().id, "--by", "late-lead"])
+        #expect(confirmed.status == 3, "\(confirmed.output)")
+        #expect(lab.log() == ["inject-a", "undo-a"], "\(lab.log())")
+        let machine = try lab.machine()
+        #expect(machine.state.status == .aborted)
+        #expect(machine.state.maxDurationPassedAt != nil)
+    }
+
+    /// The orchestrator dies in an injection, a resume halts the run for a decision, and the
+    /// decision comes after `max_duration`: the drill rolls back, and the next step never runs.
+    @Test func aDecisionPastMaxDurationGoesToTheRollbacksNotTheNextInjection() async throws {
+        let lab = try Lab()
+        defer { lab.remove() }
+        let scenario = try lab.scenario("""
+            max_duration: 3s
+            phases:
+              - name: disaster
+                steps:
+                  - name: inject
+                    run: ["${target}", hang]
+                    rollback:
+                      - {name: undo, run: ["${target}", undo], idempotent: true}
+                  - name: second injection
+                    run: ["${target}", inject-b]
+            """)
+        let running = try FiredrillProcess.Running(["run", scenario, "--db", lab.db], directory: lab.dir)
+        await lab.wait(for: "hang")
+        kill(running.pid, SIGKILL)
+        _ = await running.wait()
+        let runID = try lab.run().id
+        let halted = try await lab.firedrill(["resume", runID])
+        // Still within max_duration: the step in doubt waits for a person.
+        #expect(halted.status == 4, "\(halted.output)")
+        let startedAt = try lab.run().startedWallNs
+        while Int64(Date().timeIntervalSince1970 * 1e9) - startedAt < 3_300_000_000 { await pause(0.05) }
+        let resolved = try await lab.firedrill(["resolve", runID, "--skip", "--by", "late-lead"])
+        #expect(resolved.status == 3, "\(resolved.output)")
+        #expect(!lab.log().contains("inject-b"), "\(lab.log())")
+        #expect(lab.log().last == "undo")
+        let machine = try lab.machine()
+        #expect(machine.state.status == .aborted)
+        #expect(machine.state.failureReason?.contains("max_duration") == true, "\(machine.state.failureReason ?? "")")
+    }
+}
