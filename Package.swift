@@ -49,6 +49,7 @@ let package = Package(
                 "FiredrillRuntime",
                 "FiredrillReports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .executableTarget(name: "firedrill", dependencies: ["FiredrillCommands", "firedrill-sample-service"]),

@@ -31,7 +31,7 @@ struct AbortCommand: AsyncParsableCommand {
             print("abort posted to run \(run.id); its orchestrator (\(runner)) rolls back what ran")
             return
         }
-        let scenario = try storedScenario(run)
+        let scenario = try storedScenario(run, in: db)
         try await carryOn(run, scenario: scenario, first: [abort], force: force, store: db, quiet: quiet)
     }
 }

@@ -12,13 +12,14 @@ public struct FiredrillCommand: AsyncParsableCommand {
             Exit codes: 0 completed and every objective met; 1 completed but an objective missed or steady state
             not restored, or `verify` found a broken chain; 2 invalid scenario or usage; 3 failed, aborted (rolled
             back) or interrupted; 4 waiting on an operator (a manual step, or halted with a step in doubt);
+            5 completed, none missed, but an objective undetermined (its bounds straddle it, or it was not measured);
             70 internal error (including a record that cannot be written).
             """,
         version: Firedrill.version,
         subcommands: [
             ValidateCommand.self, PlanCommand.self, RunCommand.self, ConfirmCommand.self, ResumeCommand.self,
             ResolveCommand.self, AbortCommand.self, StatusCommand.self, HistoryCommand.self, RetroCommand.self, ReportCommand.self, ActionsCommand.self, DueCommand.self, ScheduleCommand.self,
-            VerifyCommand.self, DemoCommand.self,
+            VerifyCommand.self, KeyCommand.self, DemoCommand.self,
         ]
     )
 
@@ -104,14 +105,17 @@ func loadScenario(_ path: String) throws -> LoadedScenario {
     }
 }
 
-/// The scenario a stored run ran, parsed again from the text kept with the run.
-func storedScenario(_ run: RunRecord) throws -> Scenario {
-    let directory = (run.scenarioPath as NSString).deletingLastPathComponent
-    let parsed = ScenarioLoader.parse(text: run.scenarioText, file: run.scenarioPath, baseDirectory: directory, fileExists: { _ in true })
-    guard let scenario = parsed.scenario else {
-        throw CommandFailure.internalError("the scenario stored with run \(run.id) no longer parses: \(parsed.findings.first?.description ?? "")")
+/// A stored run as its chain tells it: the scenario it ran (from event 1), its start, end,
+/// status and figures recomputed from the events, not read from the editable runs table.
+func evidence(of run: RunRecord, in store: SQLiteStore) throws -> RunEvidence {
+    do { return try RunEvidence.load(run, from: store) } catch let error as EvidenceError {
+        throw CommandFailure.internalError(error.description)
     }
-    return scenario
+}
+
+/// The scenario a stored run ran, parsed again from the text its chain holds.
+func storedScenario(_ run: RunRecord, in store: SQLiteStore) throws -> Scenario {
+    try evidence(of: run, in: store).scenario
 }
 
 /// Runs a drill, turning what stops it early into a clear message and exit code:
@@ -133,9 +137,8 @@ func runReporting(_ body: () async throws -> RunOutcome) async throws -> RunOutc
 
 /// A stored run, the scenario it ran, and the machine its events rebuild.
 func replayed(_ id: String, in store: SQLiteStore) throws -> (RunRecord, Scenario, DrillMachine) {
-    let run = try findRun(id, in: store)
-    let scenario = try storedScenario(run)
-    return (run, scenario, DrillMachine.replay(scenario, events: try store.events(of: run.id).map { ($0.event, $0.at) }))
+    let found = try evidence(of: try findRun(id, in: store), in: store)
+    return (found.run, found.scenario, found.machine)
 }
 
 func findRun(_ id: String, in store: SQLiteStore) throws -> RunRecord {

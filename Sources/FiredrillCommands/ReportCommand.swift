@@ -45,8 +45,9 @@ struct ReportCommand: ParsableCommand {
                       datedAt: latest.map { $0.endedWallNs ?? $0.startedWallNs } ?? 0)
             return
         }
-        let run = try findRun(runID!, in: db)
-        let report = try Report.build(run, store: db, renderedAt: renderedAt, asOf: try ActionsCommand.today(asOf),
+        let stored = try findRun(runID!, in: db)
+        let run = try evidence(of: stored, in: db).run
+        let report = try Report.build(stored, store: db, renderedAt: renderedAt, asOf: try ActionsCommand.today(asOf),
                                       signOff: SignOffNames(preparedBy: preparedBy, reviewedBy: reviewedBy, approvedBy: approvedBy))
         let text: String
         do { text = try ReportRenderer.render(report, as: format, template: templateText) } catch {
@@ -88,12 +89,17 @@ enum Report {
         for run in runs.reversed() where !names.contains(run.scenario) { names.append(run.scenario) }
         let entries = try names.sorted().map { name in
             let mine = runs.filter { $0.scenario == name }
-            let drills = try mine.map { run in
-                let stored = try storedScenario(run)
+            // Each drill's figures from its own chain, judged on their bounds.
+            let drills = try mine.map { stored in
+                let found = try evidence(of: stored, in: store)
+                let run = found.run
+                let m = found.measurement
+                let ended = run.endedWallNs != nil
                 return TrendInput(runID: run.id, status: run.status, startedWallNs: run.startedWallNs, rtoSeconds: run.rtoSeconds,
-                                  rpoSeconds: run.rpoSeconds, rtoObjective: stored.objectives.rto, rpoObjective: stored.objectives.rpo)
+                                  rpoSeconds: run.rpoSeconds, rtoObjective: found.scenario.objectives.rto, rpoObjective: found.scenario.objectives.rpo,
+                                  rtoVerdict: ended ? m.rtoObjective?.verdict : nil, rpoVerdict: ended ? m.rpoObjective?.verdict : nil)
             }
-            let latest = try storedScenario(mine[0])
+            let latest = try storedScenario(mine[0], in: store)
             return (name: name, title: latest.title ?? name, rto: latest.objectives.rto, rpo: latest.objectives.rpo, drills: drills,
                     actions: try store.actionItems(scenario: name))
         }
@@ -114,20 +120,27 @@ enum Report {
     }
 
     static func build(_ run: RunRecord, store: SQLiteStore, renderedAt: String?, asOf: String, signOff: SignOffNames) throws -> DrillReport {
-        DrillReport(try input(run, store: store, renderedAt: renderedAt, asOf: asOf, signOff: signOff), status: run.status)
+        let input = try input(run, store: store, renderedAt: renderedAt, asOf: asOf, signOff: signOff)
+        return DrillReport(input, status: input.retrospective.state.status)
     }
 
-    /// Everything a report or retrospective shows, read from the record.
-    static func input(_ run: RunRecord, store: SQLiteStore, renderedAt: String?, asOf: String, signOff: SignOffNames) throws -> ReportInput {
-        let scenario = try storedScenario(run)
-        let events = try store.events(of: run.id)
-        let machine = DrillMachine.replay(scenario, events: events.map { ($0.event, $0.at) })
-        let problem = AuditChain.verify(runID: run.id, links: try store.chain(of: run.id), headHash: run.headHash, eventCount: run.eventCount)
-        let vars = (try? JSONDecoder().decode([String: String].self, from: Data(run.varsJSON.utf8))) ?? [:]
+    /// Everything a report or retrospective shows, read from the record: from the chain, with
+    /// the chain and the projections checked against each other at render time.
+    static func input(_ stored: RunRecord, store: SQLiteStore, renderedAt: String?, asOf: String, signOff: SignOffNames) throws -> ReportInput {
+        let found = try evidence(of: stored, in: store)
+        let run = found.run
+        let scenario = found.scenario
+        let machine = found.machine
+        var problems = AuditChain.verify(runID: run.id, links: try store.chain(of: run.id), headHash: run.headHash, eventCount: run.eventCount)
+            .map { ["\($0)"] } ?? []
+        problems += found.differences.map { "run \(run.id): \($0)" }
+        let problem = problems.isEmpty ? nil : problems.joined(separator: "; ")
+        let vars = found.vars
         let retrospective = RetrospectiveInput(
             runID: run.id, scenario: scenario, scenarioSHA256: run.scenarioSHA256, startedWallNs: run.startedWallNs,
-            endedWallNs: run.endedWallNs, state: machine.state, measurement: DrillMeasurement(scenario: scenario, state: machine.state),
-            chainHead: run.headHash, eventCount: run.eventCount, actionItems: try store.actionItems(runID: run.id), asOf: asOf)
+            endedWallNs: run.endedWallNs, state: machine.state, measurement: found.measurement,
+            chainHead: run.headHash, eventCount: run.eventCount, actionItems: try store.actionItems(runID: run.id), asOf: asOf,
+            signedHead: try store.signatures(runID: run.id).last.map(SignedHeadText.init))
         // The drill before this one of the same scenario: what became of its findings.
         let earlier = try store.runs(scenario: run.scenario).first { ($0.startedWallNs, $0.id) < (run.startedWallNs, run.id) }
         let previous = try earlier.map { (runID: $0.id, items: try store.actionItems(runID: $0.id)) }

@@ -23,7 +23,7 @@ struct ResumeCommand: AsyncParsableCommand {
     func run() async throws {
         let db = try store.openExisting()
         let run = try findRun(runID, in: db)
-        let scenario = try storedScenario(run)
+        let scenario = try storedScenario(run, in: db)
         if run.status.isFinal {
             print("run \(run.id) already ended: \(run.status.rawValue)")
             throw ExitCode(0)

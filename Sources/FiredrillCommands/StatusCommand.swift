@@ -83,9 +83,13 @@ struct HistoryCommand: ParsableCommand {
         var rto_seconds: Double?
         var rpo_seconds: Double?
         var objectives_met: Bool?
+        /// met, missed, undetermined (bounds straddling an objective, or a figure not measured), or null.
+        var objectives: String?
+        var rto_objective: String?
+        var rpo_objective: String?
 
         enum CodingKeys: String, CodingKey {
-            case id, scenario, status, started_at, ended_at, rto_seconds, rpo_seconds, objectives_met
+            case id, scenario, status, started_at, ended_at, rto_seconds, rpo_seconds, objectives_met, objectives, rto_objective, rpo_objective
         }
 
         // nil fields are written as null, not left out.
@@ -99,17 +103,28 @@ struct HistoryCommand: ParsableCommand {
             try c.encode(rto_seconds, forKey: .rto_seconds)
             try c.encode(rpo_seconds, forKey: .rpo_seconds)
             try c.encode(objectives_met, forKey: .objectives_met)
+            try c.encode(objectives, forKey: .objectives)
+            try c.encode(rto_objective, forKey: .rto_objective)
+            try c.encode(rpo_objective, forKey: .rpo_objective)
         }
     }
 
     func run() throws {
         let db = try store.openExisting()
-        let runs = try db.runs(scenario: scenario)
+        // Figures from each run's chain, not the editable runs table (`verify` names any difference).
+        let found = try db.runs(scenario: scenario).map { try evidence(of: $0, in: db) }
+        let runs = found.map(\.run)
+        func judged(_ objective: DrillMeasurement.Objective?, _ run: RunRecord) -> String? {
+            run.endedWallNs == nil ? nil : objective?.verdict.rawValue
+        }
         if json {
-            let entries = runs.map {
-                Entry(id: $0.id, scenario: $0.scenario, status: $0.status.rawValue, started_at: WallTime.iso8601($0.startedWallNs),
-                      ended_at: $0.endedWallNs.map(WallTime.iso8601), rto_seconds: $0.rtoSeconds, rpo_seconds: $0.rpoSeconds,
-                      objectives_met: $0.objectivesMet)
+            let entries = found.map { e in
+                let run = e.run
+                return Entry(id: run.id, scenario: run.scenario, status: run.status.rawValue, started_at: WallTime.iso8601(run.startedWallNs),
+                             ended_at: run.endedWallNs.map(WallTime.iso8601), rto_seconds: run.rtoSeconds, rpo_seconds: run.rpoSeconds,
+                             objectives_met: run.objectivesMet,
+                             objectives: run.endedWallNs == nil ? nil : e.measurement.objectivesVerdict?.rawValue,
+                             rto_objective: judged(e.measurement.rtoObjective, run), rpo_objective: judged(e.measurement.rpoObjective, run))
             }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -117,10 +132,10 @@ struct HistoryCommand: ParsableCommand {
             return
         }
         if runs.isEmpty { print("no runs\(scenario.map { " of \($0)" } ?? "")") }
-        for run in runs {
+        for (run, e) in zip(runs, found) {
             let rto = run.rtoSeconds.map { String(format: "RTO %.3fs", $0) } ?? "RTO —"
             let rpo = run.rpoSeconds.map { String(format: "RPO %.3fs", $0) } ?? "RPO —"
-            let met = run.objectivesMet.map { $0 ? "objectives met" : "objectives MISSED" } ?? ""
+            let met = run.endedWallNs == nil ? "" : e.measurement.objectivesVerdict.map { "objectives \($0.summaryWord)" } ?? ""
             print("\(run.id)  \(WallTime.human(run.startedWallNs))  \(run.scenario)  \(run.status.rawValue)  \(rto)  \(rpo)  \(met)")
         }
     }
@@ -153,7 +168,7 @@ enum Retro {
     static func render(_ run: RunRecord, store: SQLiteStore, template: String? = nil, asOf: String? = nil) throws -> String {
         let input = try Report.input(run, store: store, renderedAt: nil, asOf: try ActionsCommand.today(asOf), signOff: .init())
         do {
-            return try ReportRenderer.render(DrillRetrospective(input, status: run.status), template: template)
+            return try ReportRenderer.render(DrillRetrospective(input, status: input.retrospective.state.status), template: template)
         } catch {
             throw CommandFailure.usage("\(error)")
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Crypto
 import FiredrillCore
 import FiredrillRuntime
 import Foundation
@@ -6,33 +7,115 @@ import Foundation
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Check every run's hash-chained event log for edits, deletions, insertions and reordering.",
-        discussion: "Exit 0 when every chain is intact; 1 with the first broken link of each broken run.")
+        abstract: "Check every run's hash-chained event log, the projections beside it, and its signed heads.",
+        discussion: """
+            Each run's chain is checked for edits, deletions, insertions and reordering, and what the runs table says
+            (scenario text and hash, start, end, status, RTO, RPO, objectives) is compared with what the events say.
+            Signed heads are checked against the key each names, or, with --public-key, against yours: then every
+            ended run must carry a head signed by it, and a deleted signed run breaks the next signature's link.
+            --head HASH checks the record against a head kept elsewhere (a ticket, a notification): it must be an
+            event of an intact chain. Exit 0 when everything holds; 1 naming each break.
+            """)
 
     @Argument(help: "Only these runs (ids or unique prefixes); default every run.") var runIDs: [String] = []
+    @Option(name: .customLong("head"), help: "A head hash kept outside the database; repeatable.") var heads: [String] = []
+    @Option(help: "The team's public key file (from `firedrill key create`), or the base64 key.") var publicKey: String?
     @OptionGroup var store: StoreOptions
 
     func run() throws {
         let db = try store.openExisting()
-        let ids = runIDs.isEmpty ? try db.chainedRunIDs() : try runIDs.map { try findRun($0, in: db).id }
-        var broken = 0
+        let anchorKey: Curve25519.Signing.PublicKey?
+        do { anchorKey = try publicKey.map { try SigningKey.publicKey($0) } } catch { throw CommandFailure.usage("\(error)") }
+        let everyRun = runIDs.isEmpty
+        let ids = everyRun ? try db.chainedRunIDs() : try runIDs.map { try findRun($0, in: db).id }
+        var broken: [String] = []
         var events = 0
+        var intact: [String: [AuditChain.Link]] = [:]
+        var records: [String: RunRecord] = [:]
         for id in ids {
             let links = try db.chain(of: id)
             events += links.count
             guard let run = try db.run(id) else {
-                broken += 1
-                print("BROKEN run \(id): \(links.count) events belong to a run that is not in the runs table (the run was deleted)")
+                broken.append("run \(id): \(links.count) events belong to a run that is not in the runs table (the run was deleted)")
                 continue
             }
+            records[id] = run
             if let problem = AuditChain.verify(runID: id, links: links, headHash: run.headHash, eventCount: run.eventCount) {
-                broken += 1
-                print("BROKEN \(problem)")
-            } else {
-                print("ok     run \(id): \(links.count) events, head \(run.headHash ?? AuditChain.genesis)")
+                broken.append("\(problem)")
+                continue
+            }
+            intact[id] = links
+            do {
+                let evidence = try RunEvidence.load(run, from: db)
+                if !evidence.differences.isEmpty {
+                    broken.append(contentsOf: evidence.differences.map { "run \(id): \($0)" })
+                    continue
+                }
+                let scope = evidence.scenarioInChain ? "" : " (recorded before the scenario text was chained: its text and figures are not checked)"
+                print("ok     run \(id): \(links.count) events, head \(run.headHash ?? AuditChain.genesis)\(scope)")
+            } catch {
+                broken.append("run \(id): \(error)")
             }
         }
-        print("\(ids.count) run\(ids.count == 1 ? "" : "s"), \(events) events: \(broken == 0 ? "every chain intact" : "\(broken) broken")")
-        if broken > 0 { throw ExitCode(1) }
+        broken += try signatureBreaks(db, ids: Set(ids), everyRun: everyRun, intact: intact, records: records, key: anchorKey)
+        for head in heads { broken += anchorBreaks(head.lowercased(), intact: intact, everyRun: everyRun) }
+        for line in broken { print("BROKEN \(line)") }
+        print("\(ids.count) run\(ids.count == 1 ? "" : "s"), \(events) events: \(broken.isEmpty ? "every chain intact" : "\(broken.count) broken")"
+              + (anchorKey == nil ? "" : ", heads checked against key \(SigningKey.keyID(anchorKey!.rawRepresentation.base64EncodedString()))"))
+        if !broken.isEmpty { throw ExitCode(1) }
+    }
+
+    /// Each signed head holds for its statement, is a hash of its run's intact chain, and links
+    /// to the signature signed before it; with the team's key, every ended run is signed by it.
+    func signatureBreaks(_ db: SQLiteStore, ids: Set<String>, everyRun: Bool, intact: [String: [AuditChain.Link]],
+                         records: [String: RunRecord], key: Curve25519.Signing.PublicKey?) throws -> [String] {
+        var breaks: [String] = []
+        let signatures = try db.signatures(runID: nil)
+        var previous = AuditChain.genesis
+        var finalSigned: Set<String> = []
+        for (index, signed) in signatures.enumerated() {
+            defer { previous = signed.digest }
+            let name = "signed head \(index + 1) (run \(signed.runID), event \(signed.eventCount))"
+            if signed.previousDigest != previous, everyRun {
+                breaks.append("\(name): the signature before it is missing (it links to \(signed.previousDigest.prefix(12))): a signed run or its signature was deleted")
+            }
+            guard ids.contains(signed.runID) || everyRun else { continue }
+            if !signed.isValid() {
+                breaks.append("\(name): its signature does not hold for what it states: the signed head was edited")
+                continue
+            }
+            if let key, !signed.isValid(under: key) {
+                breaks.append("\(name): signed by key \(signed.keyID), not by the key given")
+                continue
+            }
+            guard records[signed.runID] != nil else {
+                breaks.append("\(name): the run was signed (head \(signed.headHash.prefix(12))) but is not in this record: it was deleted")
+                continue
+            }
+            guard let links = intact[signed.runID] else { continue }  // its chain break is already said
+            guard let link = links[safe: signed.eventCount - 1], link.hash == signed.headHash else {
+                breaks.append("\(name): the chain has no event \(signed.eventCount) with the signed hash \(signed.headHash.prefix(12)): the chain was rewritten or cut")
+                continue
+            }
+            if signed.eventCount == links.count { finalSigned.insert(signed.runID) }
+        }
+        if let key {
+            let keyID = SigningKey.keyID(key.rawRepresentation.base64EncodedString())
+            for (id, run) in records.sorted(by: { $0.key < $1.key }) where run.status.isFinal && intact[id] != nil && !finalSigned.contains(id) {
+                breaks.append("run \(id): it ended but its final head is not signed by key \(keyID): unsigned, or its chain changed after signing")
+            }
+        }
+        return breaks
+    }
+
+    /// An anchored head must be an event's hash in an intact chain.
+    func anchorBreaks(_ head: String, intact: [String: [AuditChain.Link]], everyRun: Bool) -> [String] {
+        for (id, links) in intact {
+            if let link = links.first(where: { $0.hash == head }) {
+                print("anchor \(head.prefix(12)): run \(id), event \(link.seq) of \(links.count): the chain up to it is intact")
+                return []
+            }
+        }
+        return ["anchor \(head.prefix(12)): no intact chain\(everyRun ? "" : " among these runs") holds this head: its run was deleted, its tail truncated, or its chain rewritten"]
     }
 }

@@ -27,8 +27,8 @@ extension DrillReport {
             renderedAt: input.renderedAt, schedule: s.schedule?.description, nextDrill: input.nextDrill)
 
         objectives = [
-            Self.objective("RTO", target: s.objectives.rto, span: m.rto, unknown: m.rtoUnknownBecause, met: m.rtoObjective?.met),
-            Self.objective("RPO", target: s.objectives.rpo, span: m.rpo?.span, unknown: m.rpo?.unknownBecause, met: m.rpoObjective?.met),
+            Self.objective("RTO", target: s.objectives.rto, span: m.rto, unknown: m.rtoUnknownBecause, verdict: m.rtoObjective?.verdict),
+            Self.objective("RPO", target: s.objectives.rpo, span: m.rpo?.span, unknown: m.rpo?.unknownBecause, verdict: m.rpoObjective?.verdict),
         ].filter { $0.target != "none" || $0.measuredSeconds != nil }
         timeToDetect = m.timeToDetect.map { "\($0.value.secondsText) (between \($0.lower.secondsText) and \($0.upper.secondsText))" }
         canary = m.rpo.map { rpo in
@@ -104,7 +104,8 @@ extension DrillReport {
         }
         integrity = Integrity(
             head: r.chainHead ?? "none", events: r.eventCount, verified: input.chainBreak == nil,
-            result: input.chainBreak.map { "BROKEN: \($0)" } ?? "intact: every one of the \(r.eventCount) events links to the one before, up to the head")
+            result: input.chainBreak.map { "BROKEN: \($0)" } ?? "intact: every one of the \(r.eventCount) events links to the one before, up to the head, and the run's table row agrees with them",
+            signed: r.signedHead)
         signOff = [
             SignOff(role: "Prepared by", name: input.signOff.preparedBy),
             SignOff(role: "Reviewed by", name: input.signOff.reviewedBy),
@@ -125,11 +126,20 @@ extension DrillReport {
                 evidence: "Timeline; Evidence; Findings; Sign-off"),
     ]
 
-    static func objective(_ name: String, target: DrillDuration?, span: DrillMeasurement.Span?, unknown: String?, met: Bool?) -> Objective {
-        let result: String = switch met {
-        case true?: "met"
-        case false?: "missed"
-        case nil: target == nil ? "no objective" : "not measured"
+    static func objective(_ name: String, target: DrillDuration?, span: DrillMeasurement.Span?, unknown: String?,
+                          verdict: DrillMeasurement.Verdict?) -> Objective {
+        // Judged on the bounds: a value within the objective whose upper bound is not proves nothing.
+        let result: String = switch verdict {
+        case .met?: "met"
+        case .missed?: "missed"
+        case .undetermined?: "undetermined"
+        case .unmeasured?: "not measured"
+        case nil: "no objective"
+        }
+        let met: Bool? = switch verdict {
+        case .met?: true
+        case .missed?: false
+        default: nil
         }
         return Objective(
             name: name, target: target.map(\.description) ?? "none", measured: span.map { $0.value.secondsText } ?? "not measured",
@@ -145,6 +155,9 @@ extension DrillReport {
         case .completed where missed.isEmpty:
             return Verdict(outcome: "met", text: figures.isEmpty ? "Completed; the scenario sets no objectives."
                                                                   : "Recovered within every objective: \(figures).")
+        case .completed where status == .completed && !missed.contains(where: { $0.met == false }):
+            let why = missed.map { "\($0.name) \($0.result) (\($0.measured), bounds \($0.bounds), against \($0.target))" }
+            return Verdict(outcome: "undetermined", text: "Completed, but not every objective could be judged: \(why.joined(separator: "; ")).")
         case .completed, .deviated:
             var why = missed.map { "\($0.name) \($0.result) (\($0.measured) against \($0.target))" }
             if status == .deviated { why.append("steady state was not restored afterwards") }

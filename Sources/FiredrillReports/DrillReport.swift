@@ -178,6 +178,9 @@ public struct DrillReport: Codable, Sendable, Hashable {
         public var events: Int
         public var verified: Bool
         public var result: String
+        /// The head signed with the team's Ed25519 key at the run's end: check it with
+        /// `firedrill verify --head HEAD --public-key KEY.pub`.
+        public var signed: SignedHeadText?
     }
 
     public var cover: Cover

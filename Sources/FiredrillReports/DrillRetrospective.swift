@@ -103,6 +103,9 @@ _Nothing deviated from the plan._
 - {{.}}
 {{/safety}}
 - Audit chain: {{integrity.events}} events, head `{{integrity.head}}`: {{integrity.result}}
+{{#integrity.signed}}
+- Signed head: `{{head}}` (event {{eventCount}}), Ed25519 key `{{keyID}}`, signature `{{signature}}`
+{{/integrity.signed}}
 {{/report}}
 
 ## What went well?

@@ -177,6 +177,10 @@ Findings from the previous drill (`{{runID}}`): {{summary}}.
 ## Integrity
 
 Audit chain head `{{integrity.head}}` over {{integrity.events}} events: {{integrity.result}}.
+{{#integrity.signed}}
+
+Signed head `{{head}}` (event {{eventCount}}), Ed25519 key `{{keyID}}`, signature `{{signature}}`: check with `firedrill verify --head {{head}} --public-key KEY.pub`.
+{{/integrity.signed}}
 
 ## Findings
 
@@ -217,6 +221,7 @@ code, pre { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-si
 pre { background: #f6f6f6; border: 1px solid #ddd; padding: 0.5em; white-space: pre-wrap; word-break: break-all; }
 .verdict { font-size: 1.15em; font-weight: bold; padding: 0.6em 0.8em; border-radius: 4px; margin: 0.8em 0; }
 .verdict.met { background: #e3f4e8; border-left: 6px solid #3c9a5f; }
+code.wrap { word-break: break-all; }
 .verdict.missed { background: #fdf1dc; border-left: 6px solid #e0a800; }
 .verdict.failed { background: #fbe3e1; border-left: 6px solid #c0392b; }
 .verdict.unfinished { background: #eeeeee; border-left: 6px solid #7f8c8d; }
@@ -290,6 +295,7 @@ td.met { color: #1e7a42; font-weight: bold; } td.missed, td.not-measured, .overd
 
 <h2>Integrity</h2>
 <p>Audit chain head <code>{{integrity.head}}</code> over {{integrity.events}} events: <strong>{{integrity.result}}</strong>.</p>
+{{#integrity.signed}}<p>Signed head <code>{{head}}</code> (event {{eventCount}}), Ed25519 key <code>{{keyID}}</code>, signature <code class="wrap">{{signature}}</code>: check with <code>firedrill verify --head {{head}} --public-key KEY.pub</code>.</p>{{/integrity.signed}}
 
 <h2>Findings</h2>
 <ul>{{#findings}}<li>{{.}}</li>{{/findings}}{{^findings}}<li>None: the drill ran as written and met its objectives.</li>{{/findings}}</ul>

@@ -10,9 +10,15 @@ public struct TrendInput: Sendable {
     /// The objectives the run was held to (its own stored scenario's).
     public var rtoObjective: DrillDuration?
     public var rpoObjective: DrillDuration?
+    /// Each objective judged on the figure's bounds; nil for a value alone (then judged on it).
+    public var rtoVerdict: DrillMeasurement.Verdict?
+    public var rpoVerdict: DrillMeasurement.Verdict?
 
     public init(runID: String, status: RunStatus, startedWallNs: Int64, rtoSeconds: Double?, rpoSeconds: Double?,
-                rtoObjective: DrillDuration?, rpoObjective: DrillDuration?) {
+                rtoObjective: DrillDuration?, rpoObjective: DrillDuration?,
+                rtoVerdict: DrillMeasurement.Verdict? = nil, rpoVerdict: DrillMeasurement.Verdict? = nil) {
+        self.rtoVerdict = rtoVerdict
+        self.rpoVerdict = rpoVerdict
         self.runID = runID
         self.status = status
         self.startedWallNs = startedWallNs
@@ -37,7 +43,7 @@ public struct TrendReport: Codable, Sendable, Hashable {
         public var rpoSeconds: Double?
         public var rtoMet: Bool?
         public var rpoMet: Bool?
-        /// `met`, `missed`, `failed` or `unfinished`.
+        /// `met`, `missed`, `undetermined` (bounds straddling an objective, or a figure not measured), `failed` or `unfinished`.
         public var result: String
     }
 
@@ -92,13 +98,20 @@ public struct TrendReport: Codable, Sendable, Hashable {
     }
 
     static func drill(_ input: TrendInput) -> Drill {
-        func met(_ value: Double?, _ objective: DrillDuration?) -> Bool? {
+        func met(_ value: Double?, _ objective: DrillDuration?, _ verdict: DrillMeasurement.Verdict?) -> Bool? {
             guard let objective else { return nil }
-            return value.map { $0 <= objective.seconds } ?? false
+            switch verdict {
+            case .met?: return true
+            case .missed?: return false
+            case .undetermined?, .unmeasured?: return nil
+            case nil: return value.map { $0 <= objective.seconds } ?? false
+            }
         }
-        let rtoMet = met(input.rtoSeconds, input.rtoObjective)
-        let rpoMet = met(input.rpoSeconds, input.rpoObjective)
+        let rtoMet = met(input.rtoSeconds, input.rtoObjective, input.rtoVerdict)
+        let rpoMet = met(input.rpoSeconds, input.rpoObjective, input.rpoVerdict)
+        let undetermined = [input.rtoVerdict, input.rpoVerdict].contains { $0 == .undetermined || $0 == .unmeasured }
         let result: String = switch input.status {
+        case .completed where rtoMet != false && rpoMet != false && undetermined: "undetermined"
         case .completed where rtoMet != false && rpoMet != false: "met"
         case .completed, .deviated: "missed"
         case .failed, .aborted: "failed"

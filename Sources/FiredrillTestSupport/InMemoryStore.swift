@@ -9,6 +9,7 @@ public final class InMemoryStore: RunStore, @unchecked Sendable {
     private var eventsByRun: [String: [RecordedEvent]] = [:]
     private var measurements: [String: (DrillMeasurement, [Mark])] = [:]
     private var messages: [InboxMessage] = []
+    private var signed: [HeadSignature] = []
     private var nextMessage: Int64 = 1
 
     public init() {}
@@ -99,6 +100,20 @@ public final class InMemoryStore: RunStore, @unchecked Sendable {
             nextMessage += 1
         }
     }
+
+    @discardableResult
+    public func appendSignature(runID: String, sign: (Int, String, String) -> HeadSignature) throws -> HeadSignature {
+        try locked {
+            let events = eventsByRun[runID] ?? []
+            guard !events.isEmpty else { throw InMemoryStoreError("run \(runID) has no events to sign") }
+            let head = try SQLiteStore.chainHead(runID: runID, events: events)
+            let signature = sign(events.count, head, signed.last?.digest ?? AuditChain.genesis)
+            signed.append(signature)
+            return signature
+        }
+    }
+
+    public func signatures(runID: String?) throws -> [HeadSignature] { locked { signed.filter { runID == nil || $0.runID == runID } } }
 
     public func inbox(of runID: String) throws -> [InboxMessage] { locked { messages.filter { $0.runID == runID } } }
     public func deleteInbox(_ ids: [Int64]) throws { locked { messages.removeAll { ids.contains($0.id) } } }

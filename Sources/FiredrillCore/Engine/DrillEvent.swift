@@ -77,15 +77,21 @@ public struct RunStarted: Hashable, Sendable, Codable {
     public var vars: [String: String]
     public var participants: [Participant]
     public var runner: RunnerIdentity
+    /// The scenario exactly as read, inside the chain so it cannot be edited unseen (nil in
+    /// runs recorded before it was chained).
+    public var scenarioText: String?
+    public var scenarioPath: String?
 
     public init(scenario: String, scenarioSHA256: String, firedrillVersion: String, vars: [String: String],
-                participants: [Participant] = [], runner: RunnerIdentity) {
+                participants: [Participant] = [], runner: RunnerIdentity, scenarioText: String? = nil, scenarioPath: String? = nil) {
         self.scenario = scenario
         self.scenarioSHA256 = scenarioSHA256
         self.firedrillVersion = firedrillVersion
         self.vars = vars
         self.participants = participants
         self.runner = runner
+        self.scenarioText = scenarioText
+        self.scenarioPath = scenarioPath
     }
 }
 

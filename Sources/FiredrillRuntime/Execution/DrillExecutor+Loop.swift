@@ -94,12 +94,13 @@ extension DrillExecutor {
         try record(.runEnded(status))
         let measurement = DrillMeasurement(scenario: scenario, state: machine.state)
         run.status = status
-        run.endedWallNs = clock.now().wallNs
+        run.endedWallNs = lastRecordedWallNs
         run.rtoSeconds = measurement.rto?.value.seconds
         run.rpoSeconds = measurement.rpo?.span?.value.seconds
         run.objectivesMet = measurement.objectivesMet
         try store.updateRun(run)
         try store.saveMeasurement(runID: run.id, measurement: measurement, marks: machine.state.marks)
+        try signFinalHead()
         try store.releaseLease(run.id, pid: lease.pid)
     }
 

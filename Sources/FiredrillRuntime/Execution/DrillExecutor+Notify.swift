@@ -20,10 +20,13 @@ extension DrillExecutor {
                 + (rto.map { ", RTO \($0)" } ?? "") + (measurement.rpo?.span.map { ", RPO \($0.value.secondsText)" } ?? "")
                 + (measurement.objectivesMet.map { $0 ? ", objectives met" : ", objectives MISSED" } ?? "") + " (run \(run.id))."
         }
+        // The end notification carries the chain's head signed with the team's key: an anchor
+        // kept outside the database (the events after it are the notifications and the end).
+        let signedHead = trigger == .end ? signHeadForNotification() : nil
         var body: [String: Any]
         switch notifier.format {
         case .slack:
-            body = ["text": message]
+            body = ["text": message + (signedHead.map { " Signed head \($0.headHash) (\($0.eventCount) events, key \($0.keyID))." } ?? "")]
         case .webhook:
             body = [
                 "event": trigger.rawValue, "run_id": run.id, "scenario": scenario.name, "title": title, "message": message,
@@ -33,6 +36,12 @@ extension DrillExecutor {
             if let value = measurement.rto?.value.seconds { body["rto_seconds"] = value }
             if let value = measurement.rpo?.span?.value.seconds { body["rpo_seconds"] = value }
             if trigger == .end, let met = measurement.objectivesMet { body["objectives_met"] = met }
+            if trigger == .end, let verdict = measurement.objectivesVerdict { body["objectives"] = verdict.rawValue }
+            if let signedHead {
+                body["signed_head"] = ["head": signedHead.headHash, "events": signedHead.eventCount, "key_id": signedHead.keyID,
+                                       "public_key": signedHead.publicKey, "signature": signedHead.signature,
+                                       "statement": String(decoding: signedHead.message, as: UTF8.self)]
+            }
         }
         let json = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes]))
             .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
@@ -42,6 +51,29 @@ extension DrillExecutor {
             return .success(ResolvedHTTP(method: "POST", url: try scope.resolve(notifier.url), headers: headers, body: json))
         } catch {
             return .failure(.init(description: error.description))
+        }
+    }
+}
+
+extension DrillExecutor {
+    /// The head as recorded so far, signed (not stored: the run's final head is, at its end).
+    func signHeadForNotification() -> HeadSignature? {
+        guard let signer, let stored = try? store.run(run.id), let head = stored.headHash else { return nil }
+        return signer.sign(runID: run.id, eventCount: stored.eventCount, headHash: head, previousDigest: "notification",
+                           wallNs: clock.now().wallNs)
+    }
+
+    /// Signs the run's final head into the record, linked to the signature before it.
+    func signFinalHead() throws {
+        guard let signer else { return }
+        let wallNs = clock.now().wallNs
+        do {
+            try store.appendSignature(runID: run.id) { count, head, previous in
+                signer.sign(runID: run.id, eventCount: count, headHash: head, previousDigest: previous, wallNs: wallNs)
+            }
+        } catch {
+            throw ExecutorError.recordFailed("the run's head could not be signed into the record: \(StoreError.describe(error, path: "the record"))",
+                                             runID: run.id, owed: [])
         }
     }
 }

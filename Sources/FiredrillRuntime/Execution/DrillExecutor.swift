@@ -59,6 +59,10 @@ public final class DrillExecutor: @unchecked Sendable {
     /// Serializes recording with `interruptNow`, which may come from a signal handler's thread.
     let recording = NSLock()
     var interrupted = false
+    /// The wall clock of the event last recorded: the run's end is its `run_ended`'s, as the chain has it.
+    var lastRecordedWallNs: Int64 = 0
+    /// Signs the chain's head at the run's end (`firedrill key create`), when a key is configured.
+    public var signer: SigningKey?
 
     init(scenario: Scenario, run: RunRecord, vars: [String: String], secrets: [String: String], environment: [String: String],
          store: any RunStore, driver: any Driver, clock: any DrillClock, console: any OperatorConsole, progress: ProgressPrinter,
@@ -117,10 +121,13 @@ public final class DrillExecutor: @unchecked Sendable {
             scenarioText: loaded.text, scenarioSHA256: loaded.sha256, status: .running, startedWallNs: reading.wallNs,
             startedMonoNs: reading.monoNs, bootID: clock.bootID, runner: lease,
             varsJSON: String(decoding: try JSONEncoder.sorted.encode(vars), as: UTF8.self))
+        let signer = try signingKey(environment)
         let executor = DrillExecutor(scenario: loaded.scenario, run: record, vars: vars, secrets: secrets, environment: environment,
                                      store: store, driver: driver, clock: clock, console: console, progress: progress, lease: lease)
+        executor.signer = signer
         let started = RunStarted(scenario: loaded.scenario.name, scenarioSHA256: loaded.sha256, firedrillVersion: Firedrill.version,
-                                 vars: vars, participants: participants, runner: executor.runner)
+                                 vars: vars, participants: participants, runner: executor.runner,
+                                 scenarioText: loaded.text, scenarioPath: loaded.path)
         let first = try executor.stamp(.runStarted(started), reading: reading)
         do {
             CrashPoint.check(.before, seq: 1)
@@ -157,6 +164,7 @@ public final class DrillExecutor: @unchecked Sendable {
         let executor = DrillExecutor(scenario: scenario, run: record, vars: vars, secrets: secrets, environment: environment, store: store,
                                      driver: driver, clock: clock, console: console, progress: progress, lease: lease)
         executor.machine = replayed
+        executor.signer = try signingKey(environment)
         executor.syncMarks()
         executor.nextSeq = (events.last?.seq ?? 0) + 1
         guard executor.machine.state.stage != .ended else { return executor.outcome() }
@@ -184,6 +192,11 @@ public final class DrillExecutor: @unchecked Sendable {
             try? store.releaseLease(runID, pid: lease.pid)
             throw error
         }
+    }
+
+    /// The configured signing key; a key file that cannot be read stops the run before it starts.
+    static func signingKey(_ environment: [String: String]) throws -> SigningKey? {
+        do { return try SigningKey.configured(environment: environment) } catch { throw ExecutorError.secrets([error.description]) }
     }
 
     /// `20261121-051717-ea8d`: sortable by start time, unique enough with a random suffix.
@@ -237,6 +250,7 @@ public final class DrillExecutor: @unchecked Sendable {
                                                  owed: owedRollbackNames())
             }
             nextSeq += 1
+            lastRecordedWallNs = recorded.wallNs
             return recorded
         }
         return apply(recorded)

@@ -104,6 +104,13 @@ public protocol RunStore: Sendable {
     func post(_ event: DrillEvent, to runID: String) throws
     func inbox(of runID: String) throws -> [InboxMessage]
     func deleteInbox(_ ids: [Int64]) throws
+    /// Signs the run's current head in one transaction with reading the latest signature's
+    /// digest, which the new one links to; returns what was stored.
+    @discardableResult
+    func appendSignature(runID: String, sign: (_ eventCount: Int, _ headHash: String, _ previousDigest: String) -> HeadSignature) throws
+        -> HeadSignature
+    /// Signed heads in the order they were signed; of one run, or of every run.
+    func signatures(runID: String?) throws -> [HeadSignature]
 }
 
 extension RunStore {

@@ -195,6 +195,22 @@ public final class SQLiteStore: RunStore {
                 CREATE INDEX action_items_scenario ON action_items(scenario, id);
                 """)
         }
+        migrator.registerMigration("v4-signed-heads") { db in
+            try db.execute(sql: """
+                CREATE TABLE signed_heads (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    run_id TEXT NOT NULL,
+                    event_count INTEGER NOT NULL,
+                    head_hash TEXT NOT NULL,
+                    previous_digest TEXT NOT NULL,
+                    public_key TEXT NOT NULL,
+                    signature TEXT NOT NULL,
+                    signed_wall_ns INTEGER NOT NULL
+                );
+                CREATE TRIGGER signed_heads_no_update BEFORE UPDATE ON signed_heads BEGIN SELECT RAISE(ABORT, 'signed heads are append-only'); END;
+                CREATE TRIGGER signed_heads_no_delete BEFORE DELETE ON signed_heads BEGIN SELECT RAISE(ABORT, 'signed heads are append-only'); END;
+                """)
+        }
         return migrator.migrations
     }
 
@@ -284,6 +300,17 @@ public final class SQLiteStore: RunStore {
             count += 1
         }
         try db.execute(sql: "INSERT OR REPLACE INTO chain_heads VALUES (?, ?, ?)", arguments: [runID, previous, count])
+    }
+
+    /// The head the chain of `events` has, computed as `append` links them.
+    public static func chainHead(runID: String, events: [RecordedEvent]) throws -> String {
+        var previous = AuditChain.genesis
+        for recorded in events {
+            previous = AuditChain.hash(previous: previous, runID: runID, seq: recorded.seq, type: recorded.event.type,
+                                       atNs: recorded.at.nanoseconds, monoNs: recorded.monoNs, wallNs: recorded.wallNs,
+                                       payload: try json(recorded.event))
+        }
+        return previous
     }
 
     /// A run's chain as stored, for `verify`.
@@ -411,6 +438,37 @@ public final class SQLiteStore: RunStore {
                                            mark.ref.description, mark.probeInterval?.nanoseconds])
             }
         }
+    }
+
+    @discardableResult
+    public func appendSignature(runID: String, sign: (Int, String, String) -> HeadSignature) throws -> HeadSignature {
+        try write { db in
+            guard let head = try Row.fetchOne(db, sql: "SELECT head_hash, event_count FROM chain_heads WHERE run_id = ?", arguments: [runID]) else {
+                throw StoreError(description: "run \(runID) has no events to sign")
+            }
+            let previous = try Row.fetchOne(db, sql: "SELECT * FROM signed_heads ORDER BY id DESC LIMIT 1").map(Self.signature)
+            let signed = sign(head["event_count"], head["head_hash"], previous?.digest ?? AuditChain.genesis)
+            try db.execute(sql: """
+                INSERT INTO signed_heads (run_id, event_count, head_hash, previous_digest, public_key, signature, signed_wall_ns)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [signed.runID, signed.eventCount, signed.headHash, signed.previousDigest, signed.publicKey,
+                                 signed.signature, signed.signedWallNs])
+            return signed
+        }
+    }
+
+    public func signatures(runID: String?) throws -> [HeadSignature] {
+        try read { db in
+            if let runID {
+                return try Row.fetchAll(db, sql: "SELECT * FROM signed_heads WHERE run_id = ? ORDER BY id", arguments: [runID]).map(Self.signature)
+            }
+            return try Row.fetchAll(db, sql: "SELECT * FROM signed_heads ORDER BY id").map(Self.signature)
+        }
+    }
+
+    static func signature(_ row: Row) -> HeadSignature {
+        HeadSignature(runID: row["run_id"], eventCount: row["event_count"], headHash: row["head_hash"], previousDigest: row["previous_digest"],
+                      publicKey: row["public_key"], signature: row["signature"], signedWallNs: row["signed_wall_ns"])
     }
 
     public func post(_ event: DrillEvent, to runID: String) throws {

@@ -54,6 +54,61 @@ struct DrillMachineSafetyTests {
         #expect(DrillMachine.replay(run.scenario, events: run.log) == run.machine)
     }
 
+    /// A hanging probe polled every 1s with trip_after 3: each poll times out at the next slot, the
+    /// next poll is due then (never skipped to the slot after), and the guard trips at 3s, not 5s.
+    @Test func aPollRunningIntoTheNextSlotFailsAndThePollsStayOnTheGrid() {
+        let hanging = Guard(name: "hanging", probe: .run(argv: ["hang"]), every: .seconds(1), tripAfter: 3)
+        var run = ScriptedRun(Self.scenario(guards: [hanging]))
+        run.start()
+        func timedOut(_ sample: Int, from start: DrillInstant, to end: DrillInstant) -> [DrillAction] {
+            run.feed(.guardSampled(GuardSampled(guardIndex: 0, sample: sample, report: DriverReport(verdict: .timedOut, summary: "timed out"),
+                                                startedAt: start, endedAt: end)), at: end)
+        }
+        // Ends a little after the next slot was due: that slot is polled at once.
+        #expect(timedOut(1, from: .start, to: t(1.003)) == [.sampleGuard(guardIndex: 0, sample: 2, at: t(1))])
+        #expect(timedOut(2, from: t(1.003), to: t(2.004)) == [.sampleGuard(guardIndex: 0, sample: 3, at: t(2))])
+        let tripped = timedOut(3, from: t(2.004), to: t(3.002))
+        #expect(run.state.guardTrip?.at == t(3.002))
+        #expect(tripped.contains { if case .cancel = $0 { true } else { false } })
+    }
+
+    @Test func slotsAPollRanThroughCountAsFailures() {
+        let slow = Guard(name: "slow", probe: .run(argv: ["slow"]), every: .seconds(1), tripAfter: 3)
+        var run = ScriptedRun(Self.scenario(guards: [slow]))
+        run.start()
+        // Answered (passing) only at 2.5s: slot 1 went unobserved, slot 2 is due at once.
+        let late = run.feed(.guardSampled(GuardSampled(guardIndex: 0, sample: 1, report: DriverReport(verdict: .passed, summary: "ok"),
+                                                       startedAt: .start, endedAt: t(2.5))), at: t(2.5))
+        #expect(late == [.sampleGuard(guardIndex: 0, sample: 2, at: t(2))])
+        #expect(run.state.guards[0].failures == 1)
+        #expect(run.state.guards[0].streak == 1)
+    }
+
+    @Test func overdueDeadlinesAreListedInTheOrderTheyFell() {
+        var run = ScriptedRun(Self.scenario(maxDuration: .seconds(10)))
+        run.start()
+        run.perform(Self.inject)
+        run.begin(Self.hold)
+        #expect(run.machine.overdue(at: t(9.999)) == [])
+        #expect(run.machine.overdue(at: t(10)) == [.maxDurationPassed])
+        run.feed(.maxDurationPassed, at: t(10))
+        #expect(run.machine.overdue(at: t(20)) == [])
+
+        let manual = Scenario(name: "manual", phases: [Phase(name: "p", steps: [
+            Step(name: "declare", action: .manual(instructions: "Declare it"), timeout: .seconds(2)),
+        ])], maxDuration: .seconds(5))
+        var waiting = ScriptedRun(manual)
+        waiting.start()
+        waiting.begin(.phase(0, 0), at: t(1))
+        #expect(waiting.machine.overdue(at: t(2.9)) == [])
+        #expect(waiting.machine.overdue(at: t(3)) == [.deadlinePassed(ref: .phase(0, 0), attempt: 1)])
+        #expect(waiting.machine.overdue(at: t(6)) == [.deadlinePassed(ref: .phase(0, 0), attempt: 1), .maxDurationPassed])
+        // Once the step's deadline is recorded, a late confirmation changes nothing.
+        waiting.feed(.deadlinePassed(ref: .phase(0, 0), attempt: 1), at: t(3.5))
+        #expect(waiting.feed(.operatorConfirmed(.init(ref: .phase(0, 0), by: "late", note: nil)), at: t(4)) == [])
+        #expect(waiting.state.attempts.first?.verdict == .timedOut)
+    }
+
     @Test func guardsStopWhenThePhasesEnd() {
         var run = ScriptedRun(Self.scenario(guards: [Self.errorBudget]))
         run.start()

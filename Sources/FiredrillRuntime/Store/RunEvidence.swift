@@ -1,0 +1,119 @@
+import Crypto
+import FiredrillCore
+import Foundation
+
+/// A run as its hash-chained events tell it. The runs table is a projection anyone with the
+/// file can edit without breaking a link; everything a report prints (the scenario and its
+/// hash, the start and end, the status, every figure) comes from here instead, and `verify`
+/// names each place where the projection disagrees.
+public struct RunEvidence: Sendable {
+    /// The run's row with every value the chain holds taken from the chain.
+    public var run: RunRecord
+    /// The row as stored.
+    public var stored: RunRecord
+    public var scenario: Scenario
+    public var events: [RecordedEvent]
+    public var machine: DrillMachine
+    public var measurement: DrillMeasurement
+    /// Whether event 1 carries the scenario text (runs recorded before it did are checked less).
+    public var scenarioInChain: Bool
+    /// Where the projection (or the scenario's own hash) disagrees with the chain, in words.
+    public var differences: [String]
+
+    public var vars: [String: String] { machine.state.started?.vars ?? [:] }
+
+    public static func load(_ run: RunRecord, from store: any RunStore) throws -> RunEvidence {
+        try RunEvidence(run: run, events: store.events(of: run.id))
+    }
+
+    public init(run stored: RunRecord, events: [RecordedEvent]) throws(EvidenceError) {
+        self.stored = stored
+        self.events = events
+        var differences: [String] = []
+        guard let first = events.first, case .runStarted(let started) = first.event else {
+            throw EvidenceError(description: "run \(stored.id): its first event is not run_started: the log was cut or replaced")
+        }
+        let text = started.scenarioText ?? stored.scenarioText
+        let path = started.scenarioPath ?? stored.scenarioPath
+        scenarioInChain = started.scenarioText != nil
+        let directory = (path as NSString).deletingLastPathComponent
+        let parsed = ScenarioLoader.parse(text: text, file: path, baseDirectory: directory, fileExists: { _ in true })
+        guard let scenario = parsed.scenario else {
+            throw EvidenceError(description: "the scenario recorded with run \(stored.id) no longer parses: \(parsed.findings.first?.description ?? "")")
+        }
+        self.scenario = scenario
+        machine = DrillMachine.replay(scenario, events: events.map { ($0.event, $0.at) })
+        measurement = DrillMeasurement(scenario: scenario, state: machine.state)
+        let ended = events.last { if case .runEnded = $0.event { true } else { false } }
+
+        var run = stored
+        run.scenario = started.scenario
+        run.scenarioText = text
+        run.scenarioPath = path
+        run.scenarioSHA256 = started.scenarioSHA256
+        run.startedWallNs = first.wallNs
+        run.startedMonoNs = first.monoNs
+        run.status = machine.state.status
+        run.endedWallNs = ended?.wallNs
+        run.rtoSeconds = ended == nil ? nil : measurement.rto?.value.seconds
+        run.rpoSeconds = ended == nil ? nil : measurement.rpo?.span?.value.seconds
+        run.objectivesMet = ended == nil ? nil : measurement.objectivesMet
+        self.run = run
+
+        func differ(_ column: String, _ projected: String, _ chained: String) {
+            differences.append("runs.\(column) is \(projected) but the chain says \(chained)")
+        }
+        if stored.scenario != run.scenario { differ("scenario", "'\(stored.scenario)'", "'\(run.scenario)'") }
+        if stored.scenarioSHA256 != run.scenarioSHA256 { differ("scenario_sha256", stored.scenarioSHA256, run.scenarioSHA256) }
+        if stored.startedWallNs != run.startedWallNs {
+            differ("started_wall_ns", WallTime.iso8601(stored.startedWallNs), WallTime.iso8601(run.startedWallNs) + " (event 1)")
+        }
+        if stored.startedMonoNs != run.startedMonoNs { differ("started_mono_ns", "\(stored.startedMonoNs)", "\(run.startedMonoNs) (event 1)") }
+        if stored.status != run.status { differ("status", stored.status.rawValue, run.status.rawValue) }
+        if scenarioInChain {
+            if stored.scenarioText != text {
+                differences.append("runs.scenario_text differs from the scenario text recorded in event 1 (\(Self.firstDifference(stored.scenarioText, text)))")
+            }
+            let hash = SHA256.hash(data: Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
+            if hash != started.scenarioSHA256 {
+                differences.append("the scenario text in event 1 hashes to \(hash), not to the scenario SHA-256 the run recorded (\(started.scenarioSHA256))")
+            }
+            // Figures and the end are compared only where this version wrote them from the chain.
+            if let ended {
+                if stored.endedWallNs != ended.wallNs {
+                    differ("ended_wall_ns", stored.endedWallNs.map(WallTime.iso8601) ?? "empty", WallTime.iso8601(ended.wallNs) + " (run_ended)")
+                }
+                if !Self.same(stored.rtoSeconds, run.rtoSeconds) { differ("rto_seconds", Self.text(stored.rtoSeconds), Self.text(run.rtoSeconds)) }
+                if !Self.same(stored.rpoSeconds, run.rpoSeconds) { differ("rpo_seconds", Self.text(stored.rpoSeconds), Self.text(run.rpoSeconds)) }
+                if stored.objectivesMet != run.objectivesMet {
+                    differ("objectives_met", stored.objectivesMet.map { "\($0)" } ?? "empty", run.objectivesMet.map { "\($0)" } ?? "empty")
+                }
+            }
+        }
+        self.differences = differences
+    }
+
+    static func same(_ a: Double?, _ b: Double?) -> Bool {
+        switch (a, b) {
+        case (nil, nil): true
+        case (let a?, let b?): abs(a - b) < 1e-9
+        default: false
+        }
+    }
+
+    static func text(_ seconds: Double?) -> String { seconds.map { String(format: "%.3fs", $0) } ?? "empty" }
+
+    /// "line 12" of the first line that differs, to point a reader at the edit.
+    static func firstDifference(_ a: String, _ b: String) -> String {
+        let left = a.split(separator: "\n", omittingEmptySubsequences: false)
+        let right = b.split(separator: "\n", omittingEmptySubsequences: false)
+        for (index, pair) in zip(left, right).enumerated() where pair.0 != pair.1 {
+            return "first at line \(index + 1): '\(pair.0.prefix(60))' in the table, '\(pair.1.prefix(60))' in the chain"
+        }
+        return "they differ in length: \(left.count) and \(right.count) lines"
+    }
+}
+
+public struct EvidenceError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+}

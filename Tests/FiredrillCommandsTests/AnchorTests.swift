@@ -1,0 +1,196 @@
+import FiredrillCore
+import FiredrillRuntime
+import Foundation
+import GRDB
+import Testing
+
+/// Beyond the chain's links: the runs table edited behind the chain's back, and the attacks that
+/// rewrite the whole chain (a rehash, a truncated tail, a deleted run), caught by a head signed
+/// with the team's key or kept outside the database.
+@Suite(.serialized) struct AnchorTests {
+    struct Lab {
+        let dir: String
+        var db: String { dir + "/record.db" }
+        var key: String { dir + "/keys/signing.key" }
+        var scenario: String { dir + "/anchored.yaml" }
+
+        init() throws {
+            dir = try temporaryFolder("firedrill-anchor")
+            try """
+                firedrill: 1
+                name: anchored
+                objectives: {rto: 30s}
+                phases:
+                  - name: disaster
+                    steps:
+                      - {name: break it, run: ["true"], mark: disaster}
+                      - {name: wait, sleep: 50ms}
+                      - {name: mend it, run: ["true"], mark: recovered}
+                """.write(toFile: scenario, atomically: true, encoding: .utf8)
+        }
+
+        func firedrill(_ arguments: [String], signing: Bool = true) async throws -> FiredrillProcess.Finished {
+            try await FiredrillProcess.run(arguments + ["--db", db], environment: signing ? ["FIREDRILL_SIGNING_KEY": key] : [:],
+                                           directory: dir)
+        }
+
+        /// A finished, signed run; returns its id.
+        func drill(signing: Bool = true) async throws -> String {
+            let finished = try await firedrill(["run", scenario, "--quiet"], signing: signing)
+            #expect(finished.status == 0, "\(finished.output)")
+            return try #require(try SQLiteStore(path: db).runs(scenario: "anchored").first).id
+        }
+
+        func store() throws -> SQLiteStore { try SQLiteStore(path: db) }
+
+        /// Edits the database as someone with the file would: the append-only triggers dropped first.
+        func tamper(_ sql: (Database) throws -> Void) throws {
+            try DatabaseQueue(path: db).write { db in
+                for trigger in ["events_no_update", "events_no_delete", "signed_heads_no_update", "signed_heads_no_delete"] {
+                    try db.execute(sql: "DROP TRIGGER IF EXISTS \(trigger)")
+                }
+                try sql(db)
+            }
+        }
+
+        /// Rewrites every hash of a run's chain from `seq` on, and its head, as a tamperer who knows the scheme would.
+        func rehash(_ db: Database, _ runID: String) throws {
+            var previous = AuditChain.genesis
+            var count = 0
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM events WHERE run_id = ? ORDER BY seq", arguments: [runID]) {
+                let hash = AuditChain.hash(previous: previous, runID: runID, seq: row["seq"], type: row["type"], atNs: row["at_ns"],
+                                           monoNs: row["mono_ns"], wallNs: row["wall_ns"], payload: row["payload"])
+                try db.execute(sql: "UPDATE events SET prev_hash = ?, hash = ? WHERE run_id = ? AND seq = ?",
+                               arguments: [previous, hash, runID, row["seq"] as Int])
+                previous = hash
+                count += 1
+            }
+            try db.execute(sql: "UPDATE chain_heads SET head_hash = ?, event_count = ? WHERE run_id = ?", arguments: [previous, count, runID])
+        }
+
+        func remove() { try? FileManager.default.removeItem(atPath: dir) }
+    }
+
+    @Test func editedProjectionsAreNamedByVerifyAndReportsPrintTheChainsValues() async throws {
+        let lab = try Lab()
+        defer { lab.remove() }
+        let runID = try await lab.drill(signing: false)
+        let before = try #require(try lab.store().run(runID))
+        let realRTO = try #require(before.rtoSeconds)
+        try lab.tamper { db in
+            try db.execute(sql: "UPDATE runs SET scenario_text = replace(scenario_text, 'rto: 30s', 'rto: 1h'), started_wall_ns = started_wall_ns - ?, rto_seconds = 0.001 WHERE id = ?",
+                           arguments: [Int64(30 * 86_400) * 1_000_000_000, runID])
+        }
+        let verify = try await lab.firedrill(["verify"])
+        #expect(verify.status == 1, "\(verify.output)")
+        #expect(verify.stdout.contains("runs.scenario_text differs from the scenario text recorded in event 1"), "\(verify.stdout)")
+        #expect(verify.stdout.contains("runs.started_wall_ns is"), "\(verify.stdout)")
+        #expect(verify.stdout.contains("runs.rto_seconds is 0.001s but the chain says"), "\(verify.stdout)")
+
+        let retro = try await lab.firedrill(["retro", runID, "--out", "-"])
+        #expect(retro.status == 0, "\(retro.output)")
+        #expect(retro.stdout.contains("30s"), "the forged objective was printed")
+        #expect(retro.stdout.contains(DrillDuration(nanoseconds: Int64((realRTO * 1e9).rounded())).secondsText), "\(retro.stdout)")
+        #expect(retro.stdout.contains("BROKEN"), "the retrospective called the record intact")
+        let report = try await lab.firedrill(["report", runID, "--format", "json", "--out", "-"])
+        #expect(report.stdout.contains(WallTime.iso8601(before.startedWallNs)), "the report did not print the chain's start")
+        #expect(report.stdout.contains("\"verified\" : false"), "\(report.stdout.prefix(400))")
+        #expect(report.stdout.contains("\"target\" : \"30s\""), "the report held the run to the forged objective")
+        let history = try await lab.firedrill(["history", "--json"])
+        #expect(!history.stdout.contains("0.001"), "history printed the forged RTO")
+    }
+
+    @Test func aSignedHeadCatchesARehashedChainATruncatedTailAndADeletedRun() async throws {
+        let lab = try Lab()
+        defer { lab.remove() }
+        let created = try await FiredrillProcess.run(["key", "create", "--out", lab.key], directory: lab.dir)
+        #expect(created.status == 0, "\(created.output)")
+        #expect((try FileManager.default.attributesOfItem(atPath: lab.key)[.posixPermissions] as? Int) == 0o600)
+        let first = try await lab.drill()
+        let second = try await lab.drill()
+        let store = try lab.store()
+        let signatures = try store.signatures(runID: nil)
+        #expect(signatures.map(\.runID) == [first, second])
+        #expect(signatures[1].previousDigest == signatures[0].digest)
+        let head = try #require(try store.run(second)?.headHash)
+        #expect(signatures[1].headHash == head)
+        let clean = try await lab.firedrill(["verify", "--public-key", lab.key + ".pub", "--head", head])
+        #expect(clean.status == 0, "\(clean.output)")
+        let retro = try await lab.firedrill(["retro", second, "--out", "-"])
+        #expect(retro.stdout.contains("Signed head: `\(head)`"), "\(retro.stdout)")
+
+        // A rehashed chain: the links hold, the signed head does not.
+        try lab.tamper { db in
+            try db.execute(sql: "UPDATE events SET payload = replace(payload, 'exit 0', 'exit 0, checked by mallory') WHERE run_id = ? AND seq = 3", arguments: [first])
+            try lab.rehash(db, first)
+        }
+        // Its links hold; the signed head kept in the record (checked against the key it names) does not.
+        let plain = try await lab.firedrill(["verify", first])
+        #expect(plain.status == 1, "\(plain.output)")
+        #expect(plain.stdout.contains("ok     run \(first)"), "\(plain.stdout)")
+        let rehashed = try await lab.firedrill(["verify", "--public-key", lab.key + ".pub"])
+        #expect(rehashed.status == 1, "\(rehashed.output)")
+        #expect(rehashed.stdout.contains("run \(first), event") && rehashed.stdout.contains("the chain was rewritten or cut"), "\(rehashed.stdout)")
+
+        // A truncated tail: the last two events and the head rewritten to match.
+        try lab.tamper { db in
+            try db.execute(sql: "DELETE FROM events WHERE run_id = ? AND seq > (SELECT event_count - 2 FROM chain_heads WHERE run_id = ?)",
+                           arguments: [second, second])
+            try lab.rehash(db, second)
+        }
+        let truncated = try await lab.firedrill(["verify", second, "--head", head])
+        #expect(truncated.status == 1, "\(truncated.output)")
+        #expect(truncated.stdout.contains("no intact chain among these runs holds this head"), "\(truncated.stdout)")
+        let truncatedSigned = try await lab.firedrill(["verify", second, "--public-key", lab.key + ".pub"])
+        #expect(truncatedSigned.status == 1)
+        #expect(truncatedSigned.stdout.contains("the chain has no event"), "\(truncatedSigned.stdout)")
+
+        // A deleted run, its events, head and signature with it: the next signature's link breaks.
+        try lab.tamper { db in
+            for table in ["events", "chain_heads", "attempts", "probe_samples", "canary_writes", "marks", "measurements", "signed_heads"] {
+                try db.execute(sql: "DELETE FROM \(table) WHERE run_id = ?", arguments: [first])
+            }
+            try db.execute(sql: "DELETE FROM runs WHERE id = ?", arguments: [first])
+        }
+        let deleted = try await lab.firedrill(["verify", "--public-key", lab.key + ".pub"])
+        #expect(deleted.status == 1, "\(deleted.output)")
+        #expect(deleted.stdout.contains("the signature before it is missing"), "\(deleted.stdout)")
+        #expect(!deleted.stdout.contains(first) || deleted.stdout.contains("signed head"), "\(deleted.stdout)")
+    }
+
+    @Test func theLastSignedRunDeletedIsCaughtByItsSignatureOrByTheAnchor() async throws {
+        let lab = try Lab()
+        defer { lab.remove() }
+        _ = try await FiredrillProcess.run(["key", "create", "--out", lab.key], directory: lab.dir)
+        let runID = try await lab.drill()
+        let head = try #require(try lab.store().run(runID)?.headHash)
+        try lab.tamper { db in
+            for table in ["events", "chain_heads", "attempts", "marks", "measurements"] {
+                try db.execute(sql: "DELETE FROM \(table) WHERE run_id = ?", arguments: [runID])
+            }
+            try db.execute(sql: "DELETE FROM runs WHERE id = ?", arguments: [runID])
+        }
+        let signedOnly = try await lab.firedrill(["verify", "--public-key", lab.key + ".pub"])
+        #expect(signedOnly.status == 1)
+        #expect(signedOnly.stdout.contains("is not in this record: it was deleted"), "\(signedOnly.stdout)")
+        try lab.tamper { try $0.execute(sql: "DELETE FROM signed_heads") }
+        let unanchored = try await lab.firedrill(["verify", "--public-key", lab.key + ".pub"])
+        #expect(unanchored.status == 0, "with no trace left, only an anchor kept elsewhere can tell: \(unanchored.output)")
+        let anchored = try await lab.firedrill(["verify", "--head", head])
+        #expect(anchored.status == 1)
+        #expect(anchored.stdout.contains("no intact chain holds this head"), "\(anchored.stdout)")
+    }
+
+    @Test func anUnsignedEndedRunFailsAgainstTheTeamsKey() async throws {
+        let lab = try Lab()
+        defer { lab.remove() }
+        _ = try await FiredrillProcess.run(["key", "create", "--out", lab.key], directory: lab.dir)
+        let finished = try await lab.firedrill(["run", lab.scenario, "--quiet"], signing: false)
+        #expect(finished.status == 0, "\(finished.output)")
+        let verify = try await lab.firedrill(["verify", "--public-key", lab.key + ".pub"])
+        #expect(verify.status == 1)
+        #expect(verify.stdout.contains("its final head is not signed by key"), "\(verify.stdout)")
+        let again = try await FiredrillProcess.run(["key", "create", "--out", lab.key], directory: lab.dir)
+        #expect(again.status == 2, "a key was replaced: \(again.output)")
+    }
+}
