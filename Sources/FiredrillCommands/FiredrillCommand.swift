@@ -28,6 +28,8 @@ public struct FiredrillCommand: AsyncParsableCommand {
     public static func main(arguments: [String]) async -> Int32 {
         do {
             var command = try parseAsRoot(arguments)
+            // Every command reads the clock or records it; refuse one no record can hold (past 2262).
+            do { try SystemClock.check() } catch { throw CommandFailure.internalError("\(error)") }
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -78,6 +80,14 @@ struct StoreOptions: ParsableArguments {
         }
         return try open()
     }
+}
+
+/// Creates the folder `path` goes in; a bare file name goes in the current one, which exists
+/// (and which `createDirectory("")` would refuse).
+func createParentDirectory(of path: String) throws {
+    let parent = (path as NSString).deletingLastPathComponent
+    guard !parent.isEmpty else { return }
+    try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
 }
 
 /// `--var name=value`, repeatable.
