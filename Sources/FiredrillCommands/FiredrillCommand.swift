@@ -39,7 +39,7 @@ public struct FiredrillCommand: AsyncParsableCommand {
         } catch let exit as ExitCode {
             return exit.rawValue
         } catch let failure as CommandFailure {
-            FileHandle.standardError.write(Data("firedrill: error: \(failure.message)\n".utf8))
+            FileHandle.standardError.write(Data(ControlCharacters.visible("firedrill: error: \(failure.message)\n").utf8))
             return failure.code
         } catch {
             let code = exitCode(for: error)
@@ -48,7 +48,7 @@ public struct FiredrillCommand: AsyncParsableCommand {
                 return 0
             }
             let message = fullMessage(for: error)
-            FileHandle.standardError.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
+            FileHandle.standardError.write(Data(ControlCharacters.visible(message.hasSuffix("\n") ? message : message + "\n").utf8))
             if code == .validationFailure { return 2 }
             if code.rawValue == 1, !(error is CleanExit) { return 70 }
             return code.rawValue
@@ -106,10 +106,11 @@ func parseVars(_ pairs: [String]) throws -> [String: String] {
 func loadScenario(_ path: String) throws -> LoadedScenario {
     do {
         let loaded = try ScenarioLoader.load(path: path)
-        for warning in loaded.warnings { FileHandle.standardError.write(Data("\(warning)\n".utf8)) }
+        for warning in loaded.warnings { FileHandle.standardError.write(Data(ControlCharacters.visible("\(warning)\n").utf8)) }
         return loaded
     } catch {
-        FileHandle.standardError.write(Data((error.description + "\n").utf8))
+        // Findings quote the scenario: its control characters are shown, not sent to the terminal.
+        FileHandle.standardError.write(Data(ControlCharacters.visible(error.description + "\n").utf8))
         throw ExitCode(2)
     }
 }

@@ -171,6 +171,12 @@ import Testing
         #expect(ran.status == 0, "\(ran.output)")
         Self.expectNoControlBytes(ran.stdout + ran.stderr, "progress output")
         #expect(ran.stdout.contains("prints control bytes \\x1b[31m\\x07"), "\(ran.stdout)")
+        // Errors quote the scenario: the same escapes there.
+        try "firedrill: 1\nname: \"bad\\e[2J\"\n".write(toFile: dir + "/bad.yaml", atomically: true, encoding: .utf8)
+        let refused = try await FiredrillProcess.run(["validate", dir + "/bad.yaml"], directory: dir)
+        #expect(refused.status == 2)
+        Self.expectNoControlBytes(refused.stderr, "validate's errors")
+        #expect(refused.stderr.contains("name 'bad\\x1b[2J' must use only"), "\(refused.output)")
 
         // The record: every byte, escaped, counted.
         let store = try SQLiteStore(path: dir + "/fd.db")
