@@ -39,8 +39,10 @@ public struct PrometheusDriver: Driver {
             return DriverReport(verdict: response.verdict == .passed ? .error : response.verdict, summary: response.summary,
                                 httpStatus: response.httpStatus)
         }
-        let excerpt = CapturedOutput(text: String(body.text.prefix(limits.outputBytes)), keptBytes: min(body.keptBytes, limits.outputBytes),
-                                     totalBytes: body.totalBytes)
+        // The excerpt is cut by bytes, as captured output is, not by escaped characters.
+        let raw = ControlCharacters.bytes(of: body.text)
+        let end = raw.count > limits.outputBytes ? OutputCapture.endOfCompleteUTF8(Array(raw.prefix(limits.outputBytes))) : raw.count
+        let excerpt = CapturedOutput(text: ControlCharacters.escaping(raw[..<end]), keptBytes: end, totalBytes: body.totalBytes)
         func report(_ verdict: DriverReport.Verdict, _ summary: String) -> DriverReport {
             DriverReport(verdict: verdict, summary: summary, httpStatus: response.httpStatus, stdout: excerpt)
         }
