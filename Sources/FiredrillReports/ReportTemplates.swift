@@ -87,7 +87,7 @@ public enum ReportTemplates {
 ### Scope
 
 {{#cover.scope}}
-- `{{key}}` = {{value}}
+- {{key}} = {{value}}
 {{/cover.scope}}
 {{^cover.scope}}
 No variables.

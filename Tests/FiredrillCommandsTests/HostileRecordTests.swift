@@ -20,7 +20,7 @@ import Testing
             title: "# PWNED title <img src=x onerror=alert(1)> [t](javascript:alert(1))"
             description: "line one\\n# PWNED description heading\\n<script>alert(1)</script>\\n---"
             owner: "</td><script>alert(1)</script> | owner"
-            vars: {out: "\(dir)/output.txt"}
+            vars: {out: "\(dir)/output.txt", label: "<b>[x](javascript:alert(1))</b> `code`"}
             phases:
               - name: "disaster <b>phase</b>"
                 steps:
@@ -112,6 +112,7 @@ import Testing
             "line one # PWNED description heading \\<script\\>alert(1)\\</script\\> ---",
             "| \\# PWNED action !\\[x\\](javascript:alert(1)) \\| cell | \\</td\\>\\<img src=x onerror=alert(1)\\> | 2026-01-01 |",
             "step \\*bold\\* !\\[i\\](javascript:x) \\`tick\\` (attempt 1, stdout):",
+            "- label = \\<b\\>\\[x\\](javascript:alert(1))\\</b\\> \\`code\\`",
         ] {
             #expect(md.stdout.contains(expected), "report.md lacks \(expected)")
         }
