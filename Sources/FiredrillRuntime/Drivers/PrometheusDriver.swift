@@ -47,7 +47,7 @@ public struct PrometheusDriver: Driver {
             DriverReport(verdict: verdict, summary: summary, httpStatus: response.httpStatus, stdout: excerpt)
         }
         guard !body.truncated else { return report(.error, "the response is over \(responseLimit) bytes; narrow the query") }
-        guard let json = try? JSONSerialization.jsonObject(with: Data(body.text.utf8)) as? [String: Any] else {
+        guard let json = try? JSONSerialization.jsonObject(with: Data(raw)) as? [String: Any] else {
             return report(.error, "HTTP \(response.httpStatus ?? 0): not a Prometheus API response")
         }
         guard json["status"] as? String == "success", let data = json["data"] as? [String: Any] else {
