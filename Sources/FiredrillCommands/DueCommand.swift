@@ -115,6 +115,9 @@ struct DueCommand: ParsableCommand {
         guard let date = full.date(from: text) ?? day.date(from: text) else {
             throw CommandFailure.usage("'\(text)' is not an instant like 2027-04-02T09:00:00Z or a day like 2027-04-02")
         }
-        return Int64((date.timeIntervalSince1970 * 1e9).rounded())
+        guard let ns = WallTime.nanoseconds(since1970: date.timeIntervalSince1970) else {
+            throw CommandFailure.usage("'\(text)' is outside what Firedrill records (up to \(WallTime.latest))")
+        }
+        return ns
     }
 }

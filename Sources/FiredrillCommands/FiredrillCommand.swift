@@ -29,6 +29,8 @@ public struct FiredrillCommand: AsyncParsableCommand {
     public static func main(arguments: [String]) async -> Int32 {
         do {
             var command = try parseAsRoot(arguments)
+            // Every command reads the clock or records it; refuse one no record can hold (past 2262).
+            do { try SystemClock.check() } catch { throw CommandFailure.internalError("\(error)") }
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -38,7 +40,7 @@ public struct FiredrillCommand: AsyncParsableCommand {
         } catch let exit as ExitCode {
             return exit.rawValue
         } catch let failure as CommandFailure {
-            FileHandle.standardError.write(Data("firedrill: error: \(failure.message)\n".utf8))
+            FileHandle.standardError.write(Data(ControlCharacters.visible("firedrill: error: \(failure.message)\n").utf8))
             return failure.code
         } catch {
             let code = exitCode(for: error)
@@ -47,7 +49,7 @@ public struct FiredrillCommand: AsyncParsableCommand {
                 return 0
             }
             let message = fullMessage(for: error)
-            FileHandle.standardError.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
+            FileHandle.standardError.write(Data(ControlCharacters.visible(message.hasSuffix("\n") ? message : message + "\n").utf8))
             if code == .validationFailure { return 2 }
             if code.rawValue == 1, !(error is CleanExit) { return 70 }
             return code.rawValue
@@ -81,6 +83,14 @@ struct StoreOptions: ParsableArguments {
     }
 }
 
+/// Creates the folder `path` goes in; a bare file name goes in the current one, which exists
+/// (and which `createDirectory("")` would refuse).
+func createParentDirectory(of path: String) throws {
+    let parent = (path as NSString).deletingLastPathComponent
+    guard !parent.isEmpty else { return }
+    try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+}
+
 /// `--var name=value`, repeatable.
 func parseVars(_ pairs: [String]) throws -> [String: String] {
     var vars: [String: String] = [:]
@@ -97,10 +107,11 @@ func parseVars(_ pairs: [String]) throws -> [String: String] {
 func loadScenario(_ path: String) throws -> LoadedScenario {
     do {
         let loaded = try ScenarioLoader.load(path: path)
-        for warning in loaded.warnings { FileHandle.standardError.write(Data("\(warning)\n".utf8)) }
+        for warning in loaded.warnings { FileHandle.standardError.write(Data(ControlCharacters.visible("\(warning)\n").utf8)) }
         return loaded
     } catch {
-        FileHandle.standardError.write(Data((error.description + "\n").utf8))
+        // Findings quote the scenario: its control characters are shown, not sent to the terminal.
+        FileHandle.standardError.write(Data(ControlCharacters.visible(error.description + "\n").utf8))
         throw ExitCode(2)
     }
 }

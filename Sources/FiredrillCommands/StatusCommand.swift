@@ -63,7 +63,8 @@ struct StatusCommand: ParsableCommand {
         let m = DrillMeasurement(scenario: scenario, state: state)
         if let rto = m.rto { lines.append("RTO:      \(rto.value.secondsText)") }
         if let rpo = m.rpo?.span { lines.append("RPO:      \(rpo.value.secondsText)") }
-        print(lines.joined(separator: "\n"))
+        // Names and summaries come from the scenario and its steps: no escape sequence reaches the terminal.
+        print(ControlCharacters.visible(lines.joined(separator: "\n")))
     }
 }
 
@@ -158,7 +159,7 @@ struct RetroCommand: ParsableCommand {
         let text = try Retro.render(run, store: db, template: templateText, asOf: asOf)
         let path = out ?? "reports/\(run.scenario)/\(run.id)/retrospective.md"
         if path == "-" { print(text, terminator: ""); return }
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try createParentDirectory(of: path)
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         print(path)
     }

@@ -14,12 +14,12 @@ struct ValidateCommand: ParsableCommand {
         for file in files {
             do {
                 let loaded = try ScenarioLoader.load(path: file)
-                for warning in loaded.warnings { print(warning) }
+                for warning in loaded.warnings { print(ControlCharacters.visible("\(warning)")) }
                 let steps = loaded.scenario.phases.reduce(0) { $0 + $1.steps.count }
                 print("\(file): ok (\(loaded.scenario.phases.count) phases, \(steps) steps)")
             } catch {
                 failed = true
-                FileHandle.standardError.write(Data((error.description + "\n").utf8))
+                FileHandle.standardError.write(Data(ControlCharacters.visible(error.description + "\n").utf8))
             }
         }
         if failed { throw ExitCode(2) }

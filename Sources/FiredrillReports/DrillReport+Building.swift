@@ -52,9 +52,9 @@ extension DrillReport {
             for (stream, captured) in [("stdout", a.report?.stdout), ("stderr", a.report?.stderr)] {
                 guard let captured, !captured.text.isEmpty else { continue }
                 let limit = 2000
-                var text = String(captured.text.prefix(limit))
+                var text = ControlCharacters.visible(String(captured.text.prefix(limit)))
                 while text.last?.isNewline == true { text.removeLast() }
-                outputs.append(Output(step: a.stepName, attempt: a.attempt, stream: stream, text: text,
+                outputs.append(Output(step: a.stepName, attempt: a.attempt, stream: stream, text: text, fence: MarkdownText.fence(for: text),
                                       truncated: captured.truncated || captured.text.count > limit))
             }
         }

@@ -133,7 +133,10 @@ public struct DrillReport: Codable, Sendable, Hashable {
         public var step: String
         public var attempt: Int
         public var stream: String
+        /// Shown verbatim inside `fence`, control characters as `\xNN`.
         public var text: String
+        /// The Markdown code fence that holds `text`: longer than any run of backticks in it.
+        public var fence: String
         public var truncated: Bool
     }
 

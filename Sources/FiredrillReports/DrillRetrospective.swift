@@ -60,7 +60,7 @@ extension ReportTemplates {
 | Date | {{cover.started}}{{#cover.ended}} to {{.}}{{/cover.ended}} |
 | Status | **{{cover.status}}** |
 | Owner | {{#cover.owner}}{{.}}{{/cover.owner}}{{^cover.owner}}_not set_{{/cover.owner}} |
-| Runbook | {{#cover.runbook}}`{{.}}`{{/cover.runbook}}{{^cover.runbook}}_none_{{/cover.runbook}} |
+| Runbook | {{#cover.runbook}}{{.}}{{/cover.runbook}}{{^cover.runbook}}_none_{{/cover.runbook}} |
 | Participants | {{#cover.participants}}{{key}} ({{value}}){{^last()}}, {{/last()}}{{/cover.participants}}{{^cover.participants}}_none recorded_{{/cover.participants}} |
 
 **{{verdict.text}}**

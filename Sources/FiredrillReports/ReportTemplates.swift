@@ -87,7 +87,7 @@ public enum ReportTemplates {
 ### Scope
 
 {{#cover.scope}}
-- `{{key}}` = `{{value}}`
+- {{key}} = {{value}}
 {{/cover.scope}}
 {{^cover.scope}}
 No variables.
@@ -145,9 +145,9 @@ No guards, silences, notifications or rollbacks in this run.
 {{#outputs}}
 {{step}} (attempt {{attempt}}, {{stream}}{{#truncated}}, truncated{{/truncated}}):
 
-```
+{{{fence}}}
 {{{text}}}
-```
+{{{fence}}}
 
 {{/outputs}}
 {{^outputs}}

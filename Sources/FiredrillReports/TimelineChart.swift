@@ -118,7 +118,7 @@ struct TimelineChart {
 
     static func xml(_ text: String) -> String {
         var out = ""
-        for c in text {
+        for c in ControlCharacters.visible(text) {
             switch c {
             case "&": out += "&amp;"
             case "<": out += "&lt;"

@@ -43,7 +43,8 @@ public struct DriverReport: Hashable, Sendable, Codable {
 /// A bounded capture of one output stream (or an HTTP body): the first bytes kept
 /// as text, the total counted.
 public struct CapturedOutput: Hashable, Sendable, Codable {
-    /// The kept prefix, decoded as UTF-8 with invalid bytes replaced.
+    /// The kept prefix as UTF-8 text, control characters and invalid bytes escaped as `\xNN`
+    /// (`ControlCharacters`): `keptBytes` bytes, each readable back from the text.
     public var text: String
     /// Every byte produced, kept or not.
     public var totalBytes: Int

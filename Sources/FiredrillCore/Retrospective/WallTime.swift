@@ -1,6 +1,26 @@
 /// Wall-clock nanoseconds since the Unix epoch, formatted without Foundation so rendering
 /// stays pure and byte-identical: always UTC, always the same format.
 public enum WallTime {
+    /// The last instant nanoseconds in an Int64 can hold: `2262-04-11 23:47:16 UTC`.
+    public static let latest = human(Int64.max)
+
+    /// Seconds and nanoseconds since the epoch (a `timespec`) as nanoseconds; nil past `latest`
+    /// (or before 1677), where the multiplication would overflow.
+    public static func nanoseconds(seconds: Int64, nanoseconds: Int64) -> Int64? {
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        guard !overflow else { return nil }
+        let (sum, carry) = scaled.addingReportingOverflow(nanoseconds)
+        return carry ? nil : sum
+    }
+
+    /// Seconds since the epoch (a `Date`'s) as nanoseconds; nil outside what an Int64 holds.
+    public static func nanoseconds(since1970 seconds: Double) -> Int64? {
+        let ns = (seconds * 1e9).rounded()
+        // 2^63 is exactly representable; Int64(exactly:) of anything at or past it is nil.
+        guard ns.isFinite, ns > -9.223372036854775e18, ns < 9.223372036854775e18 else { return nil }
+        return Int64(ns)
+    }
+
     /// `2026-11-21T04:35:12Z`
     public static func iso8601(_ ns: Int64) -> String {
         let (date, time) = parts(ns)

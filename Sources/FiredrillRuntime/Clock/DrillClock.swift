@@ -25,13 +25,45 @@ public protocol DrillClock: Sendable {
 public struct SystemClock: DrillClock {
     public init() {}
 
+    /// A clock Firedrill cannot record: nanoseconds since 1970 in an Int64 end in 2262.
+    public struct OutOfRange: Error, CustomStringConvertible {
+        public var seconds: Int64
+        public var description: String {
+            "the system clock reads \(seconds) s since 1970, outside what Firedrill records "
+                + "(nanoseconds in 64 bits: up to \(WallTime.latest)); set the clock right and try again"
+        }
+    }
+
+    /// Refuses a wall clock past 2262 before anything is recorded (the commands call it first).
+    public static func check() throws(OutOfRange) {
+        var mono = timespec()
+        var wall = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &mono)
+        clock_gettime(CLOCK_REALTIME, &wall)
+        _ = try reading(monotonic: mono, wall: wall)
+    }
+
+    /// Both readings in nanoseconds, or the error for one an Int64 cannot hold.
+    public static func reading(monotonic mono: timespec, wall: timespec) throws(OutOfRange) -> ClockReading {
+        guard let monoNs = WallTime.nanoseconds(seconds: Int64(mono.tv_sec), nanoseconds: Int64(mono.tv_nsec)) else {
+            throw OutOfRange(seconds: Int64(mono.tv_sec))
+        }
+        guard let wallNs = WallTime.nanoseconds(seconds: Int64(wall.tv_sec), nanoseconds: Int64(wall.tv_nsec)) else {
+            throw OutOfRange(seconds: Int64(wall.tv_sec))
+        }
+        return ClockReading(monoNs: monoNs, wallNs: wallNs)
+    }
+
     public func now() -> ClockReading {
         var mono = timespec()
         var wall = timespec()
         clock_gettime(CLOCK_MONOTONIC, &mono)
         clock_gettime(CLOCK_REALTIME, &wall)
-        return ClockReading(monoNs: Int64(mono.tv_sec) * 1_000_000_000 + Int64(mono.tv_nsec),
-                            wallNs: Int64(wall.tv_sec) * 1_000_000_000 + Int64(wall.tv_nsec))
+        if let reading = try? Self.reading(monotonic: mono, wall: wall) { return reading }
+        // `check()` refused such a clock at the start; one set past 2262 during a run saturates
+        // rather than crash the orchestrator with injections in flight.
+        return ClockReading(monoNs: WallTime.nanoseconds(seconds: Int64(mono.tv_sec), nanoseconds: Int64(mono.tv_nsec)) ?? .max,
+                            wallNs: WallTime.nanoseconds(seconds: Int64(wall.tv_sec), nanoseconds: Int64(wall.tv_nsec)) ?? .max)
     }
 
     public func sleep(untilMono monoNs: Int64) async throws {

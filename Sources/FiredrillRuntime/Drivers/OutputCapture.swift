@@ -24,10 +24,10 @@ struct OutputCapture: Sendable {
     }
 
     var captured: CapturedOutput {
-        // When the bound cut a multi-byte character in half, drop the half rather than
-        // show it as a replacement character; invalid bytes the program wrote are still replaced.
+        // When the bound cut a multi-byte character in half, drop the half rather than show it
+        // as two escaped bytes; control and invalid bytes the program wrote are escaped (`\x1b`).
         let end = totalBytes > kept.count ? Self.endOfCompleteUTF8(kept) : kept.count
-        return CapturedOutput(text: String(decoding: kept[..<end], as: UTF8.self), keptBytes: end, totalBytes: totalBytes)
+        return CapturedOutput(text: ControlCharacters.escaping(kept[..<end]), keptBytes: end, totalBytes: totalBytes)
     }
 
     /// The length of `bytes` without a trailing, incomplete UTF-8 sequence.

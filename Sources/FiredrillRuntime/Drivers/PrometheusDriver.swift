@@ -39,13 +39,15 @@ public struct PrometheusDriver: Driver {
             return DriverReport(verdict: response.verdict == .passed ? .error : response.verdict, summary: response.summary,
                                 httpStatus: response.httpStatus)
         }
-        let excerpt = CapturedOutput(text: String(body.text.prefix(limits.outputBytes)), keptBytes: min(body.keptBytes, limits.outputBytes),
-                                     totalBytes: body.totalBytes)
+        // The excerpt is cut by bytes, as captured output is, not by escaped characters.
+        let raw = ControlCharacters.bytes(of: body.text)
+        let end = raw.count > limits.outputBytes ? OutputCapture.endOfCompleteUTF8(Array(raw.prefix(limits.outputBytes))) : raw.count
+        let excerpt = CapturedOutput(text: ControlCharacters.escaping(raw[..<end]), keptBytes: end, totalBytes: body.totalBytes)
         func report(_ verdict: DriverReport.Verdict, _ summary: String) -> DriverReport {
             DriverReport(verdict: verdict, summary: summary, httpStatus: response.httpStatus, stdout: excerpt)
         }
         guard !body.truncated else { return report(.error, "the response is over \(responseLimit) bytes; narrow the query") }
-        guard let json = try? JSONSerialization.jsonObject(with: Data(body.text.utf8)) as? [String: Any] else {
+        guard let json = try? JSONSerialization.jsonObject(with: Data(raw)) as? [String: Any] else {
             return report(.error, "HTTP \(response.httpStatus ?? 0): not a Prometheus API response")
         }
         guard json["status"] as? String == "success", let data = json["data"] as? [String: Any] else {

@@ -85,8 +85,8 @@ public final class TerminalConsole: OperatorConsole, @unchecked Sendable {
         guard isInteractive else { return nil }
         ProgressPrinter.write("""
 
-            ┃ MANUAL STEP: \(step)
-            ┃ \(instructions.replacingOccurrences(of: "\n", with: "\n┃ "))
+            ┃ MANUAL STEP: \(ControlCharacters.visible(step))
+            ┃ \(ControlCharacters.visible(instructions).replacingOccurrences(of: "\n", with: "\n┃ "))
             ┃ When it is done, confirm here (or from another terminal: firedrill confirm \(runID) --by NAME).
             ┃ Confirmed by [\(defaultName)]: 
             """)

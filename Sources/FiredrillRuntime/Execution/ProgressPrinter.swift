@@ -19,6 +19,10 @@ public struct ProgressPrinter: Sendable {
 
     func paint(_ text: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
 
+    /// A value from the scenario, a step or an operator: its control characters shown as `\x1b`,
+    /// so the only escape sequences reaching the terminal are `paint`'s.
+    func v(_ text: String) -> String { ControlCharacters.visible(text) }
+
     func line(_ at: DrillInstant, _ text: String, rto: DrillDuration? = nil) {
         guard enabled else { return }
         let clock = Self.pad(DrillDuration(nanoseconds: at.nanoseconds).secondsText, 9)
@@ -29,7 +33,7 @@ public struct ProgressPrinter: Sendable {
     /// A line about the run rather than an event of it.
     public func note(_ text: String) {
         guard enabled else { return }
-        Self.write(text + "\n")
+        Self.write(v(text) + "\n")
     }
 
     static func pad(_ text: String, _ width: Int) -> String {
@@ -42,64 +46,64 @@ public struct ProgressPrinter: Sendable {
         let state = machine.state
         let rto = state.mark("disaster").flatMap { disaster in state.mark("recovered") == nil ? at - disaster.at : nil }
         func name(_ ref: StepRef) -> String {
-            "\(paint(machine.phaseName(of: ref), "36")) › \(machine.step(ref)?.name ?? ref.description)"
+            "\(paint(v(machine.phaseName(of: ref)), "36")) › \(v(machine.step(ref)?.name ?? ref.description))"
         }
         switch event {
         case .runStarted(let started):
-            line(at, paint("drill \(started.scenario) started", "1"))
+            line(at, paint("drill \(v(started.scenario)) started", "1"))
         case .attemptStarted(let started):
             let retry = started.attempt > 1 ? " (attempt \(started.attempt))" : ""
             let what = started.action?.summary ?? started.instructions.map { "manual: \($0)" } ?? started.resolutionError ?? ""
-            line(at, "\(name(started.ref))\(retry): \(what)", rto: rto)
+            line(at, "\(name(started.ref))\(retry): \(v(what))", rto: rto)
         case .attemptFinished(let finished):
             let ok = finished.report.passed
             let marked = machine.step(finished.ref)?.mark.flatMap { m in state.mark(m)?.ref == finished.ref ? " · mark \(m)" : nil } ?? ""
-            line(at, "\(name(finished.ref)): \(paint(ok ? "ok" : finished.report.verdict.rawValue, ok ? "32" : "31")) \(finished.report.summary) (\((finished.endedAt - finished.startedAt).secondsText))\(marked)", rto: rto)
+            line(at, "\(name(finished.ref)): \(paint(ok ? "ok" : finished.report.verdict.rawValue, ok ? "32" : "31")) \(v(finished.report.summary)) (\((finished.endedAt - finished.startedAt).secondsText))\(marked)", rto: rto)
         case .probeSampled(let sampled):
             // A wait_for's completion is shown once; individual samples only every 10th.
             if let attempt = state.attempts.last(where: { $0.ref == sampled.ref && $0.attempt == sampled.attempt }), attempt.verdict == .passed {
                 let marked = machine.step(sampled.ref)?.mark.flatMap { m in state.mark(m)?.ref == sampled.ref ? " · mark \(m)" : nil } ?? ""
-                line(at, "\(name(sampled.ref)): \(paint("ok", "32")) \(attempt.summary ?? "")\(marked)", rto: rto)
+                line(at, "\(name(sampled.ref)): \(paint("ok", "32")) \(v(attempt.summary ?? ""))\(marked)", rto: rto)
             } else if sampled.sample % 10 == 0 {
-                line(at, "\(name(sampled.ref)): still waiting, \(sampled.sample) probes, last: \(sampled.report.summary)", rto: rto)
+                line(at, "\(name(sampled.ref)): still waiting, \(sampled.sample) probes, last: \(v(sampled.report.summary))", rto: rto)
             }
         case .deadlinePassed(let ref, _):
             line(at, "\(name(ref)): \(paint("timed out", "31"))", rto: rto)
         case .operatorConfirmed(let confirmation):
-            line(at, "\(name(confirmation.ref)): \(paint("confirmed", "32")) by \(confirmation.by)\(confirmation.note.map { " — \($0)" } ?? "")", rto: rto)
+            line(at, "\(name(confirmation.ref)): \(paint("confirmed", "32")) by \(v(confirmation.by))\(confirmation.note.map { " — \(v($0))" } ?? "")", rto: rto)
         case .canaryWritten(let written):
             if written.seq == 1 { line(at, "canary: writing every \(machine.scenario.canary?.every.description ?? "?")") }
         case .canaryRead(let read):
-            line(at, "canary: read back, highest surviving write \(read.highestSeq.map(String.init) ?? "unknown") (\(read.report.summary))")
+            line(at, "canary: read back, highest surviving write \(read.highestSeq.map(String.init) ?? "unknown") (\(v(read.report.summary)))")
         case .abortRequested(let by, let reason):
-            line(at, paint("abort requested by \(by): \(reason)", "31"))
+            line(at, paint("abort requested by \(v(by)): \(v(reason))", "31"))
         case .runSuspended(let reason):
-            line(at, paint("suspended: \(reason)", "33"))
+            line(at, paint("suspended: \(v(reason))", "33"))
         case .runResumed(let runner):
-            line(at, "resumed by pid \(runner.pid) on \(runner.host)")
+            line(at, "resumed by pid \(runner.pid) on \(v(runner.host))")
         case .runEnded(let status):
             line(at, paint("drill ended: \(status.rawValue)", status == .completed ? "32" : "31"))
         case .guardSampled(let sampled):
             // Passing guards are quiet; a failing one is news.
             guard !sampled.report.passed, let spec = machine.scenario.guards[safe: sampled.guardIndex] else { return }
             let tripped = state.guardTrip?.guardIndex == sampled.guardIndex
-            line(at, paint("guard '\(spec.name)' \(tripped ? "TRIPPED" : "failed"): \(sampled.report.summary)", "31"), rto: rto)
+            line(at, paint("guard '\(v(spec.name))' \(tripped ? "TRIPPED" : "failed"): \(v(sampled.report.summary))", "31"), rto: rto)
         case .maxDurationPassed:
             line(at, paint("max_duration \(machine.scenario.maxDuration?.description ?? "") passed", "31"), rto: rto)
         case .runHalted(let halted):
-            line(at, paint("halted: \(halted.reason)", "31"))
+            line(at, paint("halted: \(v(halted.reason))", "31"))
         case .operatorResolved(let resolution):
-            line(at, "\(name(resolution.ref)): \(resolution.decision.rawValue) decided by \(resolution.by)\(resolution.note.map { " — \($0)" } ?? "")", rto: rto)
+            line(at, "\(name(resolution.ref)): \(resolution.decision.rawValue) decided by \(v(resolution.by))\(resolution.note.map { " — \(v($0))" } ?? "")", rto: rto)
         case .runInterrupted(let reason):
-            line(at, paint("interrupted: \(reason)", "31"))
+            line(at, paint("interrupted: \(v(reason))", "31"))
         case .silenceCreated(let result):
-            line(at, result.id.map { "Alertmanager silence \($0) created for the drill" } ?? paint("could not create the Alertmanager silence: \(result.report.summary)", "33"))
+            line(at, result.id.map { "Alertmanager silence \(v($0)) created for the drill" } ?? paint("could not create the Alertmanager silence: \(v(result.report.summary))", "33"))
         case .silenceExpired(let result):
-            line(at, result.report.passed ? "Alertmanager silence \(result.id ?? "") expired" : paint("could not expire the Alertmanager silence: \(result.report.summary)", "33"))
+            line(at, result.report.passed ? "Alertmanager silence \(v(result.id ?? "")) expired" : paint("could not expire the Alertmanager silence: \(v(result.report.summary))", "33"))
         case .notificationSent(let sent):
             let name = machine.scenario.notify[safe: sent.notifier]?.name ?? "notifier \(sent.notifier)"
             let result = sent.report.passed ? "notified" : paint("could not notify", "33")
-            line(at, "\(result) '\(name)' of \(sent.trigger.rawValue)\(sent.report.passed ? "" : ": \(sent.report.summary)")")
+            line(at, "\(result) '\(v(name))' of \(sent.trigger.rawValue)\(sent.report.passed ? "" : ": \(v(sent.report.summary))")")
         }
     }
 }

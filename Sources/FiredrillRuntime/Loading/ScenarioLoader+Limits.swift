@@ -22,18 +22,19 @@ extension ScenarioLoader {
         .error("the scenario is \(size) bytes; the limit is \(Limits.maxBytes) bytes (1 MiB)", at: SourceLocation(file: file, line: 1, column: 1))
     }
 
-    /// A file's bytes, but no more than one past the size limit: `/dev/zero` or a 10 GB log named
-    /// by mistake is refused without being read whole. Nil when it cannot be read.
-    static func readBounded(_ path: String) -> [UInt8]? {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? handle.close() }
-        do {
-            // Data on Linux, Data? (nil at the end) on Darwin.
-            let data: Data? = try handle.read(upToCount: Limits.maxBytes + 1)
-            return [UInt8](data ?? Data())
-        } catch {
-            return nil
+    /// A file's bytes, but no more than one past the size limit: a 10 GB log named by mistake
+    /// is refused without being read whole. Nil when it cannot be read.
+    static func readBounded(_ fd: Int32) -> [UInt8]? {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while bytes.count <= Limits.maxBytes {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, min($0.count, Limits.maxBytes + 1 - bytes.count)) }
+            if count < 0, errno == EINTR { continue }
+            guard count >= 0 else { return nil }
+            if count == 0 { break }
+            bytes.append(contentsOf: chunk[..<count])
         }
+        return bytes
     }
 
     /// The error for a file read by `readBounded` that is over the size limit.

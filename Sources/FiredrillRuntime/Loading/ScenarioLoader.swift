@@ -35,7 +35,8 @@ public enum ScenarioLoader {
     ) throws(ScenarioInvalid) -> LoadedScenario {
         let bytes = try read(path)
         if bytes.count > Limits.maxBytes { throw ScenarioInvalid(findings: [oversizeFinding(path: path)]) }
-        if let (line, column) = firstInvalidUTF8(in: bytes) {
+        let hasBOM = bytes.starts(with: [0xEF, 0xBB, 0xBF])
+        if let (line, column) = firstInvalidUTF8(in: hasBOM ? Array(bytes.dropFirst(3)) : bytes) {
             throw ScenarioInvalid(findings: [.error("the file is not valid UTF-8 text", at: .init(file: path, line: line, column: column))])
         }
         let text = String(decoding: bytes, as: UTF8.self)
@@ -61,6 +62,8 @@ public enum ScenarioLoader {
     static func build(
         text: String, file: String, baseDirectory: String, fileExists: (String) -> Bool
     ) -> (scenario: Scenario?, findings: [Finding]) {
+        // Editors on Windows save a byte order mark; positions count from the character after it.
+        let text = text.unicodeScalars.first == "\u{FEFF}" ? String(text.unicodeScalars.dropFirst()) : text
         if let finding = limitFinding(in: text, file: file) { return (nil, [finding]) }
         let positions = TextPositions(text)
         let root: Node?
@@ -89,19 +92,39 @@ public enum ScenarioLoader {
         return (scenario, findings.sortedByLocation())
     }
 
+    /// The file's bytes, refusing what is not a regular file: a FIFO with no writer would block
+    /// forever, a device never ends. Opened without blocking, then checked on the open descriptor,
+    /// so the file cannot be swapped between the check and the read.
     static func read(_ path: String) throws(ScenarioInvalid) -> [UInt8] {
         let at = SourceLocation(file: path, line: 1, column: 1)
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw ScenarioInvalid(findings: [.error("cannot read the scenario: no such file", at: at)])
+        func refuse(_ why: String) -> ScenarioInvalid { ScenarioInvalid(findings: [.error("cannot read the scenario: \(why)", at: at)]) }
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else {
+            switch errno {
+            case ENOENT, ENOTDIR: throw refuse("no such file")
+            case EACCES, EPERM: throw refuse("permission denied")
+            case let code: throw refuse(String(cString: strerror(code)))
+            }
         }
-        guard !isDirectory.boolValue else {
-            throw ScenarioInvalid(findings: [.error("cannot read the scenario: it is a directory", at: at)])
-        }
-        guard let bytes = readBounded(path) else {
-            throw ScenarioInvalid(findings: [.error("cannot read the scenario: permission denied or unreadable", at: at)])
-        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw refuse(String(cString: strerror(errno))) }
+        if let kind = nonRegularKind(info.st_mode) { throw refuse("not a regular file (\(kind))") }
+        guard let bytes = readBounded(fd) else { throw refuse("unreadable (\(String(cString: strerror(errno))))") }
         return bytes
+    }
+
+    /// What a file that is not regular is, for the error; nil for a regular file.
+    static func nonRegularKind(_ mode: mode_t) -> String? {
+        switch mode & S_IFMT {
+        case S_IFREG: nil
+        case S_IFDIR: "a directory"
+        case S_IFIFO: "a FIFO"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        case S_IFSOCK: "a socket"
+        default: "not a file"
+        }
     }
 
     /// Line and column (in Unicode scalars) of the first byte that is not valid UTF-8.

@@ -29,7 +29,8 @@ public struct ScheduleCalendar: Sendable {
                     let wanted = DateComponents(year: year, month: month, day: dayOfMonth, hour: hour, minute: minute)
                     // A local time skipped by a daylight-saving change moves on by the gap (02:30 becomes 03:30).
                     guard let instant = calendar.date(from: wanted) else { continue }
-                    let ns = Int64((instant.timeIntervalSince1970 * 1e9).rounded())
+                    // Past 2262 there is no instant to give.
+                    guard let ns = WallTime.nanoseconds(since1970: instant.timeIntervalSince1970) else { return nil }
                     if ns > wallNs { return ns }
                 }
             }

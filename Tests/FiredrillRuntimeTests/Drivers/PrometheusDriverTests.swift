@@ -81,6 +81,23 @@ import Testing
         }
     }
 
+    /// The excerpt recorded is cut by bytes, like captured output, not by characters.
+    @Test func theExcerptIsBoundedInBytes() async throws {
+        let router = Router()
+        let body = #"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"l":"\#(String(repeating: "é", count: 50))"},"value":[1,"1"]}]}}"#
+        router.get("api/v1/query") { _, _ -> Response in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: body))) }
+        try await DriverTestSupport.serving(router) { base in
+            let report = await driver.perform(probe(base, "x", "== 1"), deadline: nil, limits: DriverLimits(outputBytes: 101))
+            #expect(report.verdict == .passed, "\(report.summary)")
+            let excerpt = try #require(report.stdout)
+            // 101 bytes end inside an "é": the half is dropped.
+            let kept = body.utf8.prefix(100)
+            #expect(excerpt.keptBytes == 100)
+            #expect(excerpt.totalBytes == body.utf8.count)
+            #expect(excerpt.text == String(decoding: kept, as: UTF8.self))
+        }
+    }
+
     @Test func expectationsParse() {
         #expect(PromExpectation(parsing: "> 0") == PromExpectation(subject: .value, comparison: .greater, number: 0))
         #expect(PromExpectation(parsing: "count>=2") == PromExpectation(subject: .count, comparison: .greaterOrEqual, number: 2))

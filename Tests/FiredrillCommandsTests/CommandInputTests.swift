@@ -1,0 +1,72 @@
+import FiredrillRuntime
+import Foundation
+import Testing
+
+/// What the command line is given that it used to trip on: a bare `--out` file name, a byte
+/// order mark, a file that is not a regular file, a clock past 2262.
+@Suite struct CommandInputTests {
+    @Test func outTakesABareFileName() async throws {
+        let dir = try temporaryFolder("out-bare")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let runID = try await ReportCommandTests.runDrill(dir)
+        let retro = try await FiredrillProcess.inFolder(["retro", runID, "--out", "retro.md"], dir)
+        #expect(retro.status == 0, "\(retro.output)")
+        #expect(retro.stdout == "retro.md\n")
+        #expect(FileManager.default.fileExists(atPath: dir + "/retro.md"))
+        let nested = try await FiredrillProcess.inFolder(["retro", runID, "--out", "a/b/retro.md"], dir)
+        #expect(nested.status == 0 && FileManager.default.fileExists(atPath: dir + "/a/b/retro.md"), "\(nested.output)")
+        // `report --out` names a folder: a bare one, and the current one.
+        for folder in ["out", "."] {
+            let report = try await FiredrillProcess.inFolder(["report", runID, "--format", "md", "--out", folder], dir)
+            #expect(report.status == 0, "\(report.output)")
+            #expect(FileManager.default.fileExists(atPath: dir + "/\(folder)/report.md"), "\(folder)")
+        }
+    }
+
+    @Test func aByteOrderMarkIsAcceptedAndPositionsCountFromAfterIt() async throws {
+        let dir = try temporaryFolder("bom")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let good = dir + "/good.yaml"
+        try Data([0xEF, 0xBB, 0xBF] + Array("firedrill: 1\nname: bom-drill\nphases:\n  - name: p\n    steps:\n      - {name: s, sleep: 1ms}\n".utf8))
+            .write(to: URL(fileURLWithPath: good))
+        let ok = try await FiredrillProcess.run(["validate", good], directory: dir)
+        #expect(ok.status == 0, "\(ok.output)")
+        let bad = dir + "/bad.yaml"
+        try Data([0xEF, 0xBB, 0xBF] + Array("name: Bad Name\nfiredrill: 1\n".utf8)).write(to: URL(fileURLWithPath: bad))
+        let refused = try await FiredrillProcess.run(["validate", bad], directory: dir)
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("\(bad):1:7: error: name 'Bad Name' must use only lowercase"), "\(refused.output)")
+    }
+
+    @Test func onlyRegularFilesAreReadAsScenarios() async throws {
+        let dir = try temporaryFolder("not-regular")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let fifo = dir + "/drill.yaml"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        try FileManager.default.createDirectory(atPath: dir + "/folder.yaml", withIntermediateDirectories: true)
+        for (command, path, kind) in [("validate", fifo, "a FIFO"), ("plan", fifo, "a FIFO"), ("run", fifo, "a FIFO"),
+                                      ("validate", dir + "/folder.yaml", "a directory"), ("plan", "/dev/null", "a character device")] {
+            // A FIFO with no writer used to block the open forever: give up after 20 s rather than hang the suite.
+            let running = try FiredrillProcess.Running([command, path] + (command == "run" ? ["--db", dir + "/fd.db"] : []), directory: dir)
+            let watchdog = Task {
+                try await Task.sleep(for: .seconds(20))
+                kill(running.pid, SIGKILL)
+            }
+            let finished = await running.wait()
+            watchdog.cancel()
+            #expect(!finished.signaled, "\(command) \(path) hung")
+            #expect(finished.status == 2, "\(command) \(path): \(finished.output)")
+            #expect(finished.stderr.contains("\(path):1:1: error: cannot read the scenario: not a regular file (\(kind))"), "\(finished.output)")
+        }
+    }
+
+    /// Nanoseconds since 1970 in an Int64 end on 2262-04-11; an instant past that trapped.
+    @Test func anInstantPast2262IsRefusedNotACrash() async throws {
+        let dir = try temporaryFolder("year-2262")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let due = try await FiredrillProcess.inFolder(["due", dir, "--as-of", "2300-01-01T00:00:00Z"], dir)
+        #expect(!due.signaled, "crashed: \(due.output)")
+        #expect(due.status == 2)
+        #expect(due.stderr.contains("'2300-01-01T00:00:00Z' is outside what Firedrill records (up to 2262-04-11 23:47:16 UTC)"), "\(due.output)")
+    }
+}
