@@ -205,7 +205,7 @@ public struct DrillMeasurement: Hashable, Sendable, Codable {
 
     /// The spacing actually achieved between consecutive samples (writes that took longer than
     /// the period land further apart), never finer than the period asked for.
-    static func spacing(of instants: [DrillInstant], period: DrillDuration, name: String) -> (DrillDuration, String) {
+    public static func spacing(of instants: [DrillInstant], period: DrillDuration, name: String) -> (DrillDuration, String) {
         let sorted = instants.sorted()
         let widest = zip(sorted, sorted.dropFirst()).map { $1 - $0 }.max() ?? period
         return widest > period ? (widest, "\(name) spacing achieved (period \(period))") : (period, "\(name) period")

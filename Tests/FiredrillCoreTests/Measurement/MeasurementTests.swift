@@ -73,6 +73,17 @@ struct MeasurementTests {
         #expect(rpo.span?.upper == .seconds(1))
     }
 
+    /// Writes taking 1.5s at a 1s period land 2s apart: that, not the period, is the resolution.
+    @Test func resolutionIsTheSpacingAchieved() {
+        let landed = [t(1.6), t(3.6), t(5.6), t(6.1)]
+        let (resolution, source) = DrillMeasurement.spacing(of: landed, period: .seconds(1), name: "canary")
+        #expect(resolution == .seconds(2))
+        #expect(source == "canary spacing achieved (period 1s)")
+        // On time, the period is the resolution.
+        #expect(DrillMeasurement.spacing(of: [t(0.15), t(1.15), t(2.15)], period: .seconds(1), name: "canary").0 == .seconds(1))
+        #expect(DrillMeasurement.spacing(of: [], period: .seconds(1), name: "canary").1 == "canary period")
+    }
+
     @Test func rpoWhenNoAcknowledgedWriteSurvived() throws {
         let m = Self.measure(.completedFourPhase(readHighest: 0))
         let rpo = try #require(m.rpo)
