@@ -58,8 +58,9 @@ extension DrillExecutor {
 extension DrillExecutor {
     /// The head as recorded so far, signed (not stored: the run's final head is, at its end).
     func signHeadForNotification() -> HeadSignature? {
-        guard let signer, let stored = try? store.run(run.id), let head = stored.headHash else { return nil }
-        return signer.sign(runID: run.id, eventCount: stored.eventCount, headHash: head, previousDigest: "notification",
+        guard let signer, let events = try? store.events(of: run.id), !events.isEmpty,
+              let head = try? SQLiteStore.chainHead(runID: run.id, events: events) else { return nil }
+        return signer.sign(runID: run.id, eventCount: events.count, headHash: head, previousDigest: "notification",
                            wallNs: clock.now().wallNs)
     }
 

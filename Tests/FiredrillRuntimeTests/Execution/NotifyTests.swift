@@ -96,4 +96,47 @@ import Testing
             #expect(events[..<ended].filter { if case .notificationSent(let s) = $0.event { s.trigger == .end } else { false } }.count == 3)
         }
     }
+
+    /// The end notification carries the chain's head signed with the team's key, verifiable by
+    /// the receiver with the public key alone, and the head is one of the run's recorded events.
+    @Test func theEndNotificationCarriesTheSignedHead() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("firedrill-signed-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let key = try SigningKey.create(at: dir + "/signing.key")
+        try await Self.withReceiver { base, received in
+            let text = """
+                firedrill: 1
+                name: signed-drill
+                vars: {base: "\(base)"}
+                notify:
+                  - {name: evidence bot, webhook: {url: "${base}/hook"}, on: [end]}
+                phases:
+                  - name: only
+                    steps:
+                      - {name: inject, run: ["true"]}
+                """
+            let scenario = try #require(ScenarioLoader.parse(text: text, file: "signed.yaml", baseDirectory: "/", fileExists: { _ in true }).scenario)
+            let store = InMemoryStore()
+            let outcome = try await DrillExecutor.start(ScenarioSource(scenario: scenario, path: "signed.yaml", text: text, sha256: "00"),
+                                                        environment: ["FIREDRILL_SIGNING_KEY": key.path],
+                                                        store: store, progress: ProgressPrinter(enabled: false))
+            #expect(outcome.status == .completed)
+            let hook = try #require(received.all.first { $0.path == "hook" })
+            let body = try #require(try JSONSerialization.jsonObject(with: Data(hook.body.utf8)) as? [String: Any])
+            let signed = try #require(body["signed_head"] as? [String: Any], "\(body)")
+            let statement = try #require(signed["statement"] as? String)
+            let signature = try #require((signed["signature"] as? String).flatMap { Data(base64Encoded: $0) })
+            let publicKey = try SigningKey.publicKey(key.path + ".pub")
+            let events = try store.events(of: outcome.runID)
+            let count = try #require(signed["events"] as? Int)
+            #expect(statement.hasPrefix("firedrill-signed-head-v1\n\(outcome.runID)\n\(count)\n"), "\(statement)")
+            #expect(publicKey.isValidSignature(signature, for: Data(statement.utf8)))
+            #expect(!publicKey.isValidSignature(signature, for: Data(statement.replacingOccurrences(of: "\n\(count)\n", with: "\n\(count + 1)\n").utf8)))
+            #expect(try SQLiteStore.chainHead(runID: outcome.runID, events: Array(events.prefix(count))) == signed["head"] as? String)
+            // The final head is signed into the record.
+            let final = try #require(try store.signatures(runID: outcome.runID).last)
+            #expect(final.eventCount == events.count)
+            #expect(final.isValid(under: publicKey))
+        }
+    }
 }
