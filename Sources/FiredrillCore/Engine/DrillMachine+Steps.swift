@@ -161,7 +161,7 @@ extension DrillMachine {
             let lower = polling.lastOpposite ?? earlier ?? polling.startedAt
             // The resolution is the spacing achieved between the probes either side of the
             // change: a probe slower than its period spaces them wider than the period.
-            let achieved = streakStart - lower
+            let achieved = (streakStart - lower).wholeMillisecondsUp
             let mark = MarkTiming(at: streakStart, lower: lower, upper: polling.streakFirstEnd ?? streakStart,
                                   interval: max(waitFor.every, achieved), period: achieved > waitFor.every ? waitFor.every : nil)
             actions += stepSucceeded(sampled.ref, mark: mark, at: now)

@@ -207,7 +207,7 @@ public struct DrillMeasurement: Hashable, Sendable, Codable {
     /// the period land further apart), never finer than the period asked for.
     public static func spacing(of instants: [DrillInstant], period: DrillDuration, name: String) -> (DrillDuration, String) {
         let sorted = instants.sorted()
-        let widest = zip(sorted, sorted.dropFirst()).map { $1 - $0 }.max() ?? period
+        let widest = (zip(sorted, sorted.dropFirst()).map { $1 - $0 }.max() ?? period).wholeMillisecondsUp
         return widest > period ? (widest, "\(name) spacing achieved (period \(period))") : (period, "\(name) period")
     }
 }

@@ -6,6 +6,11 @@ public struct DrillDuration: Hashable, Comparable, Sendable, Codable, CustomStri
     public init(nanoseconds: Int64) { self.nanoseconds = nanoseconds }
 
     public static func milliseconds(_ value: Int64) -> DrillDuration { .init(nanoseconds: value * 1_000_000) }
+    /// Up to the next whole millisecond: a resolution is never claimed finer than it was.
+    public var wholeMillisecondsUp: DrillDuration {
+        let ms: Int64 = 1_000_000
+        return .init(nanoseconds: nanoseconds <= 0 ? 0 : ((nanoseconds + ms - 1) / ms) * ms)
+    }
     public static func seconds(_ value: Int64) -> DrillDuration { .init(nanoseconds: value * 1_000_000_000) }
     public static func minutes(_ value: Int64) -> DrillDuration { .seconds(value * 60) }
     public static func hours(_ value: Int64) -> DrillDuration { .seconds(value * 3600) }
