@@ -1,5 +1,6 @@
 import FiredrillCore
 @testable import FiredrillRuntime
+import FiredrillTestSupport
 import Foundation
 import Hummingbird
 import Synchronization
@@ -123,6 +124,53 @@ struct HTTPDriverTests {
         #expect(report.verdict == .failed)
         #expect(report.summary == "connection refused by 127.0.0.1:1")
         #expect(report.httpStatus == nil)
+    }
+
+    /// URLSession reported an answer that is not HTTP as an "unsupported URL" (curl's
+    /// unsupported protocol): the URL was fine, the answer was not.
+    @Test func anAnswerThatIsNotHTTPIsSaidSo() async throws {
+        let server = try LoopbackTCPServer { connection in
+            _ = connection.readRequest()
+            connection.write("SSH-2.0-OpenSSH_9.2\r\n\u{01}\u{02} garbage \u{7f}\r\n\r\n")
+        }
+        defer { server.stop() }
+        let report = await driver.perform(.http(ResolvedHTTP(method: "GET", url: server.base + "/health")), deadline: nil, limits: limits)
+        #expect(report.verdict == .failed)
+        #expect(report.summary == "the server's answer was not HTTP (from 127.0.0.1:\(server.port))", "\(report.summary)")
+        #expect(report.httpStatus == nil)
+    }
+
+    /// Headers without end are cut off by the parser, not collected.
+    @Test func endlessHeadersAreRefused() async throws {
+        let server = try LoopbackTCPServer { connection in
+            _ = connection.readRequest()
+            guard connection.write("HTTP/1.1 200 OK\r\nX-Flood: ") else { return }
+            let line = [UInt8](repeating: UInt8(ascii: "a"), count: 64 << 10)
+            for _ in 0..<1024 where !connection.isStopped { if !connection.write(line) { return } }
+        }
+        defer { server.stop() }
+        let report = await driver.perform(.http(ResolvedHTTP(method: "GET", url: server.base + "/", timeout: .seconds(20))),
+                                          deadline: nil, limits: limits)
+        #expect(report.verdict == .failed)
+        #expect(report.summary == "the server's answer was not HTTP: its headers ran past the limit (from 127.0.0.1:\(server.port))",
+                "\(report.summary)")
+    }
+
+    /// A server trickling a byte at a time keeps every read alive; the request's own bound still holds.
+    @Test func aTricklingServerTimesOutOnTheRequestBound() async throws {
+        let server = try LoopbackTCPServer { connection in
+            _ = connection.readRequest()
+            guard connection.write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n") else { return }
+            for _ in 0..<1000 where !connection.isStopped {
+                if !connection.write("x") { return }
+                usleep(100_000)
+            }
+        }
+        defer { server.stop() }
+        let report = await driver.perform(.http(ResolvedHTTP(method: "GET", url: server.base + "/", timeout: .seconds(1))),
+                                          deadline: nil, limits: limits)
+        #expect(report.verdict == .failed)
+        #expect(report.summary == "timed out after 1.0s", "\(report.summary)")
     }
 
     @Test func malformedURLIsAnError() async {
