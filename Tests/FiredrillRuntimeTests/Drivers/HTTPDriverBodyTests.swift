@@ -12,6 +12,10 @@ import Testing
 @Suite("HTTPDriver response bodies", .serialized)
 struct HTTPDriverBodyTests {
     let driver = HTTPDriver()
+    /// Generous: suites running beside this one in the process allocate too (73 MiB was seen in
+    /// a full run; buffering the 400 MiB body took 810 MiB). `HostileEndpointTests` bounds the
+    /// orchestrator's own peak to 100 MB, in a process of its own.
+    static let growthBound = 200 << 20
 
     @Test func anEndlessBodyStopsAtTheDefaultLimit() async throws {
         try await HTTPBodyServer.with { base in
@@ -35,7 +39,7 @@ struct HTTPDriverBodyTests {
             print("endless body: resident memory grew \(growth >> 20) MiB while \((report.stdout?.totalBytes ?? 0) >> 20) MiB came in")
             #expect(report.summary.contains("passed its 512 MiB limit"), "\(report.summary)")
             #expect((report.stdout?.totalBytes ?? 0) > 512 << 20)
-            #expect(growth < 100 << 20, "resident memory grew by \(growth >> 20) MiB")
+            #expect(growth < Self.growthBound, "resident memory grew by \(growth >> 20) MiB")
         }
     }
 
@@ -50,7 +54,7 @@ struct HTTPDriverBodyTests {
             #expect(report.summary == "HTTP 200 OK")
             #expect(report.stdout?.totalBytes == HTTPBodyServer.largeSize)
             #expect(report.stdout?.keptBytes == CapturedOutput.defaultLimit)
-            #expect(growth < 100 << 20, "resident memory grew by \(growth >> 20) MiB")
+            #expect(growth < Self.growthBound, "resident memory grew by \(growth >> 20) MiB")
         }
     }
 
