@@ -175,6 +175,8 @@ import Testing
                       url: "\(echo.base)/post"
                       headers: {X-Token: "${secret.FIREDRILL_TEST_TOKEN}"}
                       body: "${secret.FIREDRILL_TEST_TOKEN}"
+                  - name: in the URL's credentials
+                    http: {url: "http://drill:${secret.FIREDRILL_TEST_TOKEN}@127.0.0.1:\(echo.port)/userinfo"}
                   - name: as a basic-auth password
                     prometheus:
                       url: "\(echo.base)"
@@ -191,6 +193,7 @@ import Testing
         // The server did see the secret, encoded: the echo holds the masks where it was.
         #expect(outputs.first?.contains("GET /echo/***?token=*** HTTP/1.1") == true, "\(outputs)")
         #expect(outputs.dropFirst().first?.contains("\r\n\r\n***") == true, "\(outputs)")
+        #expect(outputs.dropFirst(2).first?.contains("Basic ***") == true, "\(outputs)")
         #expect(outputs.last?.contains("Basic ***") == true, "\(outputs)")
 
         let retro = try await FiredrillProcess.run(["retro", run.id, "--out", dir + "/retro.md", "--db", db], environment: env, directory: dir)

@@ -59,6 +59,10 @@ public struct HTTPDriver: Driver {
         request.method = HTTPMethod(rawValue: http.method.uppercased())
         for header in http.headers { request.headers.add(name: header.name, value: header.value) }
         if let body = http.body { request.body = .bytes(ByteBuffer(string: body)) }
+        // A URL's user:password becomes basic auth, as URLSession (curl) made it.
+        if let user = url.user(percentEncoded: false), !http.headers.contains(where: { $0.name.lowercased() == "authorization" }) {
+            request.setBasicAuth(username: user, password: url.password(percentEncoded: false) ?? "")
+        }
         let window = HTTPBodyWindow(maxBody: http.maxBody ?? ByteSize.defaultMaxBody, keep: limits.outputBytes, needle: http.bodyContains)
 
         let client = HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton),

@@ -73,6 +73,14 @@ struct HTTPDriverTests {
         }
     }
 
+    @Test func credentialsInTheURLAreSentAsBasicAuth() async throws {
+        try await DriverTestHTTPServer.with { base in
+            let url = base.replacingOccurrences(of: "http://", with: "http://drill:p%40ss@") + "/whoami"
+            let report = await driver.perform(.http(ResolvedHTTP(method: "GET", url: url)), deadline: nil, limits: limits)
+            #expect(report.stdout?.text == "Basic " + Data("drill:p@ss".utf8).base64EncodedString(), "\(report.summary)")
+        }
+    }
+
     @Test func bodyIsCapturedWithinTheBound() async throws {
         try await DriverTestHTTPServer.with { base in
             let report = await driver.perform(
@@ -195,6 +203,9 @@ enum DriverTestHTTPServer {
             return "\(request.method.rawValue) x-drill=\(drill) type=\(type) body=\(String(buffer: body))"
         }
         router.get("big") { _, _ in String(repeating: "x", count: 100_000) }
+        router.get("whoami") { request, _ -> String in
+            request.headers.first { $0.name.canonicalName == "authorization" }?.value ?? "-"
+        }
         let slow = DriverTestSlowRequests()
         router.get("slow") { _, _ -> String in
             await slow.wait(upTo: .seconds(3))
