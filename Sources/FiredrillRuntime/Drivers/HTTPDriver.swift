@@ -246,7 +246,12 @@ public struct HTTPDriver: Driver {
             }
         }
         if error is NIOSSLError || error is BoringSSLError {
-            return (.failed, "TLS with \(target) failed: \(error)")
+            let text = String(describing: error)
+            if text.contains("CERTIFICATE_VERIFY_FAILED") { return (.failed, "untrusted TLS certificate from \(target)") }
+            // BoringSSL's reason code, as words: "WRONG_VERSION_NUMBER" is "wrong version number".
+            let reason = text.range(of: "OPENSSL_internal:").map { text[$0.upperBound...].prefix { $0.isLetter || $0 == "_" } }
+            let words = reason.flatMap { $0.isEmpty ? nil : $0.lowercased().replacingOccurrences(of: "_", with: " ") }
+            return (.failed, "TLS handshake with \(target) failed" + (words.map { ": " + $0 } ?? ""))
         }
         if let error = error as? NIOConnectionError, error.dnsAError == nil || !error.connectionErrors.isEmpty,
            let first = error.connectionErrors.first {

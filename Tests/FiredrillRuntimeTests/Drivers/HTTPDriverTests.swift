@@ -181,6 +181,17 @@ struct HTTPDriverTests {
         #expect(report.summary == "timed out after 1.0s", "\(report.summary)")
     }
 
+    /// https to a server speaking plain HTTP: the handshake fails, and says so.
+    @Test func aFailedTLSHandshakeIsSaidSo() async throws {
+        try await DriverTestHTTPServer.with { base in
+            let url = base.replacingOccurrences(of: "http://", with: "https://") + "/ok"
+            let report = await driver.perform(.http(ResolvedHTTP(method: "GET", url: url, timeout: .seconds(10))), deadline: nil, limits: limits)
+            #expect(report.verdict == .failed)
+            #expect(report.summary.hasPrefix("TLS handshake with 127.0.0.1:"), "\(report.summary)")
+            #expect(report.summary.hasSuffix(" failed: wrong version number"), "\(report.summary)")
+        }
+    }
+
     @Test func malformedURLIsAnError() async {
         let report = await driver.perform(.http(ResolvedHTTP(method: "GET", url: "ftp://127.0.0.1/file")), deadline: nil, limits: limits)
         #expect(report.verdict == .error)
