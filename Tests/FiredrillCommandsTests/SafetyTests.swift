@@ -1,5 +1,6 @@
 import FiredrillCore
 import FiredrillRuntime
+import FiredrillTestSupport
 import Foundation
 import Testing
 
@@ -144,6 +145,73 @@ import Testing
         for file in files {
             guard let data = FileManager.default.contents(atPath: dir + "/" + file) else { continue }
             #expect(data.range(of: Data(secret.utf8)) == nil, "the secret is in \(file)")
+        }
+    }
+
+    /// A server that echoes the request back shows what Firedrill's HTTP client made of the
+    /// secret: percent-encoded in the URL, base64 in basic auth. None of it may be recorded.
+    @Test func secretsEncodedByTheHTTPClientAreMaskedToo() async throws {
+        let dir = try temporaryFolder("firedrill-secret-echo")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let secret = "s3<cr>3t|\(UUID().uuidString)"
+        let echo = try LoopbackTCPServer { connection in
+            let request = connection.readRequest()
+            connection.write("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: \(request.count)\r\nConnection: close\r\n\r\n")
+            connection.write(request)
+        }
+        defer { echo.stop() }
+        let scenario = try Self.write("""
+            firedrill: 1
+            name: secret-echo-drill
+            secrets: [FIREDRILL_TEST_TOKEN]
+            phases:
+              - name: use it
+                steps:
+                  - name: in the query and the path
+                    http: {url: "\(echo.base)/echo/${secret.FIREDRILL_TEST_TOKEN}?token=${secret.FIREDRILL_TEST_TOKEN}", body_contains: "token="}
+                  - name: in a header and the body
+                    http:
+                      method: POST
+                      url: "\(echo.base)/post"
+                      headers: {X-Token: "${secret.FIREDRILL_TEST_TOKEN}"}
+                      body: "${secret.FIREDRILL_TEST_TOKEN}"
+                  - name: in the URL's credentials
+                    http: {url: "http://drill:${secret.FIREDRILL_TEST_TOKEN}@127.0.0.1:\(echo.port)/userinfo"}
+                  - name: as a basic-auth password
+                    prometheus:
+                      url: "\(echo.base)"
+                      query: up
+                      basic_auth: {user: drill, password: "${secret.FIREDRILL_TEST_TOKEN}"}
+                    on_failure: continue
+            """, in: dir, name: "secret-echo")
+        let db = dir + "/record.db"
+        let env = ["FIREDRILL_TEST_TOKEN": secret]
+        let finished = try await FiredrillProcess.run(["run", scenario, "--db", db], environment: env, directory: dir)
+        #expect(finished.status == 0, "\(finished.output)")
+        let (run, _, machine) = try Self.onlyRun(db)
+        let outputs = machine.state.attempts.compactMap { $0.report?.stdout?.text }
+        // The server did see the secret, encoded: the echo holds the masks where it was.
+        #expect(outputs.first?.contains("GET /echo/***?token=*** HTTP/1.1") == true, "\(outputs)")
+        #expect(outputs.dropFirst().first?.contains("\r\n\r\n***") == true, "\(outputs)")
+        #expect(outputs.dropFirst(2).first?.contains("Basic ***") == true, "\(outputs)")
+        #expect(outputs.last?.contains("Basic ***") == true, "\(outputs)")
+
+        let retro = try await FiredrillProcess.run(["retro", run.id, "--out", dir + "/retro.md", "--db", db], environment: env, directory: dir)
+        let printed = [finished, retro].map(\.output).joined()
+        let forms = [
+            secret,
+            secret.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed)!,
+            secret.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)!,
+            secret.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed)!.lowercased(),
+            secret.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!,
+            Data("drill:\(secret)".utf8).base64EncodedString(),
+        ]
+        for form in forms {
+            #expect(!printed.contains(form), "\(form) was printed")
+            for file in try FileManager.default.subpathsOfDirectory(atPath: dir) {
+                guard let data = FileManager.default.contents(atPath: dir + "/" + file) else { continue }
+                #expect(data.range(of: Data(form.utf8)) == nil, "\(form) is in \(file)")
+            }
         }
     }
 

@@ -51,8 +51,10 @@ public struct ResolvedPrometheus: Hashable, Sendable, Codable {
     public var basicPassword: String?
     public var bearerToken: String?
     public var timeout: DrillDuration?
+    public var maxBody: Int?
     public init(url: String, query: String, expect: PromExpectation, basicUser: String? = nil, basicPassword: String? = nil,
-                bearerToken: String? = nil, timeout: DrillDuration? = nil) {
+                bearerToken: String? = nil, timeout: DrillDuration? = nil, maxBody: Int? = nil) {
+        self.maxBody = maxBody
         self.url = url
         self.query = query
         self.expect = expect
@@ -71,6 +73,8 @@ public struct ResolvedHTTP: Hashable, Sendable, Codable {
     public var status: [Int]
     public var bodyContains: String?
     public var timeout: DrillDuration?
+    /// The most of the response body read, in bytes; nil: `ByteSize.defaultMaxBody`.
+    public var maxBody: Int?
 
     public struct Pair: Hashable, Sendable, Codable {
         public var name: String
@@ -82,7 +86,8 @@ public struct ResolvedHTTP: Hashable, Sendable, Codable {
     }
 
     public init(method: String, url: String, headers: [Pair] = [], body: String? = nil, status: [Int] = [],
-                bodyContains: String? = nil, timeout: DrillDuration? = nil) {
+                bodyContains: String? = nil, timeout: DrillDuration? = nil, maxBody: Int? = nil) {
+        self.maxBody = maxBody
         self.method = method
         self.url = url
         self.headers = headers

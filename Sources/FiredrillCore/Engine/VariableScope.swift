@@ -82,12 +82,12 @@ public struct VariableScope: Hashable, Sendable {
             return .http(ResolvedHTTP(
                 method: http.method.uppercased(), url: try resolve(http.url), headers: headers,
                 body: try resolveOptional(http.body), status: http.status,
-                bodyContains: try resolveOptional(http.bodyContains), timeout: http.timeout))
+                bodyContains: try resolveOptional(http.bodyContains), timeout: http.timeout, maxBody: http.maxBody))
         case .prometheus(let prom):
             return .prometheus(ResolvedPrometheus(
                 url: try resolve(prom.url), query: try resolve(prom.query), expect: prom.expect,
                 basicUser: try resolveOptional(prom.basicUser), basicPassword: try resolveOptional(prom.basicPassword),
-                bearerToken: try resolveOptional(prom.bearerToken), timeout: prom.timeout))
+                bearerToken: try resolveOptional(prom.bearerToken), timeout: prom.timeout, maxBody: prom.maxBody))
         case .tcp(let tcp):
             let address = try resolve(tcp.address)
             let (host, port) = Self.split(address)

@@ -309,9 +309,11 @@ public struct PrometheusProbe: Hashable, Sendable, Codable {
     public var basicPassword: Template?
     public var bearerToken: Template?
     public var timeout: DrillDuration?
+    /// The most of the response read, in bytes; nil: the driver's default.
+    public var maxBody: Int?
 
     public init(url: Template, query: Template, expect: PromExpectation = .init(), basicUser: Template? = nil,
-                basicPassword: Template? = nil, bearerToken: Template? = nil, timeout: DrillDuration? = nil) {
+                basicPassword: Template? = nil, bearerToken: Template? = nil, timeout: DrillDuration? = nil, maxBody: Int? = nil) {
         self.url = url
         self.query = query
         self.expect = expect
@@ -319,6 +321,7 @@ public struct PrometheusProbe: Hashable, Sendable, Codable {
         self.basicPassword = basicPassword
         self.bearerToken = bearerToken
         self.timeout = timeout
+        self.maxBody = maxBody
     }
 }
 
@@ -381,6 +384,8 @@ public struct HTTPProbe: Hashable, Sendable, Codable {
     public var bodyContains: Template?
     /// For one request; the step's timeout still bounds the whole step.
     public var timeout: DrillDuration?
+    /// The most of the response body read, in bytes; nil: `ByteSize.defaultMaxBody`.
+    public var maxBody: Int?
 
     public struct Header: Hashable, Sendable, Codable {
         public var name: String
@@ -393,7 +398,7 @@ public struct HTTPProbe: Hashable, Sendable, Codable {
 
     public init(
         method: String = "GET", url: Template, headers: [Header] = [], body: Template? = nil,
-        status: [Int] = [], bodyContains: Template? = nil, timeout: DrillDuration? = nil
+        status: [Int] = [], bodyContains: Template? = nil, timeout: DrillDuration? = nil, maxBody: Int? = nil
     ) {
         self.method = method
         self.url = url
@@ -402,6 +407,7 @@ public struct HTTPProbe: Hashable, Sendable, Codable {
         self.status = status
         self.bodyContains = bodyContains
         self.timeout = timeout
+        self.maxBody = maxBody
     }
 
     public func accepts(status code: Int) -> Bool {

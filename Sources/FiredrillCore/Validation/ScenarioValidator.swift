@@ -138,6 +138,13 @@ extension ScenarioValidator {
             signals.contains(signal) ? nil : "unknown signal '\(signal)'; expected one of \(signals.joined(separator: ", "))"
         }
 
+        /// How much of a response a probe may read: something, and not a download.
+        public static func maxBody(_ bytes: Int, key: String) -> String? {
+            if bytes < 1 { return "\(key) must be at least 1 byte" }
+            if bytes > ByteSize.largestMaxBody { return "\(key) must be at most \(ByteSize.describe(ByteSize.largestMaxBody)), got \(ByteSize.describe(bytes))" }
+            return nil
+        }
+
         public static func httpStatus(_ code: Int) -> String? {
             (100...599).contains(code) ? nil : "HTTP status must be between 100 and 599, got \(code)"
         }
@@ -409,6 +416,7 @@ extension ScenarioValidator {
                 error(Rules.url(http.url), at: http.url.location)
                 for code in http.status { error(Rules.httpStatus(code), at: location) }
                 if let timeout = http.timeout { error(Rules.positive(timeout, key: "timeout"), at: location) }
+                if let maxBody = http.maxBody { error(Rules.maxBody(maxBody, key: "max_body"), at: location) }
             case .tcp(let tcp):
                 error(Rules.tcpAddress(tcp.address), at: tcp.address.location)
                 if let timeout = tcp.timeout { error(Rules.positive(timeout, key: "timeout"), at: location) }
@@ -416,6 +424,7 @@ extension ScenarioValidator {
                 error(Rules.url(prom.url), at: prom.url.location)
                 if prom.query.raw.trimmingSpaces.isEmpty { error("prometheus.query is empty", at: prom.query.location) }
                 if let timeout = prom.timeout { error(Rules.positive(timeout, key: "timeout"), at: location) }
+                if let maxBody = prom.maxBody { error(Rules.maxBody(maxBody, key: "max_body"), at: location) }
             }
         }
 

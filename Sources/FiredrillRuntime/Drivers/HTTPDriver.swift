@@ -1,13 +1,24 @@
+import AsyncHTTPClient
 import FiredrillCore
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
 #endif
 
-/// Performs `.http` probes and calls through URLSession (libcurl on Linux).
+/// Performs `.http` probes and calls through AsyncHTTPClient, on NIO's event loops.
 ///
-/// Every request gets a fresh ephemeral session: no cache, no cookies, no credentials
-/// carried from one step to the next.
+/// Not URLSession: on Linux it keeps a dispatch write source on the socket after the request is
+/// sent, so waiting for an answer spun a core. Here a wait is an idle event loop, and the body
+/// streams with backpressure: only what `HTTPBodyWindow` keeps stays in memory.
+///
+/// Every request gets a client of its own: no connection, cookie or credential carried from
+/// one step to the next (and no cache: AsyncHTTPClient has none).
 public struct HTTPDriver: Driver {
     /// The request timeout when the step sets none.
     public var defaultTimeout: DrillDuration
@@ -25,7 +36,7 @@ public struct HTTPDriver: Driver {
 
     public func request(_ http: ResolvedHTTP, deadline: ContinuousClock.Instant?, limits: DriverLimits) async -> DriverReport {
         guard let url = URL(string: http.url), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
-              url.host != nil
+              let host = url.host, !host.isEmpty
         else {
             return DriverReport(verdict: .error, summary: "not an http(s) URL: \(http.url)")
         }
@@ -44,31 +55,42 @@ public struct HTTPDriver: Driver {
             }
         }
 
-        // FoundationNetworking truncates timeouts to whole seconds (0.5s expires at once), so
-        // URLSession gets a looser bound and `race` enforces the exact one.
-        let sessionTimeout = Self.wholeSecondsAbove(timeout)
-        var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalAndRemoteCacheData, timeoutInterval: sessionTimeout)
-        request.httpMethod = http.method.uppercased()
-        for header in http.headers { request.addValue(header.value, forHTTPHeaderField: header.name) }
-        if let body = http.body { request.httpBody = Data(body.utf8) }
-        request.httpShouldHandleCookies = false
+        var request = HTTPClientRequest(url: url.absoluteString)
+        request.method = HTTPMethod(rawValue: http.method.uppercased())
+        for header in http.headers { request.headers.add(name: header.name, value: header.value) }
+        if let body = http.body { request.body = .bytes(ByteBuffer(string: body)) }
+        // A URL's user:password becomes basic auth, as URLSession (curl) made it.
+        if let user = url.user(percentEncoded: false), !http.headers.contains(where: { $0.name.lowercased() == "authorization" }) {
+            request.setBasicAuth(username: user, password: url.password(percentEncoded: false) ?? "")
+        }
+        let window = HTTPBodyWindow(maxBody: http.maxBody ?? ByteSize.defaultMaxBody, keep: limits.outputBytes, needle: http.bodyContains)
 
-        let session = URLSession(configuration: Self.configuration(timeout: sessionTimeout))
-        defer { session.invalidateAndCancel() }
-
+        let client = HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton),
+                                configuration: Self.configuration(timeout: timeout))
+        let headRequest = request.method == .HEAD
         let prepared = request
-        let outcome = await Self.race(timeout: timeout) { try await Self.send(prepared, on: session) }
+        let bound = timeout
+        let outcome = await Self.race(timeout: bound) {
+            try await Self.exchange(prepared, on: client, timeout: bound, window: window, isHead: headRequest)
+        }
+        // Closes the connection, also one a hostile server is still writing to.
+        try? await client.shutdown()
+
+        let target = url.port.map { "\(host):\($0)" } ?? host
         switch outcome {
-        case .response(let data, let response):
-            return Self.judge(http, data: data, response: response, limits: limits)
+        case .response(.complete(let status, let body)):
+            return Self.judge(http, status: status, body: body)
+        case .response(.passedLimit(let status, let body, let elapsed)):
+            return Self.passedLimit(body, status: status, after: elapsed)
+        case .response(.announcedOverLimit(let status, let body, let length)):
+            return Self.announcedOverLimit(body, status: status, length: length)
         case _ where Task.isCancelled:
             return DriverReport(verdict: .cancelled, summary: "cancelled")
         case .failure(let error):
-            let code = (error as? URLError)?.code.rawValue ?? (error as NSError).code
-            if code == NSURLErrorTimedOut {
-                return timedOut(after: timeout, deadlineBound: deadlineBound)
-            }
-            return DriverReport(verdict: Self.isRefusal(code) ? .failed : .error, summary: Self.describe(error, code: code, url: url))
+            if Self.isTimeout(error) { return timedOut(after: timeout, deadlineBound: deadlineBound) }
+            if Self.isCancellation(error) { return DriverReport(verdict: .cancelled, summary: "cancelled") }
+            let (verdict, summary) = Self.describe(error, target: target, host: host)
+            return DriverReport(verdict: verdict, summary: summary)
         case .timedOut:
             return timedOut(after: timeout, deadlineBound: deadlineBound)
         }
@@ -82,85 +104,62 @@ public struct HTTPDriver: Driver {
 
     // MARK: - Request plumbing
 
-    static func configuration(timeout: TimeInterval) -> URLSessionConfiguration {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.requestCachePolicy = .reloadIgnoringLocalAndRemoteCacheData
-        configuration.urlCache = nil
-        configuration.httpCookieStorage = nil
-        configuration.httpShouldSetCookies = false
-        configuration.httpCookieAcceptPolicy = .never
-        configuration.urlCredentialStorage = nil
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.timeoutIntervalForResource = timeout
+    static func configuration(timeout: Duration) -> HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: amount(timeout), read: amount(timeout))
+        configuration.redirectConfiguration = .follow(max: 10, allowCycles: false)
+        // A refused connection is what a probe reports, at once, not retried until the deadline.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        // Raw bytes: a compressed body could unpack past any limit before it was counted.
+        configuration.decompression = .disabled
         return configuration
     }
 
-    /// The whole number of seconds one past `duration`: never shorter than the real bound.
-    static func wholeSecondsAbove(_ duration: Duration) -> TimeInterval {
-        TimeInterval(max(0, duration.components.seconds) + 1)
+    static func amount(_ duration: Duration) -> TimeAmount {
+        .nanoseconds(max(1_000_000, duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000))
     }
 
-    /// `URLSession.data(for:)` cancels its task from inside the Swift task's cancellation
-    /// handler; on Linux `URLSessionTask.cancel()` then waits on the session's queue while a
-    /// completion on that queue waits on the task's status lock: a deadlock (seen in a drill
-    /// whose canary write was cancelled at the disaster). Here the cancel is sent from a
-    /// queue of its own, outside the handler.
-    static func send(_ request: URLRequest, on session: URLSession) async throws -> (Data, URLResponse) {
-        let handle = DataTaskHandle()
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<(Data, URLResponse), any Error>) in
-                let task = session.dataTask(with: request) { data, response, error in
-                    if let response, error == nil {
-                        continuation.resume(returning: (data ?? Data(), response))
-                    } else {
-                        continuation.resume(throwing: error ?? URLError(.unknown))
-                    }
-                }
-                handle.start(task)
-            }
-        } onCancel: {
-            DispatchQueue.global().async { handle.cancel() }
-        }
+    /// What came back: a response judged on what `HTTPBodyWindow` kept.
+    enum Exchange: Sendable {
+        /// The whole body arrived, within its limit.
+        case complete(status: Int, HTTPBodyWindow)
+        /// The body passed its limit after `elapsed`; reading stopped there.
+        case passedLimit(status: Int, HTTPBodyWindow, elapsed: Duration)
+        /// Content-Length announced a body over the limit; none of it was read.
+        case announcedOverLimit(status: Int, HTTPBodyWindow, length: Int)
     }
 
-    /// Holds the data task so a cancellation that comes before or after it starts both stop it.
-    final class DataTaskHandle: @unchecked Sendable {
-        private let lock = NSLock()
-        private var task: URLSessionDataTask?
-        private var cancelled = false
-
-        func start(_ task: URLSessionDataTask) {
-            let cancelNow = lock.withLock {
-                self.task = task
-                return cancelled
-            }
-            task.resume()
-            if cancelNow { task.cancel() }
+    /// Sends the request and reads the body chunk by chunk; the next chunk is read only once
+    /// this one has been counted, so a fast server waits for us rather than filling memory.
+    static func exchange(_ request: HTTPClientRequest, on client: HTTPClient, timeout: Duration, window: HTTPBodyWindow,
+                         isHead: Bool) async throws -> Exchange {
+        let started = ContinuousClock.now
+        let response = try await client.execute(request, timeout: amount(timeout))
+        let status = Int(response.status.code)
+        var window = window
+        if !isHead, let length = response.headers.first(name: "content-length").flatMap({ Int($0) }), length > window.maxBody {
+            return .announcedOverLimit(status: status, window, length: length)
         }
-
-        func cancel() {
-            let task = lock.withLock {
-                cancelled = true
-                return self.task
-            }
-            task?.cancel()
+        for try await chunk in response.body {
+            let more = chunk.withUnsafeReadableBytes { window.append($0) }
+            if !more { return .passedLimit(status: status, window, elapsed: .now - started) }
         }
+        return .complete(status: status, window)
     }
 
     enum Outcome: Sendable {
-        case response(Data, URLResponse)
+        case response(Exchange)
         case failure(any Error)
         case timedOut
     }
 
-    /// Runs `send` against a timer, which is the real timeout: URLSession's own is coarse, and on
-    /// Linux an idle timeout that a server trickling bytes could keep alive past the deadline.
-    static func race(timeout: Duration, _ send: @escaping @Sendable () async throws -> (Data, URLResponse)) async -> Outcome {
+    /// Runs `send` against a timer, which is the real timeout: the client's own bound only the
+    /// connect and each read, which a server trickling bytes could keep alive past the deadline.
+    static func race(timeout: Duration, _ send: @escaping @Sendable () async throws -> Exchange) async -> Outcome {
         await withTaskGroup(of: Outcome?.self) { group in
             group.addTask {
                 do {
-                    let (data, response) = try await send()
-                    return .response(data, response)
+                    return .response(try await send())
                 } catch {
                     return .failure(error)
                 }
@@ -182,58 +181,90 @@ public struct HTTPDriver: Driver {
 
     // MARK: - Verdicts
 
-    static func judge(_ http: ResolvedHTTP, data: Data, response: URLResponse, limits: DriverLimits) -> DriverReport {
-        var capture = OutputCapture(limit: limits.outputBytes)
-        capture.append(data)
-        guard let response = response as? HTTPURLResponse else {
-            return DriverReport(verdict: .error, summary: "not an HTTP response", stdout: capture.captured)
-        }
-        let status = response.statusCode
-        let statusLine = "HTTP \(status)" + (reasonPhrase(status).map { " " + $0 } ?? "")
-        var report = DriverReport(verdict: .passed, summary: statusLine, httpStatus: status, stdout: capture.captured)
+    static func judge(_ http: ResolvedHTTP, status: Int, body: HTTPBodyWindow) -> DriverReport {
+        let statusLine = statusLine(status)
+        var report = DriverReport(verdict: .passed, summary: statusLine, httpStatus: status, stdout: body.excerpt.captured)
         if !http.accepts(status: status) {
             report.verdict = .failed
             report.summary = "\(statusLine), expected \(expectation(http.status))"
-        } else if let needle = http.bodyContains, !data.contains(Data(needle.utf8)) {
+        } else if let needle = http.bodyContains, !body.found {
             report.verdict = .failed
             report.summary = "\(statusLine), but the body does not contain \"\(needle)\""
         }
         return report
     }
 
+    /// Whatever the status, a body past its limit fails: what a probe judges must arrive whole.
+    static func passedLimit(_ body: HTTPBodyWindow, status: Int, after elapsed: Duration) -> DriverReport {
+        DriverReport(verdict: .failed,
+                     summary: "\(statusLine(status)), but the response body passed its \(ByteSize.describe(body.maxBody)) limit after \(ProcessDriver.seconds(elapsed)); stopped reading",
+                     httpStatus: status, stdout: body.excerpt.captured)
+    }
+
+    static func announcedOverLimit(_ body: HTTPBodyWindow, status: Int, length: Int) -> DriverReport {
+        DriverReport(verdict: .failed,
+                     summary: "\(statusLine(status)), but the response body is \(ByteSize.describe(length)) (Content-Length), over its \(ByteSize.describe(body.maxBody)) limit; not read",
+                     httpStatus: status, stdout: body.excerpt.captured)
+    }
+
+    static func statusLine(_ status: Int) -> String {
+        "HTTP \(status)" + (reasonPhrase(status).map { " " + $0 } ?? "")
+    }
+
     static func expectation(_ statuses: [Int]) -> String {
         statuses.isEmpty ? "2xx" : statuses.map(String.init).joined(separator: " or ")
     }
 
-    /// A refused or unreachable server is a probe saying no, not a failure to probe.
-    static func isRefusal(_ code: Int) -> Bool {
-        [NSURLErrorCannotConnectToHost, NSURLErrorNetworkConnectionLost, NSURLErrorCannotFindHost,
-         NSURLErrorNotConnectedToInternet, NSURLErrorDNSLookupFailed, NSURLErrorBadServerResponse,
-         NSURLErrorZeroByteResource, NSURLErrorSecureConnectionFailed, NSURLErrorServerCertificateUntrusted,
-         NSURLErrorServerCertificateHasBadDate, NSURLErrorServerCertificateHasUnknownRoot,
-         NSURLErrorServerCertificateNotYetValid, NSURLErrorHTTPTooManyRedirects, NSURLErrorRedirectToNonExistentLocation,
-         NSURLErrorCannotParseResponse, NSURLErrorResourceUnavailable].contains(code)
+    static func isTimeout(_ error: any Error) -> Bool {
+        if let error = error as? HTTPClientError {
+            return [.connectTimeout, .readTimeout, .writeTimeout, .deadlineExceeded, .tlsHandshakeTimeout].contains(error)
+        }
+        return TCPDriver.isTimeout(error)
     }
 
-    static func describe(_ error: any Error, code: Int, url: URL) -> String {
-        let target = url.host.map { host in url.port.map { "\(host):\($0)" } ?? host } ?? url.absoluteString
-        switch code {
-        case NSURLErrorCannotConnectToHost: return "connection refused by \(target)"
-        case NSURLErrorTimedOut: return "timed out"
-        case NSURLErrorCannotFindHost, NSURLErrorDNSLookupFailed: return "host not found: \(url.host ?? target)"
-        case NSURLErrorNetworkConnectionLost: return "connection lost to \(target)"
-        case NSURLErrorNotConnectedToInternet: return "network unreachable (offline)"
-        case NSURLErrorBadServerResponse, NSURLErrorCannotParseResponse: return "bad response from \(target)"
-        case NSURLErrorZeroByteResource: return "empty response from \(target)"
-        case NSURLErrorSecureConnectionFailed: return "TLS handshake with \(target) failed"
-        case NSURLErrorServerCertificateUntrusted, NSURLErrorServerCertificateHasBadDate,
-             NSURLErrorServerCertificateHasUnknownRoot, NSURLErrorServerCertificateNotYetValid:
-            return "untrusted TLS certificate from \(target)"
-        case NSURLErrorHTTPTooManyRedirects: return "too many redirects from \(target)"
-        case NSURLErrorUnsupportedURL, NSURLErrorBadURL: return "unsupported URL: \(url.absoluteString)"
-        case NSURLErrorCancelled: return "request cancelled"
-        default: return "request failed (\(code)): \(error.localizedDescription)"
+    static func isCancellation(_ error: any Error) -> Bool {
+        error is CancellationError || (error as? HTTPClientError) == .cancelled
+    }
+
+    /// What went wrong, in words; a refused, unreachable or broken server is the probe saying
+    /// no (failed), a request that could not be made at all an error.
+    static func describe(_ error: any Error, target: String, host: String) -> (DriverReport.Verdict, String) {
+        if error is HTTPParserError {
+            if case .headerOverflow = error as? HTTPParserError {
+                return (.failed, "the server's answer was not HTTP: its headers ran past the limit (from \(target))")
+            }
+            return (.failed, "the server's answer was not HTTP (from \(target))")
         }
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .remoteConnectionClosed: return (.failed, "connection closed by \(target) before a complete answer")
+            case .redirectLimitReached, .redirectCycleDetected: return (.failed, "too many redirects from \(target)")
+            case .bodyLengthMismatch, .identityCodingIncorrectlyPresent:
+                return (.failed, "bad response from \(target)")
+            case .invalidURL, .emptyHost, .emptyScheme: return (.error, "not an http(s) URL for \(target)")
+            default: return (.error, "request to \(target) failed: \(error)")
+            }
+        }
+        if error is NIOSSLError || error is BoringSSLError {
+            let text = String(describing: error)
+            if text.contains("CERTIFICATE_VERIFY_FAILED") { return (.failed, "untrusted TLS certificate from \(target)") }
+            // BoringSSL's reason code, as words: "WRONG_VERSION_NUMBER" is "wrong version number".
+            let reason = text.range(of: "OPENSSL_internal:").map { text[$0.upperBound...].prefix { $0.isLetter || $0 == "_" } }
+            let words = reason.flatMap { $0.isEmpty ? nil : $0.lowercased().replacingOccurrences(of: "_", with: " ") }
+            return (.failed, "TLS handshake with \(target) failed" + (words.map { ": " + $0 } ?? ""))
+        }
+        if let error = error as? NIOConnectionError, error.dnsAError == nil || !error.connectionErrors.isEmpty,
+           let first = error.connectionErrors.first {
+            return describe(first.error, target: target, host: host)
+        }
+        if let error = error as? IOError {
+            switch error.errnoCode {
+            case ECONNREFUSED: return (.failed, "connection refused by \(target)")
+            case ECONNRESET, EPIPE: return (.failed, "connection lost to \(target)")
+            default: break
+            }
+        }
+        return (.failed, TCPDriver.describe(error, target: target, host: host))
     }
 
     static func reasonPhrase(_ status: Int) -> String? {

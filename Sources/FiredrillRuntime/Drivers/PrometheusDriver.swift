@@ -6,7 +6,8 @@ import Foundation
 /// comparison; `count` comparisons count the series returned.
 public struct PrometheusDriver: Driver {
     public var http: HTTPDriver
-    /// The response is parsed whole up to this size, whatever the record keeps of it.
+    /// The response is parsed whole up to this size (a probe's `max_body` overrides it),
+    /// whatever the record keeps of it; past it the driver stops reading.
     public var responseLimit: Int
 
     public init(http: HTTPDriver = HTTPDriver(), responseLimit: Int = 8 << 20) {
@@ -32,9 +33,15 @@ public struct PrometheusDriver: Driver {
             headers.append(.init(name: "Authorization", value: "Basic \(pair)"))
         }
         // Prometheus answers 400 and 422 with a JSON error worth showing.
+        let limit = prom.maxBody ?? responseLimit
         let request = ResolvedHTTP(method: "GET", url: "\(base)/api/v1/query?query=\(encoded)", headers: headers,
-                                   status: [200, 400, 422, 503], timeout: prom.timeout)
-        let response = await http.perform(.http(request), deadline: deadline, limits: DriverLimits(outputBytes: responseLimit))
+                                   status: [200, 400, 422, 503], timeout: prom.timeout, maxBody: limit)
+        // The JSON is parsed whole, so the whole body up to the limit is kept (here, not in the record).
+        let response = await http.perform(.http(request), deadline: deadline, limits: DriverLimits(outputBytes: limit))
+        if let body = response.stdout, body.totalBytes > limit {
+            return DriverReport(verdict: .error, summary: response.summary + "; narrow the query or raise max_body",
+                                httpStatus: response.httpStatus)
+        }
         guard response.verdict == .passed, let body = response.stdout else {
             return DriverReport(verdict: response.verdict == .passed ? .error : response.verdict, summary: response.summary,
                                 httpStatus: response.httpStatus)
@@ -46,7 +53,7 @@ public struct PrometheusDriver: Driver {
         func report(_ verdict: DriverReport.Verdict, _ summary: String) -> DriverReport {
             DriverReport(verdict: verdict, summary: summary, httpStatus: response.httpStatus, stdout: excerpt)
         }
-        guard !body.truncated else { return report(.error, "the response is over \(responseLimit) bytes; narrow the query") }
+        guard !body.truncated else { return report(.error, "the response is over \(ByteSize.describe(limit)); narrow the query or raise max_body") }
         guard let json = try? JSONSerialization.jsonObject(with: Data(raw)) as? [String: Any] else {
             return report(.error, "HTTP \(response.httpStatus ?? 0): not a Prometheus API response")
         }

@@ -13,11 +13,11 @@ extension ScenarioLoader {
         static let stepKinds = ["run", "shell", "http", "tcp", "ssh", "kubectl", "prometheus", "kill", "sleep", "manual", "wait_for"]
         static let stepCommon = ["name", "timeout", "retries", "retry_delay", "on_failure", "mark", "rollback", "idempotent"]
         static let step = stepCommon + stepKinds
-        static let http = ["method", "url", "headers", "body", "status", "body_contains", "timeout"]
+        static let http = ["method", "url", "headers", "body", "status", "body_contains", "timeout", "max_body"]
         static let tcp = ["address", "timeout"]
         static let ssh = ["host", "user", "port", "identity_file", "options", "connect_timeout", "command"]
         static let kubectl = ["args", "context", "namespace", "kubeconfig"]
-        static let prometheus = ["url", "query", "expect", "basic_auth", "bearer_token", "timeout"]
+        static let prometheus = ["url", "query", "expect", "basic_auth", "bearer_token", "timeout", "max_body"]
         static let basicAuth = ["user", "password"]
         static let kill = ["pid", "pidfile", "signal", "process_group"]
         static let waitFor = probeKinds + ["expect", "every", "consecutive"]

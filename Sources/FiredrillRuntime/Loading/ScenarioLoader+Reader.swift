@@ -191,6 +191,17 @@ extension ScenarioLoader {
             return duration
         }
 
+        /// A size in bytes (`max_body`), from 1 byte to `ByteSize.largestMaxBody`.
+        mutating func size(_ node: Node?, key: String) -> Int? {
+            guard let node else { return nil }
+            guard case .scalar(let scalar) = node, let bytes = ByteSize.parse(scalar.string) else {
+                error("expected a size like 1MiB, 512KiB or 10MB, got \(Self.describe(node))", at: node)
+                return nil
+            }
+            error(ScenarioValidator.Rules.maxBody(bytes, key: key), at: node)
+            return bytes
+        }
+
         /// One of `choices`, as written.
         mutating func choice(_ node: Node?, _ choices: [String]) -> String? {
             guard let node else { return nil }

@@ -152,7 +152,7 @@ extension ScenarioLoader.Reader {
             error("prometheus has both basic_auth and bearer_token; give one", at: node)
         }
         return PrometheusProbe(url: url, query: query, expect: expect, basicUser: user, basicPassword: password, bearerToken: bearer,
-                               timeout: positiveDuration(fields.value("timeout"), key: "timeout"))
+                               timeout: positiveDuration(fields.value("timeout"), key: "timeout"), maxBody: size(fields.value("max_body"), key: "max_body"))
     }
 
     /// `ssh: {host, user, port, identity_file, options, connect_timeout, command}` becomes
@@ -238,7 +238,8 @@ extension ScenarioLoader.Reader {
         }
         return HTTPProbe(
             method: method, url: url, headers: headers, body: template(fields.value("body")), status: status,
-            bodyContains: template(fields.value("body_contains")), timeout: positiveDuration(fields.value("timeout"), key: "timeout")
+            bodyContains: template(fields.value("body_contains")), timeout: positiveDuration(fields.value("timeout"), key: "timeout"),
+            maxBody: size(fields.value("max_body"), key: "max_body")
         )
     }
 

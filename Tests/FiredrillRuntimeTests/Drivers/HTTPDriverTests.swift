@@ -1,5 +1,6 @@
 import FiredrillCore
 @testable import FiredrillRuntime
+import FiredrillTestSupport
 import Foundation
 import Hummingbird
 import Synchronization
@@ -72,6 +73,14 @@ struct HTTPDriverTests {
         }
     }
 
+    @Test func credentialsInTheURLAreSentAsBasicAuth() async throws {
+        try await DriverTestHTTPServer.with { base in
+            let url = base.replacingOccurrences(of: "http://", with: "http://drill:p%40ss@") + "/whoami"
+            let report = await driver.perform(.http(ResolvedHTTP(method: "GET", url: url)), deadline: nil, limits: limits)
+            #expect(report.stdout?.text == "Basic " + Data("drill:p@ss".utf8).base64EncodedString(), "\(report.summary)")
+        }
+    }
+
     @Test func bodyIsCapturedWithinTheBound() async throws {
         try await DriverTestHTTPServer.with { base in
             let report = await driver.perform(
@@ -125,6 +134,64 @@ struct HTTPDriverTests {
         #expect(report.httpStatus == nil)
     }
 
+    /// URLSession reported an answer that is not HTTP as an "unsupported URL" (curl's
+    /// unsupported protocol): the URL was fine, the answer was not.
+    @Test func anAnswerThatIsNotHTTPIsSaidSo() async throws {
+        let server = try LoopbackTCPServer { connection in
+            _ = connection.readRequest()
+            connection.write("SSH-2.0-OpenSSH_9.2\r\n\u{01}\u{02} garbage \u{7f}\r\n\r\n")
+        }
+        defer { server.stop() }
+        let report = await driver.perform(.http(ResolvedHTTP(method: "GET", url: server.base + "/health")), deadline: nil, limits: limits)
+        #expect(report.verdict == .failed)
+        #expect(report.summary == "the server's answer was not HTTP (from 127.0.0.1:\(server.port))", "\(report.summary)")
+        #expect(report.httpStatus == nil)
+    }
+
+    /// Headers without end are cut off by the parser, not collected.
+    @Test func endlessHeadersAreRefused() async throws {
+        let server = try LoopbackTCPServer { connection in
+            _ = connection.readRequest()
+            guard connection.write("HTTP/1.1 200 OK\r\nX-Flood: ") else { return }
+            let line = [UInt8](repeating: UInt8(ascii: "a"), count: 64 << 10)
+            for _ in 0..<1024 where !connection.isStopped { if !connection.write(line) { return } }
+        }
+        defer { server.stop() }
+        let report = await driver.perform(.http(ResolvedHTTP(method: "GET", url: server.base + "/", timeout: .seconds(20))),
+                                          deadline: nil, limits: limits)
+        #expect(report.verdict == .failed)
+        #expect(report.summary == "the server's answer was not HTTP: its headers ran past the limit (from 127.0.0.1:\(server.port))",
+                "\(report.summary)")
+    }
+
+    /// A server trickling a byte at a time keeps every read alive; the request's own bound still holds.
+    @Test func aTricklingServerTimesOutOnTheRequestBound() async throws {
+        let server = try LoopbackTCPServer { connection in
+            _ = connection.readRequest()
+            guard connection.write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n") else { return }
+            for _ in 0..<1000 where !connection.isStopped {
+                if !connection.write("x") { return }
+                usleep(100_000)
+            }
+        }
+        defer { server.stop() }
+        let report = await driver.perform(.http(ResolvedHTTP(method: "GET", url: server.base + "/", timeout: .seconds(1))),
+                                          deadline: nil, limits: limits)
+        #expect(report.verdict == .failed)
+        #expect(report.summary == "timed out after 1.0s", "\(report.summary)")
+    }
+
+    /// https to a server speaking plain HTTP: the handshake fails, and says so.
+    @Test func aFailedTLSHandshakeIsSaidSo() async throws {
+        try await DriverTestHTTPServer.with { base in
+            let url = base.replacingOccurrences(of: "http://", with: "https://") + "/ok"
+            let report = await driver.perform(.http(ResolvedHTTP(method: "GET", url: url, timeout: .seconds(10))), deadline: nil, limits: limits)
+            #expect(report.verdict == .failed)
+            #expect(report.summary.hasPrefix("TLS handshake with 127.0.0.1:"), "\(report.summary)")
+            #expect(report.summary.hasSuffix(" failed: wrong version number"), "\(report.summary)")
+        }
+    }
+
     @Test func malformedURLIsAnError() async {
         let report = await driver.perform(.http(ResolvedHTTP(method: "GET", url: "ftp://127.0.0.1/file")), deadline: nil, limits: limits)
         #expect(report.verdict == .error)
@@ -147,6 +214,9 @@ enum DriverTestHTTPServer {
             return "\(request.method.rawValue) x-drill=\(drill) type=\(type) body=\(String(buffer: body))"
         }
         router.get("big") { _, _ in String(repeating: "x", count: 100_000) }
+        router.get("whoami") { request, _ -> String in
+            request.headers.first { $0.name.canonicalName == "authorization" }?.value ?? "-"
+        }
         let slow = DriverTestSlowRequests()
         router.get("slow") { _, _ -> String in
             await slow.wait(upTo: .seconds(3))

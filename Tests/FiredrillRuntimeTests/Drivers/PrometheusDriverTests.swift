@@ -98,6 +98,29 @@ import Testing
         }
     }
 
+    /// The JSON is parsed whole, so a response past `max_body` is refused, not parsed in part.
+    @Test func aResponsePastMaxBodyIsRefused() async throws {
+        let router = Router()
+        router.get("api/v1/query") { _, _ -> Response in
+            let series = Array(repeating: #"{"metric":{},"value":[1700000000.1,"1"]}"#, count: 200).joined(separator: ",")
+            let body = #"{"status":"success","data":{"resultType":"vector","result":["# + series + "]}}"
+            return Response(status: .ok, body: ResponseBody { writer in
+                try await writer.write(ByteBuffer(string: body))
+                try await writer.finish(nil)
+            })
+        }
+        try await DriverTestSupport.serving(router) { base in
+            let whole = await driver.perform(probe(base, "up", "count == 200"), deadline: nil, limits: DriverLimits())
+            #expect(whole.verdict == .passed, "\(whole.summary)")
+            guard case .prometheus(var small) = probe(base, "up", "count == 200") else { return }
+            small.maxBody = 1024
+            let cut = await driver.perform(.prometheus(small), deadline: nil, limits: DriverLimits())
+            #expect(cut.verdict == .error)
+            #expect(cut.summary.hasPrefix("HTTP 200 OK, but the response body passed its 1 KiB limit after "), "\(cut.summary)")
+            #expect(cut.summary.hasSuffix("; stopped reading; narrow the query or raise max_body"), "\(cut.summary)")
+        }
+    }
+
     @Test func expectationsParse() {
         #expect(PromExpectation(parsing: "> 0") == PromExpectation(subject: .value, comparison: .greater, number: 0))
         #expect(PromExpectation(parsing: "count>=2") == PromExpectation(subject: .count, comparison: .greaterOrEqual, number: 2))

@@ -1,5 +1,6 @@
 import FiredrillCore
 import FiredrillRuntime
+import Foundation
 import Testing
 
 @Suite struct RedactorTests {
@@ -24,5 +25,27 @@ import Testing
     @Test func anEventMaskingWouldBreakIsNotRecordedAtAll() {
         // A secret equal to a fixed value of the format ("failed") cannot be masked without breaking the event.
         #expect(Redactor(secrets: ["failed"]).redact(Self.finished) == nil)
+    }
+
+    /// What Firedrill's HTTP client makes of a secret: percent-encoded in a URL, base64 in basic auth.
+    @Test func masksTheFormsTheHTTPClientDerives() {
+        let secret = "p<a>ss w\"rd/&ü"
+        let redactor = Redactor(secrets: [secret])
+        let query = secret.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed)!
+        let path = secret.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)!
+        let password = secret.addingPercentEncoding(withAllowedCharacters: .urlPasswordAllowed)!
+        let strict = secret.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+        for form in [query, path, password, strict, query.lowercased(), path.lowercased()] {
+            #expect(form != secret)
+            #expect(redactor.redact("GET /x?token=\(form) HTTP/1.1") == "GET /x?token=*** HTTP/1.1", "\(form)")
+        }
+        for user in ["", "a", "ab", "abc", "drill-bot"] {
+            let basic = Data("\(user):\(secret)".utf8).base64EncodedString()
+            #expect(redactor.redact("authorization: Basic \(basic)\r\n") == "authorization: Basic ***\r\n", "\(user)")
+            // Glued to what came before it, as in a URL-encoded echo ("Basic%20…").
+            #expect(!redactor.redact("Basic%20\(basic)").contains(basic), "\(user)")
+        }
+        let unrelated = Data("drill-bot:something-else".utf8).base64EncodedString()
+        #expect(redactor.redact("Basic \(unrelated)") == "Basic \(unrelated)")
     }
 }
