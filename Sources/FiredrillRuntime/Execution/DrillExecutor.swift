@@ -158,6 +158,12 @@ public final class DrillExecutor: @unchecked Sendable {
         if let previous {
             progress.note("took run \(runID) over from \(previous) (\(previous.isLive == nil ? "forced" : "no longer running"))")
         }
+        do {
+            try await killLeftovers(of: runID, store: store, progress: progress)
+        } catch {
+            try? store.releaseLease(runID, pid: lease.pid)
+            throw error
+        }
         configure(executor)
         do {
             _ = try executor.record(.runResumed(executor.runner))
@@ -175,6 +181,19 @@ public final class DrillExecutor: @unchecked Sendable {
             try? store.releaseLease(runID, pid: lease.pid)
             throw error
         }
+    }
+
+    /// A dead orchestrator's step in flight may still have processes running (its `sleep 1000`,
+    /// a half-done injection): they are killed before anything is decided about the run.
+    static func killLeftovers(of runID: String, store: any RunStore, progress: ProgressPrinter) async throws {
+        let leftovers = try store.stepProcesses(of: runID)
+        guard !leftovers.isEmpty else { return }
+        let killed = await StepProcess.killLeftovers(leftovers)
+        try store.clearStepProcesses(runID, activity: nil)
+        let elsewhere = Set(leftovers.filter { $0.host != ProcessInfo.processInfo.hostName }.map(\.host))
+        let steps = Set(leftovers.map(\.activity)).sorted().joined(separator: ", ")
+        progress.note("killed \(killed) process\(killed == 1 ? "" : "es") left running by the previous orchestrator (\(steps))"
+            + (elsewhere.isEmpty ? "" : "; those on \(elsewhere.sorted().joined(separator: ", ")) cannot be reached from here"))
     }
 
     /// `20261121-051717-ea8d`: sortable by start time, unique enough with a random suffix.

@@ -104,6 +104,12 @@ public protocol RunStore: Sendable {
     func post(_ event: DrillEvent, to runID: String) throws
     func inbox(of runID: String) throws -> [InboxMessage]
     func deleteInbox(_ ids: [Int64]) throws
+    /// Adds (or replaces) rows for processes a step in flight has running; written when they
+    /// start, so an orchestrator taking the run over after a crash can kill them.
+    func recordStepProcesses(_ runID: String, _ processes: [StepProcess]) throws
+    /// Drops the rows of one call (it ended), or of the whole run (`activity` nil: they were killed).
+    func clearStepProcesses(_ runID: String, activity: String?) throws
+    func stepProcesses(of runID: String) throws -> [StepProcess]
 }
 
 extension RunStore {
