@@ -52,6 +52,7 @@ public enum ProcessContainment: Sendable, Equatable, CustomStringConvertible {
         if mkdir(base, 0o755) != 0, errno != EEXIST { return .processTable }
         // Moving a process needs write access to the cgroup it leaves and the one it enters.
         guard access(base + "/cgroup.procs", W_OK) == 0, access(home + "/cgroup.procs", W_OK) == 0 else { return .processTable }
+        StepCgroup.collectGarbage(in: base)
         return .cgroup(base: base, home: home)
     }
 

@@ -16,10 +16,33 @@ public struct StepCgroup: Sendable, Hashable {
 
     /// A new, empty cgroup under `base`, named after the run when there is one; nil if the kernel refuses.
     static func create(in base: String, runID: String?) -> StepCgroup? {
-        let prefix = runID.map { "run-" + $0.filter { $0.isLetter || $0.isNumber || $0 == "-" } + "-" } ?? ""
-        let path = "\(base)/\(prefix)p\(getpid())-\(counter.next())"
+        let path = "\(base)/\(runID.map(prefix) ?? "")p\(getpid())-\(counter.next())"
         guard mkdir(path, 0o755) == 0 else { return nil }
         return StepCgroup(path: path)
+    }
+
+    /// `run-RUN-`: a step's cgroup names its run, so a takeover finds it even when the
+    /// orchestrator died before recording it.
+    static func prefix(_ runID: String) -> String {
+        "run-" + runID.filter { $0.isLetter || $0.isNumber || $0 == "-" } + "-"
+    }
+
+    /// The step cgroups of `runID` under `base` (a normal exit removes its cgroup, so these are steps in flight).
+    static func existing(of runID: String, in base: String) -> [StepCgroup] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []
+        return names.filter { $0.hasPrefix(prefix(runID)) }.map { StepCgroup(path: base + "/" + $0) }
+    }
+
+    /// Removes the empty cgroups left by orchestrators that died (a kill -9 mid-command leaves
+    /// its cgroup behind). Only those of a creator that is gone: a live one may have just made
+    /// one, not yet entered; and rmdir refuses a cgroup that still holds a process.
+    static func collectGarbage(in base: String) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] {
+            let parts = name.split(separator: "-")
+            guard parts.count >= 2, parts[parts.count - 2].hasPrefix("p"),
+                  let creator = pid_t(parts[parts.count - 2].dropFirst()), creator > 0 else { continue }
+            if kill(creator, 0) != 0, errno == ESRCH { _ = rmdir(base + "/" + name) }
+        }
     }
 
     /// The processes in it now (zombies are not listed).

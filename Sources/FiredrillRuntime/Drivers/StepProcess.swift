@@ -31,12 +31,18 @@ public struct StepProcess: Hashable, Sendable {
     /// every recorded process still the same one and all still below it (its children, its
     /// groups and sessions). Rows from another host or boot are skipped: nothing of theirs runs here.
     /// Returns how many processes were killed.
-    public static func killLeftovers(_ recorded: [StepProcess]) async -> Int {
+    /// With `runID`, also the run's step cgroups beside ours: one made before its record was written.
+    public static func killLeftovers(_ recorded: [StepProcess], runID: String? = nil,
+                                     containment: ProcessContainment = .current) async -> Int {
         let bootID = SystemClock().bootID
         let host = ProcessInfo.processInfo.hostName
         let here = recorded.filter { $0.bootID == bootID && $0.host == host }
         var killed = 0
-        for path in Set(here.compactMap(\.cgroup)) {
+        var paths = Set(here.compactMap(\.cgroup))
+        if let runID, case .cgroup(let base, _) = containment {
+            paths.formUnion(StepCgroup.existing(of: runID, in: base).map(\.path))
+        }
+        for path in paths.sorted() {
             let cgroup = StepCgroup(path: path)
             guard cgroup.exists else { continue }
             killed += await cgroup.killAll()

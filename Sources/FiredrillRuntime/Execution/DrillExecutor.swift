@@ -187,11 +187,12 @@ public final class DrillExecutor: @unchecked Sendable {
     /// a half-done injection): they are killed before anything is decided about the run.
     static func killLeftovers(of runID: String, store: any RunStore, progress: ProgressPrinter) async throws {
         let leftovers = try store.stepProcesses(of: runID)
-        guard !leftovers.isEmpty else { return }
-        let killed = await StepProcess.killLeftovers(leftovers)
+        let unrecorded = if case .cgroup(let base, _) = ProcessContainment.current { StepCgroup.existing(of: runID, in: base) } else { [] }
+        guard !leftovers.isEmpty || !unrecorded.isEmpty else { return }
+        let killed = await StepProcess.killLeftovers(leftovers, runID: runID)
         try store.clearStepProcesses(runID, activity: nil)
         let elsewhere = Set(leftovers.filter { $0.host != ProcessInfo.processInfo.hostName }.map(\.host))
-        let steps = Set(leftovers.map(\.activity)).sorted().joined(separator: ", ")
+        let steps = leftovers.isEmpty ? "a step's cgroup" : Set(leftovers.map(\.activity)).sorted().joined(separator: ", ")
         progress.note("killed \(killed) process\(killed == 1 ? "" : "es") left running by the previous orchestrator (\(steps))"
             + (elsewhere.isEmpty ? "" : "; those on \(elsewhere.sorted().joined(separator: ", ")) cannot be reached from here"))
     }

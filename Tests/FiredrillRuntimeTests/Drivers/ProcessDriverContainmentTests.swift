@@ -46,17 +46,51 @@ struct ProcessDriverContainmentTests {
         #expect(survivors.isEmpty, "still running after the step was killed: \(survivors)")
     }
 
-    @Test func theCgroupIsGoneOnceTheStepIsKilled() async throws {
+    /// The step's processes are in a cgroup of their own under firedrill's, named after the
+    /// run, and the cgroup is gone once they were killed.
+    @Test func theCommandsCgroupHoldsItsProcessesAndIsRemovedAfterTheKill() async throws {
         guard case .cgroup(let base, _) = ProcessContainment.current else { return }
         let dir = try DriverTestSupport.scratchDirectory()
         defer { DriverTestSupport.removeScratch(dir) }
-        let (_, processes) = try await runEscaping(ProcessDriver(), escapes: ["setsid"], cancel: false, dir: dir)
-        defer { EscapingProgram.cleanUp(processes) }
-        let mine = (try? FileManager.default.contentsOfDirectory(atPath: base))?.filter { $0.hasPrefix("p\(getpid())-") } ?? []
-        // Other tests of this process may have a command running: only an empty step cgroup would be a leak.
-        for name in mine {
-            #expect(!StepCgroup(path: base + "/" + name).pids().contains(where: { pid in processes.contains { $0.pid == pid } }))
+        let program = try EscapingProgram(in: dir, escapes: ["setsid", "double"])
+        let recorder = StepProcessRecorder(runID: "20261201-000000-abcd", activity: "attempt s#1", record: { _ in }, clear: {})
+        let limits = limits
+        let task = Task {
+            await StepProcessRecorder.$current.withValue(recorder) {
+                await ProcessDriver().perform(.run(argv: [program.path]), deadline: nil, limits: limits)
+            }
         }
+        let processes = try #require(await program.processes())
+        defer { EscapingProgram.cleanUp(processes) }
+        // "0::/…/firedrill/run-RUN-pPID-N": every process, the escaped ones too, in the same one.
+        let cgroups = Set(processes.map { process in
+            ((try? String(contentsOfFile: "/proc/\(process.pid)/cgroup", encoding: .utf8)) ?? "")
+                .split(separator: "\n").first { $0.hasPrefix("0::") }.map { String($0.split(separator: "/").last ?? "") } ?? ""
+        })
+        #expect(cgroups.count == 1, "\(cgroups)")
+        let name = try #require(cgroups.first)
+        #expect(name.hasPrefix("run-20261201-000000-abcd-p\(getpid())-"), "\(name)")
+        #expect(StepCgroup(path: base + "/" + name).exists)
+        task.cancel()
+        _ = await task.value
+        #expect(!StepCgroup(path: base + "/" + name).exists, "the cgroup outlived the kill")
+    }
+
+    /// A cgroup left empty by an orchestrator that died is removed; a live one's is not.
+    @Test func emptyCgroupsOfDeadOrchestratorsAreRemoved() throws {
+        guard case .cgroup(let base, _) = ProcessContainment.current else { return }
+        let gone = Foundation.Process()
+        gone.executableURL = URL(fileURLWithPath: "/bin/true")
+        try gone.run()
+        gone.waitUntilExit()
+        let dead = base + "/run-20261201-000000-dead-p\(gone.processIdentifier)-1"
+        let live = base + "/p\(getpid())-999999"
+        #expect(mkdir(dead, 0o755) == 0)
+        #expect(mkdir(live, 0o755) == 0)
+        defer { rmdir(live); rmdir(dead) }
+        StepCgroup.collectGarbage(in: base)
+        #expect(!StepCgroup(path: dead).exists)
+        #expect(StepCgroup(path: live).exists)
     }
 
     /// Without being subreaper (this test process is not), the fallback follows children that
