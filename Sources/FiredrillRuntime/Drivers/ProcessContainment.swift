@@ -42,7 +42,9 @@ public enum ProcessContainment: Sendable, Equatable, CustomStringConvertible {
     /// The line `firedrill run` prints when only the fallback is available.
     public var warning: String? {
         guard self == .processTable else { return nil }
-        return "step processes are tracked through the process table (no writable cgroup v2 here): a process that leaves its step's tree within a few milliseconds may escape a kill"
+        let why = ProcessInfo.processInfo.environment[Self.environmentKey] == "process-table"
+            ? "\(Self.environmentKey)=process-table" : "no writable cgroup v2 here"
+        return "step processes are tracked through the process table (\(why)): a process that leaves its step's tree and loses every link to it between two looks (200 ms) escapes a kill"
     }
 
     public static func detect(environment: [String: String]) -> ProcessContainment {
