@@ -139,18 +139,17 @@ public struct ProcessDriver: Driver {
         case .timedOut:
             report.verdict = .timedOut
             let allowed = deadline.map { Self.seconds($0 - start) } ?? "?"
-            report.summary = "timed out after \(allowed); killed \(Self.killed(pgid, outcome.killed, containment))"
+            report.summary = "timed out after \(allowed); killed \(Self.killed(pgid, outcome.killed, byCgroup: cgroup != nil))"
         case .cancelled:
             report.verdict = .cancelled
-            report.summary = "cancelled; killed \(Self.killed(pgid, outcome.killed, containment))"
+            report.summary = "cancelled; killed \(Self.killed(pgid, outcome.killed, byCgroup: cgroup != nil))"
         }
         return report
     }
 
     /// "process group 412 and all it started (3 processes, by cgroup)".
-    static func killed(_ pgid: pid_t, _ count: Int, _ containment: ProcessContainment) -> String {
-        let how = if case .cgroup = containment { "by cgroup" } else { "by process table" }
-        return "process group \(pgid) and all it started (\(count) process\(count == 1 ? "" : "es"), \(how))"
+    static func killed(_ pgid: pid_t, _ count: Int, byCgroup: Bool) -> String {
+        "process group \(pgid) and all it started (\(count) process\(count == 1 ? "" : "es"), by \(byCgroup ? "cgroup" : "process table"))"
     }
 
     /// Why `program` cannot be exec'd, in the words `launchFailure` uses; nil if it can.
