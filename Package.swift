@@ -26,11 +26,14 @@ let package = Package(
     targets: [
         // Pure: scenario model, validation, the drill state machine, measurement, retrospective. No I/O.
         .target(name: "FiredrillCore"),
+        // prctl (variadic, so not callable from Swift) for the process-table fallback of step containment.
+        .target(name: "FiredrillSystemShims"),
         // Effects: YAML loading, executor, drivers, clocks, SQLite store, progress output.
         .target(
             name: "FiredrillRuntime",
             dependencies: [
                 "FiredrillCore",
+                "FiredrillSystemShims",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),

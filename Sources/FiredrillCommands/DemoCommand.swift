@@ -30,6 +30,7 @@ struct DemoCommand: AsyncParsableCommand {
         let loaded = try loadScenario(scenario)
         let db = try store.open()
         ProgressPrinter.write("Demo drill: sample service \(service) on 127.0.0.1:\(port), data in \(dir)\n\n")
+        if let warning = ProcessContainment.current.warning { ProgressPrinter.write(warning + "\n") }
         let outcome = try await Interruption.abortingOnSignals(store: db) { handle in
             try await runReporting {
                 try await DrillExecutor.start(loaded.source, overrides: ["service": service, "port": String(port), "dir": dir], store: db,

@@ -36,10 +36,12 @@ struct ResumeCommand: AsyncParsableCommand {
 /// summary and exits with the run's code: what resume, resolve, abort and confirm share.
 func carryOn(_ run: RunRecord, scenario: Scenario, first: [DrillEvent] = [], force: Bool = false, store db: SQLiteStore,
              quiet: Bool) async throws -> Never {
+    let progress = ProgressPrinter(enabled: !quiet)
+    if let warning = ProcessContainment.current.warning { progress.note(warning) }
     let outcome = try await Interruption.abortingOnSignals(store: db) { handle in
         try await runReporting {
             try await DrillExecutor.resume(runID: run.id, scenario: scenario, first: first, force: force, store: db,
-                                           progress: ProgressPrinter(enabled: !quiet), configure: { handle.set($0) })
+                                           progress: progress, configure: { handle.set($0) })
         }
     }
     printSummary(outcome, store: db)

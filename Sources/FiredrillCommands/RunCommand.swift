@@ -21,10 +21,13 @@ struct RunCommand: AsyncParsableCommand {
             return Participant(name: String(text[..<colon]), role: String(text[text.index(after: colon)...]))
         }
         let db = try store.open()
+        let progress = ProgressPrinter(enabled: !quiet)
+        // Decided (and the subreaper set, in the fallback) before any step process starts.
+        if let warning = ProcessContainment.current.warning { progress.note(warning) }
         let outcome = try await Interruption.abortingOnSignals(store: db) { handle in
             try await runReporting {
                 try await DrillExecutor.start(loaded.source, overrides: overrides, participants: people, store: db,
-                                              progress: ProgressPrinter(enabled: !quiet), configure: { handle.set($0) })
+                                              progress: progress, configure: { handle.set($0) })
             }
         }
         printSummary(outcome, store: db)

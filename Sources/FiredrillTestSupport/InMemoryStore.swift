@@ -11,6 +11,7 @@ public final class InMemoryStore: RunStore, @unchecked Sendable {
     private var messages: [InboxMessage] = []
     private var signed: [HeadSignature] = []
     private var nextMessage: Int64 = 1
+    private var processesByRun: [String: [StepProcess]] = [:]
 
     public init() {}
 
@@ -117,6 +118,27 @@ public final class InMemoryStore: RunStore, @unchecked Sendable {
 
     public func inbox(of runID: String) throws -> [InboxMessage] { locked { messages.filter { $0.runID == runID } } }
     public func deleteInbox(_ ids: [Int64]) throws { locked { messages.removeAll { ids.contains($0.id) } } }
+
+    public func recordStepProcesses(_ runID: String, _ processes: [StepProcess]) throws {
+        locked {
+            var rows = processesByRun[runID, default: []]
+            for process in processes {
+                rows.removeAll { $0.activity == process.activity && $0.pid == process.pid }
+                rows.append(process)
+            }
+            processesByRun[runID] = rows
+        }
+    }
+
+    public func clearStepProcesses(_ runID: String, activity: String?) throws {
+        locked {
+            if let activity { processesByRun[runID]?.removeAll { $0.activity == activity } } else { processesByRun[runID] = nil }
+        }
+    }
+
+    public func stepProcesses(of runID: String) throws -> [StepProcess] {
+        locked { (processesByRun[runID] ?? []).sorted { ($0.activity, $0.pid) < ($1.activity, $1.pid) } }
+    }
 }
 
 struct InMemoryStoreError: Error, CustomStringConvertible {

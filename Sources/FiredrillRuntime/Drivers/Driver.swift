@@ -4,9 +4,9 @@ import FiredrillCore
 /// `DriverReport`, so the executor can record it.
 ///
 /// Contract:
-/// - Return `.timedOut` once `deadline` passes (a process and its whole process group are
+/// - Return `.timedOut` once `deadline` passes (a process and everything it started are
 ///   killed first); no deadline means wait as long as it takes.
-/// - On task cancellation stop promptly (killing any process group) and return `.cancelled`.
+/// - On task cancellation stop promptly (killing any process and what it started) and return `.cancelled`.
 /// - Keep at most `limits.outputBytes` of each output stream; count the rest.
 public protocol Driver: Sendable {
     func perform(_ action: ResolvedAction, deadline: ContinuousClock.Instant?, limits: DriverLimits) async -> DriverReport

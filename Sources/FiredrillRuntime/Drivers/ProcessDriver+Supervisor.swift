@@ -10,12 +10,20 @@ import Darwin
 
 extension ProcessDriver {
     /// Watches one running command: drains stdout and stderr concurrently, and kills the
-    /// command's process group when the deadline passes or the task is cancelled.
+    /// command with all it started (its cgroup, or its tree in the process table) when the
+    /// deadline passes or the task is cancelled.
     struct Supervisor: Sendable {
         let deadline: ContinuousClock.Instant?
         let limit: Int
         let drainGrace: Duration
         let pollInterval: Duration
+        let containment: ProcessContainment
+        /// The command's cgroup; nil: tracked through the process table.
+        let cgroup: StepCgroup?
+        let recorder: StepProcessRecorder?
+
+        /// The process table is read this many polls apart (a scan reads every /proc/PID/stat).
+        static let pollsPerScan = 10
 
         enum Ending: Sendable { case exited, timedOut, cancelled }
 
@@ -23,6 +31,8 @@ extension ProcessDriver {
             var ending: Ending
             var stdout: OutputCapture
             var stderr: OutputCapture
+            /// Processes killed at a timeout or cancel.
+            var killed = 0
         }
 
         private enum Piece: Sendable {
@@ -41,7 +51,7 @@ extension ProcessDriver {
                 group.addTask { .stdout(await Self.drain(stdoutStream, limit: limit)) }
                 group.addTask { .stderr(await Self.drain(stderrStream, limit: limit)) }
 
-                let ending = await watch(pid: pid)
+                let (ending, killed) = await watch(pid: pid)
 
                 // The command is gone (or its group killed). Whatever still holds the pipes open
                 // is a daemon it left behind: give the readers a moment for buffered output, then stop.
@@ -60,29 +70,60 @@ extension ProcessDriver {
                     }
                     if readers == 0 { group.cancelAll() }
                 }
-                return Outcome(ending: ending, stdout: stdout, stderr: stderr)
+                return Outcome(ending: ending, stdout: stdout, stderr: stderr, killed: killed)
             }
         }
 
-        /// Returns once the command's main process has exited, or after killing its group
+        /// Returns once the command's main process has exited, or after killing all it started
         /// because the deadline passed or the task was cancelled.
-        private func watch(pid: pid_t) async -> Ending {
+        private func watch(pid: pid_t) async -> (Ending, killed: Int) {
+            let tracker = cgroup == nil ? DescendantTracker(root: pid) : nil
+            if let recorder {
+                let start = ProcessTable.entry(pid)?.startTicks ?? 0
+                recorder.record(recorder.rows([(pid, start)], cgroup: cgroup))
+            }
+            defer { recorder?.clear() }
+            var polls = 0
             while true {
-                if Self.hasExited(pid) { return .exited }
-                if Task.isCancelled {
-                    Self.killGroup(pid)
-                    return .cancelled
+                if Self.hasExited(pid) {
+                    release(tracker)
+                    return (.exited, 0)
                 }
+                if Task.isCancelled { return (.cancelled, await killAll(pid, tracker)) }
                 var nap = pollInterval
                 if let deadline {
                     let left = deadline - .now
-                    if left <= .zero {
-                        Self.killGroup(pid)
-                        return .timedOut
-                    }
+                    if left <= .zero { return (.timedOut, await killAll(pid, tracker)) }
                     nap = min(nap, left)
                 }
+                polls += 1
+                if let tracker, polls % Self.pollsPerScan == 0 {
+                    let found = tracker.scan()
+                    if let recorder, !found.isEmpty { recorder.record(recorder.rows(found, cgroup: nil)) }
+                }
                 try? await Task.sleep(for: nap)
+            }
+        }
+
+        /// The whole cgroup, or every process tracked; the group too, whatever happens.
+        private func killAll(_ pid: pid_t, _ tracker: DescendantTracker?) async -> Int {
+            defer { Self.killGroup(pid) }
+            if let cgroup {
+                let killed = await cgroup.killAll()
+                cgroup.remove()
+                return killed
+            }
+            // Before the group goes: its members' children are found through them.
+            return await tracker?.killAll() ?? 1
+        }
+
+        /// A normal exit: what the command left running stays (a daemon), outside any step's tracking.
+        private func release(_ tracker: DescendantTracker?) {
+            if let cgroup, case .cgroup(_, let home) = containment {
+                cgroup.release(to: home)
+            } else if let tracker, Subreaper.isEnabled {
+                tracker.scan()
+                Subreaper.adopt(tracker.members.filter { $0.pid != tracker.root })
             }
         }
 

@@ -1,4 +1,5 @@
 import FiredrillCore
+import Foundation
 import Subprocess
 #if canImport(System)
 import System
@@ -15,10 +16,11 @@ import Darwin
 
 /// Performs `.run(argv:)` and `.shell(script:)` as real processes.
 ///
-/// Each command runs in its own new process group with stdin from /dev/null, so a
-/// timeout or an abort can kill everything it started with one `kill(-pgid, SIGKILL)`.
-/// A normal exit never kills the group: a `start` command may legitimately leave a
-/// daemon behind.
+/// Each command runs in its own new process group with stdin from /dev/null, and in its own
+/// cgroup (or, where there is none, tracked through the process table: `ProcessContainment`),
+/// so a timeout, an abort or a cancel kills everything it started, including what left the
+/// group with `setsid` or a double fork. A normal exit kills nothing: a `start` command may
+/// legitimately leave a daemon behind.
 public struct ProcessDriver: Driver {
     /// How long the output readers may keep going after the command exits: a daemon it
     /// started may hold the pipes open, and the step must not wait for the daemon.
@@ -26,10 +28,20 @@ public struct ProcessDriver: Driver {
     /// How often the command is checked for exit, deadline and cancellation.
     public var pollInterval: Duration
 
-    public init(drainGrace: Duration = .milliseconds(200), pollInterval: Duration = .milliseconds(20)) {
+    /// How the command's processes are kept track of; nil: what this machine gives (`ProcessContainment.current`).
+    public var containment: ProcessContainment?
+
+    public init(drainGrace: Duration = .milliseconds(200), pollInterval: Duration = .milliseconds(20),
+                containment: ProcessContainment? = nil) {
         self.drainGrace = drainGrace
         self.pollInterval = pollInterval
+        self.containment = containment
     }
+
+    /// Run by /bin/sh in the new process before the command is exec'd: `echo` is a builtin, so
+    /// the shell moves itself into the cgroup ($0 is its cgroup.procs) and the command starts
+    /// there, before it could fork anything. `exec` keeps the pid, argv[0] and the PATH lookup.
+    static let enterCgroup = #"echo 0 >"$0" || exit 125; exec "$@""#
 
     public func perform(_ action: ResolvedAction, deadline: ContinuousClock.Instant?, limits: DriverLimits) async -> DriverReport {
         switch action {
@@ -59,19 +71,39 @@ public struct ProcessDriver: Driver {
             return DriverReport(verdict: .timedOut, summary: "timed out before starting")
         }
 
-        let executable: Executable = program.contains("/") ? .path(FilePath(program)) : .name(program)
+        let containment = containment ?? ProcessContainment.current
+        var cgroup: StepCgroup?
+        if case .cgroup(let base, _) = containment {
+            // The shell in front cannot tell why the command would not start: say it as posix_spawn would.
+            if let failure = Self.unrunnable(program) { return DriverReport(verdict: .error, summary: failure) }
+            cgroup = StepCgroup.create(in: base, runID: StepProcessRecorder.current?.runID)
+        }
+        var executable: Executable = program.contains("/") ? .path(FilePath(program)) : .name(program)
+        var arguments = Arguments(executablePathOverride: program, remainingValues: Array(argv.dropFirst()))
+        if let cgroup {
+            executable = .path("/bin/sh")
+            arguments = Arguments(["-c", Self.enterCgroup, cgroup.path + "/cgroup.procs"] + argv)
+        }
         var options = PlatformOptions()
         // pgid = pid, set by posix_spawn itself, so there is no window in which the child is in our group.
         options.processGroupID = 0
-        // Subprocess tears the child down itself when our task is cancelled; make that take the group too.
-        options.teardownSequence = [.send(signal: .kill, toProcessGroup: true, allowedDurationToNextStep: .milliseconds(100))]
+        // Subprocess tears the child down itself as soon as our task is cancelled. It only stops the
+        // group at first: the supervisor then kills the whole tree, which it finds through the
+        // processes still alive (the fallback follows parent links); the kill is a last resort.
+        options.teardownSequence = [
+            .send(signal: .suspend, toProcessGroup: true, allowedDurationToNextStep: .seconds(15)),
+            .send(signal: .kill, toProcessGroup: true, allowedDurationToNextStep: .milliseconds(100)),
+        ]
 
-        let supervisor = Supervisor(deadline: deadline, limit: limits.outputBytes, drainGrace: drainGrace, pollInterval: pollInterval)
+        let supervisor = Supervisor(deadline: deadline, limit: limits.outputBytes, drainGrace: drainGrace, pollInterval: pollInterval,
+                                    containment: containment, cgroup: cgroup, recorder: StepProcessRecorder.current)
+        // Whatever happens, the cgroup does not outlive the call (a kill empties it, a normal exit releases its daemons).
+        defer { if let cgroup, cgroup.exists, cgroup.pids().isEmpty { cgroup.remove() } }
         let result: ExecutionResult<Supervisor.Outcome, SequenceOutput, SequenceOutput>
         do {
             result = try await Subprocess.run(
                 executable,
-                arguments: Arguments(executablePathOverride: program, remainingValues: Array(argv.dropFirst())),
+                arguments: arguments,
                 environment: .inherit,
                 platformOptions: options,
                 input: .none,
@@ -107,12 +139,36 @@ public struct ProcessDriver: Driver {
         case .timedOut:
             report.verdict = .timedOut
             let allowed = deadline.map { Self.seconds($0 - start) } ?? "?"
-            report.summary = "timed out after \(allowed); killed process group \(pgid)"
+            report.summary = "timed out after \(allowed); killed \(Self.killed(pgid, outcome.killed, byCgroup: cgroup != nil))"
         case .cancelled:
             report.verdict = .cancelled
-            report.summary = "cancelled; killed process group \(pgid)"
+            report.summary = "cancelled; killed \(Self.killed(pgid, outcome.killed, byCgroup: cgroup != nil))"
         }
         return report
+    }
+
+    /// "process group 412 and all it started (3 processes, by cgroup)".
+    static func killed(_ pgid: pid_t, _ count: Int, byCgroup: Bool) -> String {
+        "process group \(pgid) and all it started (\(count) process\(count == 1 ? "" : "es"), by \(byCgroup ? "cgroup" : "process table"))"
+    }
+
+    /// Why `program` cannot be exec'd, in the words `launchFailure` uses; nil if it can.
+    static func unrunnable(_ program: String) -> String? {
+        func executable(_ path: String) -> Bool {
+            var status = stat()
+            return stat(path, &status) == 0 && status.st_mode & S_IFMT != S_IFDIR && access(path, X_OK) == 0
+        }
+        if program.contains("/") {
+            var status = stat()
+            guard stat(program, &status) == 0 else { return "no such executable '\(program)'" }
+            if status.st_mode & S_IFMT == S_IFDIR { return "cannot execute '\(program)': is a directory" }
+            return access(program, X_OK) == 0 ? nil : "cannot execute '\(program)': permission denied"
+        }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        let found = path.split(separator: ":", omittingEmptySubsequences: false).contains { dir in
+            executable((dir.isEmpty ? "." : String(dir)) + "/" + program)
+        }
+        return found ? nil : "no such executable '\(program)' in PATH"
     }
 
     /// A person-readable reason the command could not be started.

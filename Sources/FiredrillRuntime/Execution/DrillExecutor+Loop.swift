@@ -221,6 +221,17 @@ extension DrillExecutor {
         return ContinuousClock.now.advanced(by: .nanoseconds(remaining.nanoseconds))
     }
 
+    /// Writes the processes of a step in flight to the record (best effort: a step is not failed
+    /// because its processes could not be noted; the events are what the run stops on).
+    func stepProcessRecorder(_ id: ActivityID) -> StepProcessRecorder {
+        let store = store
+        let runID = run.id
+        let activity = id.description
+        return StepProcessRecorder(runID: runID, activity: activity,
+                                   record: { try? store.recordStepProcesses(runID, $0) },
+                                   clear: { try? store.clearStepProcesses(runID, activity: activity) })
+    }
+
     func probeDeadline(_ action: ResolvedAction, from start: DrillInstant) -> DrillInstant {
         start + (action.ownTimeout ?? defaultProbeTimeout)
     }
@@ -233,7 +244,11 @@ extension DrillExecutor {
 
         case .perform(let ref, let attempt, let resolved, let deadline):
             let start = now()
-            let report = await driver.perform(resolved, deadline: continuousDeadline(deadline), limits: limits)
+            let recorder = stepProcessRecorder(id)
+            let deadline = continuousDeadline(deadline)
+            let report = await StepProcessRecorder.$current.withValue(recorder) {
+                await driver.perform(resolved, deadline: deadline, limits: limits)
+            }
             return .event(.attemptFinished(.init(ref: ref, attempt: attempt, report: report, startedAt: start, endedAt: now())), id)
 
         case .sampleProbe(let ref, let attempt, let sample, let resolved, let at):

@@ -172,6 +172,12 @@ public final class DrillExecutor: @unchecked Sendable {
         if let previous {
             progress.note("took run \(runID) over from \(previous) (\(previous.isLive == nil ? "forced" : "no longer running"))")
         }
+        do {
+            try await killLeftovers(of: runID, store: store, progress: progress)
+        } catch {
+            try? store.releaseLease(runID, pid: lease.pid)
+            throw error
+        }
         configure(executor)
         do {
             _ = try executor.record(.runResumed(executor.runner))
@@ -197,6 +203,20 @@ public final class DrillExecutor: @unchecked Sendable {
     /// The configured signing key; a key file that cannot be read stops the run before it starts.
     static func signingKey(_ environment: [String: String]) throws -> SigningKey? {
         do { return try SigningKey.configured(environment: environment) } catch { throw ExecutorError.secrets([error.description]) }
+    }
+
+    /// A dead orchestrator's step in flight may still have processes running (its `sleep 1000`,
+    /// a half-done injection): they are killed before anything is decided about the run.
+    static func killLeftovers(of runID: String, store: any RunStore, progress: ProgressPrinter) async throws {
+        let leftovers = try store.stepProcesses(of: runID)
+        let unrecorded = if case .cgroup(let base, _) = ProcessContainment.current { StepCgroup.existing(of: runID, in: base) } else { [] }
+        guard !leftovers.isEmpty || !unrecorded.isEmpty else { return }
+        let killed = await StepProcess.killLeftovers(leftovers, runID: runID)
+        try store.clearStepProcesses(runID, activity: nil)
+        let elsewhere = Set(leftovers.filter { $0.host != ProcessInfo.processInfo.hostName }.map(\.host))
+        let steps = leftovers.isEmpty ? "a step's cgroup" : Set(leftovers.map(\.activity)).sorted().joined(separator: ", ")
+        progress.note("killed \(killed) process\(killed == 1 ? "" : "es") left running by the previous orchestrator (\(steps))"
+            + (elsewhere.isEmpty ? "" : "; those on \(elsewhere.sorted().joined(separator: ", ")) cannot be reached from here"))
     }
 
     /// `20261121-051717-ea8d`: sortable by start time, unique enough with a random suffix.

@@ -111,6 +111,12 @@ public protocol RunStore: Sendable {
         -> HeadSignature
     /// Signed heads in the order they were signed; of one run, or of every run.
     func signatures(runID: String?) throws -> [HeadSignature]
+    /// Adds (or replaces) rows for processes a step in flight has running; written when they
+    /// start, so an orchestrator taking the run over after a crash can kill them.
+    func recordStepProcesses(_ runID: String, _ processes: [StepProcess]) throws
+    /// Drops the rows of one call (it ended), or of the whole run (`activity` nil: they were killed).
+    func clearStepProcesses(_ runID: String, activity: String?) throws
+    func stepProcesses(of runID: String) throws -> [StepProcess]
 }
 
 extension RunStore {

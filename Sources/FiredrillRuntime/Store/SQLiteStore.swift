@@ -211,6 +211,21 @@ public final class SQLiteStore: RunStore {
                 CREATE TRIGGER signed_heads_no_delete BEFORE DELETE ON signed_heads BEGIN SELECT RAISE(ABORT, 'signed heads are append-only'); END;
                 """)
         }
+        migrator.registerMigration("v5-step-processes") { db in
+            // What a step in flight has running, for whoever takes the run over after a crash.
+            try db.execute(sql: """
+                CREATE TABLE step_processes (
+                    run_id TEXT NOT NULL REFERENCES runs(id),
+                    activity TEXT NOT NULL,
+                    pid INTEGER NOT NULL,
+                    start_ticks INTEGER NOT NULL,
+                    host TEXT NOT NULL,
+                    boot_id TEXT NOT NULL,
+                    cgroup TEXT,
+                    PRIMARY KEY (run_id, activity, pid)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator.migrations
     }
 
@@ -271,6 +286,36 @@ public final class SQLiteStore: RunStore {
                 UPDATE runs SET runner_pid = NULL, runner_host = NULL, runner_since_wall_ns = NULL, runner_token = NULL
                 WHERE id = ? AND runner_pid = ?
                 """, arguments: [runID, pid])
+        }
+    }
+
+    public func recordStepProcesses(_ runID: String, _ processes: [StepProcess]) throws {
+        guard !processes.isEmpty else { return }
+        try write { db in
+            for process in processes {
+                try db.execute(sql: "INSERT OR REPLACE INTO step_processes VALUES (?, ?, ?, ?, ?, ?, ?)",
+                               arguments: [runID, process.activity, process.pid, Int64(bitPattern: process.startTicks), process.host,
+                                           process.bootID, process.cgroup])
+            }
+        }
+    }
+
+    public func clearStepProcesses(_ runID: String, activity: String?) throws {
+        try write { db in
+            if let activity {
+                try db.execute(sql: "DELETE FROM step_processes WHERE run_id = ? AND activity = ?", arguments: [runID, activity])
+            } else {
+                try db.execute(sql: "DELETE FROM step_processes WHERE run_id = ?", arguments: [runID])
+            }
+        }
+    }
+
+    public func stepProcesses(of runID: String) throws -> [StepProcess] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM step_processes WHERE run_id = ? ORDER BY activity, pid", arguments: [runID]).map { row in
+                StepProcess(activity: row["activity"], pid: row["pid"], startTicks: UInt64(bitPattern: row["start_ticks"] as Int64),
+                            host: row["host"], bootID: row["boot_id"], cgroup: row["cgroup"])
+            }
         }
     }
 

@@ -196,4 +196,32 @@ import Testing
         #expect(driver.count("scenario-rollback") == 1)
         #expect(driver.count("/up") == 0)
     }
+
+    /// Whoever carries a run on kills what the record says a step in flight had running,
+    /// before anything else, and clears those rows (the InMemoryStore keeps them as SQLite does).
+    @Test func carryingARunOnKillsTheProcessesRecordedForAStepInFlight() async throws {
+        let store = InMemoryStore()
+        let scenario = Self.scenario(manual: true)
+        let first = try await DrillExecutor.start(Self.source(scenario), store: store, driver: Self.driver(),
+                                                  console: TerminalConsole(interactive: false), progress: ProgressPrinter(enabled: false))
+        #expect(first.status == .waiting)
+        let leftover = Process()
+        leftover.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        leftover.arguments = ["1000"]
+        try leftover.run()
+        defer { kill(leftover.processIdentifier, SIGKILL); leftover.waitUntilExit() }
+        let entry = try #require(ProcessTable.entry(leftover.processIdentifier))
+        try store.recordStepProcesses(first.runID, [
+            StepProcess(activity: "attempt restore#1", pid: entry.pid, startTicks: entry.startTicks,
+                        host: ProcessInfo.processInfo.hostName, bootID: SystemClock().bootID, cgroup: nil),
+        ])
+        let machine = DrillMachine.replay(scenario, events: try store.events(of: first.runID).map { ($0.event, $0.at) })
+        let waiting = try #require(machine.awaitingOperator)
+        let second = try await DrillExecutor.resume(
+            runID: first.runID, scenario: scenario, first: [.operatorConfirmed(.init(ref: waiting.ref, by: "alice"))],
+            store: store, driver: Self.driver(), console: TerminalConsole(interactive: false), progress: ProgressPrinter(enabled: false))
+        #expect(second.status == .completed)
+        #expect(!ProcessTable.isRunning(entry.pid, startTicks: entry.startTicks), "the recorded process outlived the takeover")
+        #expect(try store.stepProcesses(of: first.runID).isEmpty)
+    }
 }

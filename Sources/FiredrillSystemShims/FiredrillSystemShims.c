@@ -1,0 +1,20 @@
+#include "FiredrillSystemShims.h"
+
+#ifdef __linux__
+#include <sys/prctl.h>
+
+int firedrill_set_child_subreaper(void) {
+    return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+}
+
+int firedrill_is_child_subreaper(void) {
+    int value = 0;
+    if (prctl(PR_GET_CHILD_SUBREAPER, &value, 0, 0, 0) != 0) return -1;
+    return value != 0;
+}
+#else
+#include <errno.h>
+
+int firedrill_set_child_subreaper(void) { errno = ENOSYS; return -1; }
+int firedrill_is_child_subreaper(void) { errno = ENOSYS; return -1; }
+#endif

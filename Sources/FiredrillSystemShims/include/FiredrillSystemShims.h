@@ -1,0 +1,12 @@
+#ifndef FIREDRILL_SYSTEM_SHIMS_H
+#define FIREDRILL_SYSTEM_SHIMS_H
+
+// prctl is variadic, which Swift cannot call: these wrap the calls Firedrill needs.
+
+/// PR_SET_CHILD_SUBREAPER on the calling process: orphans below it re-parent to it. 0 or -1 (errno set).
+int firedrill_set_child_subreaper(void);
+
+/// Whether the calling process is a child subreaper: 1, 0, or -1 (errno set).
+int firedrill_is_child_subreaper(void);
+
+#endif
