@@ -131,16 +131,20 @@ enum Report {
         let run = found.run
         let scenario = found.scenario
         let machine = found.machine
-        var problems = AuditChain.verify(runID: run.id, links: try store.chain(of: run.id), headHash: run.headHash, eventCount: run.eventCount)
+        let links = try store.chain(of: run.id)
+        let signatures = try store.signatures(runID: run.id)
+        var problems = AuditChain.verify(runID: run.id, links: links, headHash: run.headHash, eventCount: run.eventCount)
             .map { ["\($0)"] } ?? []
         problems += found.differences.map { "run \(run.id): \($0)" }
+        // A chain rehashed from end to end keeps its links: the head signed at the end does not.
+        problems += signatures.compactMap { signed in signed.problem(in: links).map { "run \(run.id): signed head of event \(signed.eventCount): \($0)" } }
         let problem = problems.isEmpty ? nil : problems.joined(separator: "; ")
         let vars = found.vars
         let retrospective = RetrospectiveInput(
             runID: run.id, scenario: scenario, scenarioSHA256: run.scenarioSHA256, startedWallNs: run.startedWallNs,
             endedWallNs: run.endedWallNs, state: machine.state, measurement: found.measurement,
             chainHead: run.headHash, eventCount: run.eventCount, actionItems: try store.actionItems(runID: run.id), asOf: asOf,
-            signedHead: try store.signatures(runID: run.id).last.map(SignedHeadText.init))
+            signedHead: signatures.last.map(SignedHeadText.init))
         // The drill before this one of the same scenario: what became of its findings.
         let earlier = try store.runs(scenario: run.scenario).first { ($0.startedWallNs, $0.id) < (run.startedWallNs, run.id) }
         let previous = try earlier.map { (runID: $0.id, items: try store.actionItems(runID: $0.id)) }

@@ -128,6 +128,9 @@ import Testing
         let plain = try await lab.firedrill(["verify", first])
         #expect(plain.status == 1, "\(plain.output)")
         #expect(plain.stdout.contains("ok     run \(first)"), "\(plain.stdout)")
+        // The report checks the signed head at render time too, and does not call the record intact.
+        let forgedRetro = try await lab.firedrill(["retro", first, "--out", "-"])
+        #expect(forgedRetro.stdout.contains("BROKEN") && forgedRetro.stdout.contains("signed head of event"), "\(forgedRetro.stdout)")
         let rehashed = try await lab.firedrill(["verify", "--public-key", lab.key + ".pub"])
         #expect(rehashed.status == 1, "\(rehashed.output)")
         #expect(rehashed.stdout.contains("run \(first), event") && rehashed.stdout.contains("the chain was rewritten or cut"), "\(rehashed.stdout)")
@@ -192,5 +195,23 @@ import Testing
         #expect(verify.stdout.contains("its final head is not signed by key"), "\(verify.stdout)")
         let again = try await FiredrillProcess.run(["key", "create", "--out", lab.key], directory: lab.dir)
         #expect(again.status == 2, "a key was replaced: \(again.output)")
+    }
+
+    /// Nothing follows run_ended: an event appended after it (and the chain rehashed) is named.
+    @Test func eventsAfterTheEndAreNamed() async throws {
+        let lab = try Lab()
+        defer { lab.remove() }
+        let runID = try await lab.drill(signing: false)
+        try lab.tamper { db in
+            let last = try #require(try Row.fetchOne(db, sql: "SELECT * FROM events WHERE run_id = ? ORDER BY seq DESC LIMIT 1", arguments: [runID]))
+            try db.execute(sql: "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, '', '')",
+                           arguments: [runID, (last["seq"] as Int) + 1, last["type"] as String, (last["at_ns"] as Int64) + 3_600_000_000_000,
+                                       (last["mono_ns"] as Int64) + 3_600_000_000_000, (last["wall_ns"] as Int64) + 3_600_000_000_000,
+                                       last["payload"] as String])
+            try lab.rehash(db, runID)
+        }
+        let verify = try await lab.firedrill(["verify"])
+        #expect(verify.status == 1, "\(verify.output)")
+        #expect(verify.stdout.contains("after run_ended"), "\(verify.stdout)")
     }
 }

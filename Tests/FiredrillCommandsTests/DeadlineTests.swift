@@ -1,5 +1,6 @@
 import FiredrillCore
 import FiredrillRuntime
+import GRDB
 import Foundation
 import Testing
 
@@ -172,5 +173,62 @@ import Testing
         let machine = try lab.machine()
         #expect(machine.state.status == .aborted)
         #expect(machine.state.failureReason?.contains("max_duration") == true, "\(machine.state.failureReason ?? "")")
+    }
+
+    /// The run's start is the chain's: moving it in the runs table moves no deadline.
+    @Test func aStartMovedInTheRunsTableMovesNoDeadline() async throws {
+        let lab = try Lab()
+        defer { lab.remove() }
+        let scenario = try lab.scenario(Self.manualThenInject)
+        let waiting = try await lab.firedrill(["run", scenario])
+        #expect(waiting.status == 4, "\(waiting.output)")
+        await pause(2.5)
+        let runID = try lab.run().id
+        try await DatabaseQueue(path: lab.db).write { db in
+            try db.execute(sql: "UPDATE runs SET started_mono_ns = started_mono_ns + 100000000000, started_wall_ns = started_wall_ns + 100000000000, boot_id = 'elsewhere' WHERE id = ?",
+                           arguments: [runID])
+        }
+        let confirmed = try await lab.firedrill(["confirm", runID, "--by", "eve"])
+        #expect(confirmed.status == 3, "the edited start reopened the deadline: \(confirmed.output)")
+        #expect(lab.log() == ["inject-a", "undo-a"], "\(lab.log())")
+    }
+
+    /// A step in doubt whose own timeout has passed timed out: a later `--skip` does not count it
+    /// as done, and what it left running was killed when the run was taken over.
+    @Test func aDecisionAfterTheStepsOwnTimeoutFindsItTimedOut() async throws {
+        let lab = try Lab()
+        defer { lab.remove() }
+        let scenario = try lab.scenario("""
+            phases:
+              - name: disaster
+                steps:
+                  - name: inject
+                    run: ["${target}", hang]
+                    timeout: 3s
+                    rollback:
+                      - {name: undo, run: ["${target}", undo], idempotent: true}
+                  - name: second injection
+                    run: ["${target}", inject-b]
+            """)
+        let running = try FiredrillProcess.Running(["run", scenario, "--db", lab.db], directory: lab.dir)
+        await lab.wait(for: "hang")
+        kill(running.pid, SIGKILL)
+        _ = await running.wait()
+        let runID = try lab.run().id
+        let startedAt = try lab.run().startedWallNs
+        let halted = try await lab.firedrill(["resume", runID])
+        if halted.status != 4 {
+            // A loaded machine took past the step's 3s to get here: then the resume itself timed it out.
+            #expect(halted.status == 3, "\(halted.output)")
+        } else {
+            #expect(processes(mentioning: lab.target).isEmpty, "the dead orchestrator's step still runs")
+            while Int64(Date().timeIntervalSince1970 * 1e9) - startedAt < 3_300_000_000 { await pause(0.05) }
+            let resolved = try await lab.firedrill(["resolve", runID, "--skip", "--by", "eve"])
+            #expect(resolved.status == 3, "\(resolved.output)")
+        }
+        #expect(!lab.log().contains("inject-b"), "\(lab.log())")
+        #expect(lab.log().last == "undo")
+        let inject = try #require(try lab.machine().state.attempts.first { $0.stepName == "inject" })
+        #expect(inject.verdict == .timedOut, "\(inject.summary ?? "")")
     }
 }

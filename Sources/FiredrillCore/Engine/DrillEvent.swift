@@ -81,9 +81,13 @@ public struct RunStarted: Hashable, Sendable, Codable {
     /// runs recorded before it was chained).
     public var scenarioText: String?
     public var scenarioPath: String?
+    /// The boot the run's timeline was started in: within it the timeline is the monotonic clock.
+    public var bootID: String?
 
     public init(scenario: String, scenarioSHA256: String, firedrillVersion: String, vars: [String: String],
-                participants: [Participant] = [], runner: RunnerIdentity, scenarioText: String? = nil, scenarioPath: String? = nil) {
+                participants: [Participant] = [], runner: RunnerIdentity, scenarioText: String? = nil, scenarioPath: String? = nil,
+                bootID: String? = nil) {
+        self.bootID = bootID
         self.scenario = scenario
         self.scenarioSHA256 = scenarioSHA256
         self.firedrillVersion = firedrillVersion

@@ -5,7 +5,11 @@
 extension DrillMachine {
     /// The deadline events due by `now`, in the order they fell, for the executor to record
     /// before whatever it was about to record.
-    public func overdue(at now: DrillInstant) -> [DrillEvent] {
+    ///
+    /// `abandoned`: no driver is running the call in flight (a process taking the run over, which
+    /// has killed what the dead one left running). A call whose own deadline has passed then timed
+    /// out, whatever an operator later says about it; with a driver, the driver says so itself.
+    public func overdue(at now: DrillInstant, abandoned: Bool = false) -> [DrillEvent] {
         guard [.setup, .steadyBefore, .phases, .steadyAfter, .rollback, .teardown].contains(state.stage) else { return [] }
         var due: [(DrillInstant, DrillEvent)] = []
         if let current = state.current {
@@ -14,6 +18,11 @@ extension DrillMachine {
                 if let deadline = polling.deadline, deadline <= now { due.append((deadline, .deadlinePassed(ref: current.ref, attempt: polling.attempt))) }
             case .awaitingOperator(let attempt, _, let deadline):
                 if let deadline, deadline <= now { due.append((deadline, .deadlinePassed(ref: current.ref, attempt: attempt))) }
+            case .performing(let attempt, _, let deadline?) where abandoned && deadline <= now:
+                let startedAt = state.attempts.last { $0.ref == current.ref && $0.attempt == attempt }?.startedAt ?? deadline
+                let report = DriverReport(verdict: .timedOut, summary:
+                    "its deadline passed while no orchestrator was running it: it may or may not have taken effect; what it left running was killed")
+                due.append((deadline, .attemptFinished(.init(ref: current.ref, attempt: attempt, report: report, startedAt: startedAt, endedAt: deadline))))
             case .scheduled, .performing:
                 // A call in flight is bounded by its driver's deadline; `perform` past it is refused at dispatch.
                 break

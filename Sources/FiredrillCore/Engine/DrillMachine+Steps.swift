@@ -106,6 +106,11 @@ extension DrillMachine {
     }
 
     mutating func attemptFinished(_ finished: AttemptFinished, at now: DrillInstant) -> [DrillAction] {
+        // The step a resume halted for has an outcome after all (its deadline passed): nothing is in doubt.
+        if let halt = state.halt, halt.ref == finished.ref, halt.attempt == finished.attempt {
+            state.halt = nil
+            state.status = .running
+        }
         recordEnd(finished.ref, attempt: finished.attempt, report: finished.report, verdict: finished.report.verdict,
                   summary: finished.report.summary, endedAt: finished.endedAt)
         if state.drainingTo != nil { return resumeAfterDrain(finished.ref, attempt: finished.attempt, at: now) }

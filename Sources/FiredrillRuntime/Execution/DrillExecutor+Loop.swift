@@ -84,9 +84,15 @@ extension DrillExecutor {
     }
 
     /// Records the deadlines that have passed by the clock and the actions they imply.
-    func recordOverdue() throws -> [DrillAction] {
+    func recordOverdue(abandoned: Bool = false) throws -> [DrillAction] {
         var actions: [DrillAction] = []
-        for deadline in machine.overdue(at: now()) { actions += try record(deadline) }
+        var recorded: [DrillEvent] = []
+        // One at a time, earliest first: each may settle the next (a step timed out leaves the
+        // phases, and max_duration then has nothing to abort).
+        while let next = machine.overdue(at: now(), abandoned: abandoned).first, !recorded.contains(next), recorded.count < 8 {
+            recorded.append(next)
+            actions += try record(next)
+        }
         return actions
     }
 

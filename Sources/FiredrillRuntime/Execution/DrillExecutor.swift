@@ -61,6 +61,8 @@ public final class DrillExecutor: @unchecked Sendable {
     var interrupted = false
     /// The wall clock of the event last recorded: the run's end is its `run_ended`'s, as the chain has it.
     var lastRecordedWallNs: Int64 = 0
+    /// The instant of the event last recorded: the run's time never goes back past it.
+    var lastAt: DrillInstant = .start
     /// Signs the chain's head at the run's end (`firedrill key create`), when a key is configured.
     public var signer: SigningKey?
 
@@ -127,7 +129,7 @@ public final class DrillExecutor: @unchecked Sendable {
         executor.signer = signer
         let started = RunStarted(scenario: loaded.scenario.name, scenarioSHA256: loaded.sha256, firedrillVersion: Firedrill.version,
                                  vars: vars, participants: participants, runner: executor.runner,
-                                 scenarioText: loaded.text, scenarioPath: loaded.path)
+                                 scenarioText: loaded.text, scenarioPath: loaded.path, bootID: clock.bootID)
         let first = try executor.stamp(.runStarted(started), reading: reading)
         do {
             CrashPoint.check(.before, seq: 1)
@@ -155,10 +157,18 @@ public final class DrillExecutor: @unchecked Sendable {
         console: any OperatorConsole = TerminalConsole(), progress: ProgressPrinter = ProgressPrinter(),
         configure: (DrillExecutor) -> Void = { _ in }
     ) async throws -> RunOutcome {
-        guard let record = try store.run(runID) else { throw ExecutorError.noSuchRun(runID) }
-        let vars = (try? JSONDecoder().decode([String: String].self, from: Data(record.varsJSON.utf8))) ?? [:]
+        guard var record = try store.run(runID) else { throw ExecutorError.noSuchRun(runID) }
+        var vars = (try? JSONDecoder().decode([String: String].self, from: Data(record.varsJSON.utf8))) ?? [:]
         let lease = RunnerLease.current(wallNs: clock.now().wallNs)
         let events = try store.events(of: runID)
+        // The timeline and the variables come from the chain: the runs table can be edited unseen,
+        // and a start moved there would move every deadline.
+        if let first = events.first, case .runStarted(let started) = first.event {
+            record.startedMonoNs = first.monoNs
+            record.startedWallNs = first.wallNs
+            if let boot = started.bootID { record.bootID = boot }
+            if started.scenarioText != nil { vars = started.vars }
+        }
         let replayed = DrillMachine.replay(scenario, events: events.map { ($0.event, $0.at) })
         let secrets = replayed.state.stage == .ended ? [:] : try readSecrets(scenario, environment: environment)
         let executor = DrillExecutor(scenario: scenario, run: record, vars: vars, secrets: secrets, environment: environment, store: store,
@@ -167,6 +177,7 @@ public final class DrillExecutor: @unchecked Sendable {
         executor.signer = try signingKey(environment)
         executor.syncMarks()
         executor.nextSeq = (events.last?.seq ?? 0) + 1
+        executor.lastAt = events.last?.at ?? .start
         guard executor.machine.state.stage != .ended else { return executor.outcome() }
         let previous = try store.acquireLease(runID, lease: lease, force: force)
         if let previous {
@@ -183,7 +194,7 @@ public final class DrillExecutor: @unchecked Sendable {
             _ = try executor.record(.runResumed(executor.runner))
             // Deadlines that fell while no orchestrator was there pass first: a confirmation or a
             // decision that comes after them finds the step timed out, or the drill past its end.
-            _ = try executor.recordOverdue()
+            _ = try executor.recordOverdue(abandoned: true)
             for event in first { try executor.record(event) }
             switch executor.machine.resumePlan(at: executor.now()) {
             case .halt(let halted):
@@ -226,7 +237,9 @@ public final class DrillExecutor: @unchecked Sendable {
         return stamp + "-" + String(repeating: "0", count: 4 - suffix.count) + suffix
     }
 
-    func now() -> DrillInstant { timeline.instant(clock.now()) }
+    /// Never before the last event recorded: a wall clock set back across a reboot does not
+    /// turn the run's time back, nor reopen a deadline.
+    func now() -> DrillInstant { max(timeline.instant(clock.now()), lastAt) }
 
     public var runID: String { run.id }
     /// The machine's state as this executor last left it.
@@ -238,7 +251,7 @@ public final class DrillExecutor: @unchecked Sendable {
             throw ExecutorError.recordFailed("a '\(event.type)' event could not be masked for secrets, so it was not recorded",
                                              runID: run.id, owed: owedRollbackNames())
         }
-        return RecordedEvent(seq: nextSeq, event: event, at: timeline.instant(reading), monoNs: reading.monoNs, wallNs: reading.wallNs)
+        return RecordedEvent(seq: nextSeq, event: event, at: max(timeline.instant(reading), lastAt), monoNs: reading.monoNs, wallNs: reading.wallNs)
     }
 
     func apply(_ recorded: RecordedEvent) -> [DrillAction] {
@@ -271,6 +284,7 @@ public final class DrillExecutor: @unchecked Sendable {
             }
             nextSeq += 1
             lastRecordedWallNs = recorded.wallNs
+            lastAt = recorded.at
             return recorded
         }
         return apply(recorded)

@@ -159,3 +159,17 @@ public struct SigningKey: Sendable {
 public struct KeyError: Error, CustomStringConvertible, Sendable {
     public var description: String
 }
+
+extension HeadSignature {
+    /// What is wrong with this signed head against its run's chain as stored, or nil when it
+    /// holds: its signature for its statement (under `key`, or the key it names), and its hash
+    /// at its event. Reports and `verify` ask the same question.
+    public func problem(in links: [AuditChain.Link], key: Curve25519.Signing.PublicKey? = nil) -> String? {
+        if !isValid() { return "its signature does not hold for what it states: the signed head was edited" }
+        if let key, !isValid(under: key) { return "signed by key \(keyID), not by the key given" }
+        guard let link = links[safe: eventCount - 1], link.hash == headHash else {
+            return "the chain has no event \(eventCount) with the signed hash \(headHash.prefix(12)): the chain was rewritten or cut"
+        }
+        return nil
+    }
+}

@@ -44,7 +44,7 @@ public struct RunEvidence: Sendable {
         self.scenario = scenario
         machine = DrillMachine.replay(scenario, events: events.map { ($0.event, $0.at) })
         measurement = DrillMeasurement(scenario: scenario, state: machine.state)
-        let ended = events.last { if case .runEnded = $0.event { true } else { false } }
+        let ended = events.first { if case .runEnded = $0.event { true } else { false } }
 
         var run = stored
         run.scenario = started.scenario
@@ -53,6 +53,7 @@ public struct RunEvidence: Sendable {
         run.scenarioSHA256 = started.scenarioSHA256
         run.startedWallNs = first.wallNs
         run.startedMonoNs = first.monoNs
+        if let boot = started.bootID { run.bootID = boot }
         run.status = machine.state.status
         run.endedWallNs = ended?.wallNs
         run.rtoSeconds = ended == nil ? nil : measurement.rto?.value.seconds
@@ -70,6 +71,11 @@ public struct RunEvidence: Sendable {
         }
         if stored.startedMonoNs != run.startedMonoNs { differ("started_mono_ns", "\(stored.startedMonoNs)", "\(run.startedMonoNs) (event 1)") }
         if stored.status != run.status { differ("status", stored.status.rawValue, run.status.rawValue) }
+        if stored.bootID != run.bootID { differ("boot_id", stored.bootID, run.bootID + " (event 1)") }
+        // Nothing is recorded after a run's end: its end notifications report before it.
+        if let endIndex = events.firstIndex(where: { if case .runEnded = $0.event { true } else { false } }), endIndex < events.count - 1 {
+            differences.append("\(events.count - 1 - endIndex) event\(events.count - 2 - endIndex == 0 ? "" : "s") after run_ended (event \(events[endIndex].seq)): a run records nothing once it has ended")
+        }
         if scenarioInChain {
             if stored.scenarioText != text {
                 differences.append("runs.scenario_text differs from the scenario text recorded in event 1 (\(Self.firstDifference(stored.scenarioText, text)))")
@@ -77,6 +83,10 @@ public struct RunEvidence: Sendable {
             let hash = SHA256.hash(data: Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
             if hash != started.scenarioSHA256 {
                 differences.append("the scenario text in event 1 hashes to \(hash), not to the scenario SHA-256 the run recorded (\(started.scenarioSHA256))")
+            }
+            // The run's time never goes back from one event to the next (the executor keeps it so).
+            if let back = zip(events, events.dropFirst()).first(where: { $1.at < $0.at }) {
+                differences.append("event \(back.1.seq)'s instant (\(back.1.at)) is before event \(back.0.seq)'s (\(back.0.at)): the run's time went back")
             }
             // Figures and the end are compared only where this version wrote them from the chain.
             if let ended {
