@@ -45,7 +45,7 @@ import Testing
         let entry = try await Self.history(dir)
         #expect(entry["rpo_seconds"] is NSNull)
         #expect(entry["objectives_met"] as? Bool == false)
-        #expect(entry["objectives"] as? String == "undetermined")
+        #expect(entry["objectives"] as? String == "unmeasured")
         #expect(entry["rpo_objective"] as? String == "unmeasured")
     }
 
@@ -59,5 +59,15 @@ import Testing
                                                      "--format", "md", "--out", "-", "--db", dir + "/r.db"], directory: dir)
         #expect(report.stdout.contains("not measured"), "\(report.stdout)")
         #expect(!report.stdout.contains("| met"), "\(report.stdout)")
+    }
+
+    /// A read of a negative number, a decimal or a version string names no sequence number.
+    @Test(arguments: ["echo -5", "echo 2.5", "echo version 1.2 seq=nothing"])
+    func aReadThatNamesNoSequenceNumberMeasuresNothing(read: String) async throws {
+        let (dir, scenario) = try Self.drill(write: "true", read: read)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let finished = try await FiredrillProcess.run(["run", scenario, "--db", dir + "/r.db"], directory: dir)
+        #expect(finished.status == 5, "\(finished.output)")
+        #expect(finished.stdout.contains("holds no sequence number"), "\(finished.stdout)")
     }
 }

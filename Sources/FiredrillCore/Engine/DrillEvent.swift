@@ -197,9 +197,26 @@ public struct CanaryRead: Hashable, Sendable, Codable {
     }
 
     /// The last run of digits in `text`, as `read` defines the surviving sequence number.
+    /// The last whole, non-negative number in the text: a digit run that is not part of a
+    /// negative number (`-5`) or a decimal (`2.5`, `1.2`), whose digits alone would name a
+    /// sequence number never written.
     public static func lastInteger(in text: String) -> Int? {
-        let digits = text.split { !($0.isASCII && $0.isNumber) }
-        return digits.last.flatMap { Int($0) }
+        let chars = Array(text.unicodeScalars)
+        func isDigit(_ i: Int) -> Bool { chars.indices.contains(i) && chars[i].isASCII && ("0"..."9").contains(chars[i]) }
+        var end = chars.count - 1
+        while end >= 0 {
+            guard isDigit(end) else { end -= 1; continue }
+            var start = end
+            while isDigit(start - 1) { start -= 1 }
+            let negative = start > 0 && chars[start - 1] == "-"
+            let fraction = start > 1 && chars[start - 1] == "." && isDigit(start - 2)
+            let whole = end + 2 < chars.count + 1 && end + 1 < chars.count && chars[end + 1] == "." && isDigit(end + 2)
+            if !negative && !fraction && !whole {
+                return Int(String(String.UnicodeScalarView(chars[start...end])))
+            }
+            end = start - 1
+        }
+        return nil
     }
 }
 

@@ -89,14 +89,14 @@ public struct DrillMeasurement: Hashable, Sendable, Codable {
     /// Time spent waiting on operators for manual steps.
     public var manualWait: DrillDuration
 
-    /// missed when one was missed; undetermined when none was missed but one could not be
-    /// judged (bounds straddling it, or not measured); met when all were; nil without objectives.
+    /// missed when one was missed; else undetermined when one's bounds straddle it; else
+    /// unmeasured when one has no figure; met when all were; nil without objectives.
     public var objectivesVerdict: Verdict? {
         let verdicts = [rtoObjective, rpoObjective].compactMap { $0?.verdict }
         if verdicts.isEmpty { return nil }
         if verdicts.contains(.missed) { return .missed }
         if verdicts.allSatisfy({ $0 == .met }) { return .met }
-        return .undetermined
+        return verdicts.contains(.undetermined) ? .undetermined : .unmeasured
     }
 
     /// true when every objective was met, false when one was missed or could not be judged, nil without objectives.
@@ -154,7 +154,7 @@ public struct DrillMeasurement: Hashable, Sendable, Codable {
             value: end.at - start.at,
             lower: end.lower - start.upper,
             upper: end.upper - start.lower,
-            resolution: resolution ?? widest,
+            resolution: resolution ?? widest.wholeMillisecondsUp,
             resolutionSource: source
         )
     }
@@ -167,8 +167,12 @@ public struct DrillMeasurement: Hashable, Sendable, Codable {
                          lostWrites: 0, highestAcknowledgedSeq: acknowledged.last?.seq, highestSurvivingSeq: nil)
         guard let disaster else { result.unknownBecause = "no disaster mark was reached"; return result }
         guard let read = canary.read else { result.unknownBecause = "the canary was not read back"; return result }
-        guard read.report.passed, let surviving = read.highestSeq else {
+        guard read.report.passed else {
             result.unknownBecause = "the canary read failed: \(read.report.summary)"
+            return result
+        }
+        guard let surviving = read.highestSeq else {
+            result.unknownBecause = "the canary read's output holds no sequence number (a whole, non-negative number): \(read.report.summary)"
             return result
         }
         result.highestSurvivingSeq = surviving

@@ -145,7 +145,9 @@ struct MeasurementTests {
         let m = Self.measure(.completedFourPhase(readHighest: highest, read: verdict))
         let rpo = try #require(m.rpo)
         #expect(rpo.span == nil)
-        #expect(rpo.unknownBecause?.hasPrefix("the canary read failed: ") == true)
+        // A read that passed but named no sequence number says so; one that failed, that it failed.
+        #expect(rpo.unknownBecause?.hasPrefix(verdict == .passed ? "the canary read's output holds no sequence number" : "the canary read failed: ") == true,
+                "\(rpo.unknownBecause ?? "")")
         let objective = try #require(m.rpoObjective)
         #expect(objective.target == .seconds(5))
         #expect(objective.met == nil)
