@@ -34,7 +34,13 @@ struct ConfirmCommand: AsyncParsableCommand {
         if noContinue {
             throw CommandFailure.usage("run \(run.id) has no live orchestrator; confirm without --no-continue to carry it on")
         }
-        print("confirmed '\(waiting.step.name)' for run \(run.id); carrying the run on from its record")
+        let timeline = RunTimeline(startMonoNs: run.startedMonoNs, startWallNs: run.startedWallNs, startBootID: run.bootID,
+                                   bootID: SystemClock().bootID)
+        if !machine.overdue(at: timeline.instant(SystemClock().now())).isEmpty {
+            print("too late for '\(waiting.step.name)' of run \(run.id): its deadline (or the drill's max_duration) has passed; the confirmation is recorded, and the run goes to its rollbacks")
+        } else {
+            print("confirmed '\(waiting.step.name)' for run \(run.id); carrying the run on from its record")
+        }
         try await carryOn(run, scenario: scenario, first: [confirmation], store: db, quiet: quiet)
     }
 }

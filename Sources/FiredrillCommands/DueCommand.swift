@@ -77,7 +77,8 @@ struct DueCommand: ParsableCommand {
                 continue
             }
             let calendar = ScheduleCalendar(schedule)
-            let last = try db?.runs(scenario: scenario.name).first { $0.status.heldTheDrill }
+            // The status and start as the chain has them: an edited table does not make a drill held.
+            let last = try db.map { try chainedRuns(scenario: scenario.name, in: $0) }?.map(\.run).first { $0.status.heldTheDrill }
             let due = calendar.due(lastDrillWallNs: last?.startedWallNs, nowWallNs: now)
             let status = due.neverDrilled ? "NEVER DRILLED" : (due.overdue ? "OVERDUE" : "ok")
             rows.append(Row(scenario: scenario.name, file: path, schedule: schedule.description, timeZone: schedule.timeZone,

@@ -124,6 +124,28 @@ func evidence(of run: RunRecord, in store: SQLiteStore) throws -> RunEvidence {
     }
 }
 
+/// Every run as its chain tells it, newest first, of one scenario by the name its chain holds
+/// (not the editable table's). A run whose chain cannot be read is named on stderr and left out.
+func chainedRuns(scenario: String?, in store: SQLiteStore) throws -> [RunEvidence] {
+    var found: [RunEvidence] = []
+    for run in try store.runs(scenario: nil) {
+        do {
+            let evidence = try RunEvidence.load(run, from: store)
+            if scenario == nil || evidence.run.scenario == scenario { found.append(evidence) }
+        } catch {
+            FileHandle.standardError.write(Data("firedrill: warning: run \(run.id) left out: \(error) (`firedrill verify` names the break)\n".utf8))
+        }
+    }
+    return found.sorted { ($0.run.startedWallNs, $0.run.id) > ($1.run.startedWallNs, $1.run.id) }
+}
+
+/// A scenario name or run id as a path component: a name the loader accepts passes as it is;
+/// anything else (a forged record's `../..`) cannot leave the reports folder.
+func pathComponent(_ name: String) -> String {
+    let safe = name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
+    return safe && !name.isEmpty && name.count <= 100 ? name : "unnamed"
+}
+
 /// The scenario a stored run ran, parsed again from the text its chain holds.
 func storedScenario(_ run: RunRecord, in store: SQLiteStore) throws -> Scenario {
     try evidence(of: run, in: store).scenario

@@ -41,7 +41,7 @@ struct ReportCommand: ParsableCommand {
             let text: String
             do { text = try ReportRenderer.render(trend, as: format, template: templateText) } catch { throw CommandFailure.usage("\(error)") }
             let latest = try db.runs(scenario: scenario).first
-            try write(text, format: format, folder: out ?? (scenario.map { "reports/\($0)" } ?? "reports"), name: "trend",
+            try write(text, format: format, folder: out ?? (scenario.map { "reports/\(pathComponent($0))" } ?? "reports"), name: "trend",
                       datedAt: latest.map { $0.endedWallNs ?? $0.startedWallNs } ?? 0)
             return
         }
@@ -53,7 +53,7 @@ struct ReportCommand: ParsableCommand {
         do { text = try ReportRenderer.render(report, as: format, template: templateText) } catch {
             throw CommandFailure.usage("\(error)")
         }
-        try write(text, format: format, folder: out ?? "reports/\(run.scenario)/\(run.id)", name: "report",
+        try write(text, format: format, folder: out ?? "reports/\(pathComponent(run.scenario))/\(pathComponent(run.id))", name: "report",
                   datedAt: run.endedWallNs ?? run.startedWallNs)
     }
 
@@ -84,14 +84,13 @@ func readTemplate(_ path: String) throws -> String {
 enum Report {
     /// Every drill of one scenario, or of every scenario, oldest first, each held to its own objectives.
     static func trend(scenario: String?, store: SQLiteStore, asOf: String, renderedAt: String?) throws -> TrendReport {
-        let runs = try store.runs(scenario: scenario)
+        let all = try chainedRuns(scenario: scenario, in: store)
         var names: [String] = []
-        for run in runs.reversed() where !names.contains(run.scenario) { names.append(run.scenario) }
+        for found in all.reversed() where !names.contains(found.run.scenario) { names.append(found.run.scenario) }
         let entries = try names.sorted().map { name in
-            let mine = runs.filter { $0.scenario == name }
+            let mine = all.filter { $0.run.scenario == name }
             // Each drill's figures from its own chain, judged on their bounds.
-            let drills = try mine.map { stored in
-                let found = try evidence(of: stored, in: store)
+            let drills = mine.map { found in
                 let run = found.run
                 let m = found.measurement
                 let ended = run.endedWallNs != nil
@@ -99,7 +98,7 @@ enum Report {
                                   rpoSeconds: run.rpoSeconds, rtoObjective: found.scenario.objectives.rto, rpoObjective: found.scenario.objectives.rpo,
                                   rtoVerdict: ended ? m.rtoObjective?.verdict : nil, rpoVerdict: ended ? m.rpoObjective?.verdict : nil)
             }
-            let latest = try storedScenario(mine[0], in: store)
+            let latest = mine[0].scenario
             return (name: name, title: latest.title ?? name, rto: latest.objectives.rto, rpo: latest.objectives.rpo, drills: drills,
                     actions: try store.actionItems(scenario: name))
         }

@@ -113,7 +113,7 @@ struct HistoryCommand: ParsableCommand {
     func run() throws {
         let db = try store.openExisting()
         // Figures from each run's chain, not the editable runs table (`verify` names any difference).
-        let found = try db.runs(scenario: scenario).map { try evidence(of: $0, in: db) }
+        let found = try chainedRuns(scenario: scenario, in: db)
         let runs = found.map(\.run)
         func judged(_ objective: DrillMeasurement.Objective?, _ run: RunRecord) -> String? {
             run.endedWallNs == nil ? nil : objective?.verdict.rawValue
@@ -157,7 +157,8 @@ struct RetroCommand: ParsableCommand {
         let run = try findRun(runID, in: db)
         let templateText = try template.map(readTemplate)
         let text = try Retro.render(run, store: db, template: templateText, asOf: asOf)
-        let path = out ?? "reports/\(run.scenario)/\(run.id)/retrospective.md"
+        let scenarioName = try evidence(of: run, in: db).run.scenario
+        let path = out ?? "reports/\(pathComponent(scenarioName))/\(pathComponent(run.id))/retrospective.md"
         if path == "-" { print(text, terminator: ""); return }
         try createParentDirectory(of: path)
         try text.write(toFile: path, atomically: true, encoding: .utf8)

@@ -195,6 +195,10 @@ import Testing
         #expect(verify.stdout.contains("its final head is not signed by key"), "\(verify.stdout)")
         let again = try await FiredrillProcess.run(["key", "create", "--out", lab.key], directory: lab.dir)
         #expect(again.status == 2, "a key was replaced: \(again.output)")
+        // A bare file name is a file in the current folder.
+        let bare = try await FiredrillProcess.run(["key", "create", "--out", "K"], directory: lab.dir)
+        #expect(bare.status == 0, "\(bare.output)")
+        #expect(FileManager.default.fileExists(atPath: lab.dir + "/K.pub"))
     }
 
     /// Nothing follows run_ended: an event appended after it (and the chain rehashed) is named.
@@ -213,5 +217,22 @@ import Testing
         let verify = try await lab.firedrill(["verify"])
         #expect(verify.status == 1, "\(verify.output)")
         #expect(verify.stdout.contains("after run_ended"), "\(verify.stdout)")
+    }
+
+    /// The scenario a run belongs to is the chain's: a forged name in the table neither hides the
+    /// run from its scenario nor steers where its retrospective is written.
+    @Test func aForgedScenarioNameNeitherHidesTheRunNorLeavesTheReportsFolder() async throws {
+        let lab = try Lab()
+        defer { lab.remove() }
+        let runID = try await lab.drill(signing: false)
+        try lab.tamper { try $0.execute(sql: "UPDATE runs SET scenario = '../../../../tmp/firedrill-evil' WHERE id = ?", arguments: [runID]) }
+        let retro = try await lab.firedrill(["retro", runID])
+        #expect(retro.status == 0, "\(retro.output)")
+        #expect(retro.stdout.contains("reports/anchored/\(runID)/retrospective.md"), "\(retro.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/firedrill-evil"))
+        let history = try await lab.firedrill(["history", "--scenario", "anchored"])
+        #expect(history.stdout.contains(runID), "\(history.output)")
+        let verify = try await lab.firedrill(["verify"])
+        #expect(verify.stdout.contains("runs.scenario is"), "\(verify.stdout)")
     }
 }

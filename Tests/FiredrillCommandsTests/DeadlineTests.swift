@@ -88,6 +88,7 @@ import Testing
         await pause(2.5)
         let confirmed = try await lab.firedrill(["confirm", try lab.run().id, "--by", "late-lead"])
         #expect(confirmed.status == 3, "a late confirmation carried the run on: \(confirmed.output)")
+        #expect(confirmed.stdout.contains("too late for 'declare the disaster'"), "\(confirmed.stdout)")
         #expect(lab.log() == ["inject-a", "undo-a"], "\(lab.log())")
         let machine = try lab.machine()
         #expect(machine.state.status == .failed)

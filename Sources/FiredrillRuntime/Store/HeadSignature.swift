@@ -92,8 +92,10 @@ public struct SigningKey: Sendable {
     }
 
     /// Writes a new key pair; refuses to replace an existing key.
-    public static func create(at path: String) throws(KeyError) -> SigningKey {
+    public static func create(at given: String) throws(KeyError) -> SigningKey {
         let manager = FileManager.default
+        // Absolute first: a bare name's folder is the current one.
+        let path = URL(fileURLWithPath: given).standardizedFileURL.path
         guard !manager.fileExists(atPath: path) else {
             throw KeyError(description: "\(path) already exists: a signing key is not replaced (remove it first, or give another --out)")
         }

@@ -31,7 +31,7 @@ final class FileIdentity: @unchecked Sendable {
     /// Throws when the path no longer names the file this store writes.
     func check() throws(StoreError) {
         guard let now = Self.identity(of: path) else {
-            throw StoreError(description: "database \(path) was removed while in use: what was written since went to a file nobody can open")
+            throw StoreError(description: "database \(path) was removed or moved away while in use: what was written since did not go to \(path)")
         }
         guard now == database else {
             throw StoreError(description: "database \(path) was replaced by another file while in use: what was written since went to the old one")
