@@ -3,15 +3,18 @@ import Foundation
 import Glibc
 #endif
 
-/// The database file and its WAL as first seen, by device and inode. SQLite goes on writing
-/// to a file that was unlinked (or renamed away) under it, and reports success: the run would
-/// carry on into a record that no longer exists. Compared after every commit.
+/// The database file, its WAL and its shared-memory index as first seen, by device and inode.
+/// SQLite goes on writing to a file that was unlinked (or renamed away) under it, and reports
+/// success: the run would carry on into a record that no longer exists. A removed `-shm` is as
+/// bad: the next process makes a new one, and the two then overwrite each other's commits.
+/// Compared after every commit.
 final class FileIdentity: @unchecked Sendable {
     let path: String
     let database: (dev: UInt64, ino: UInt64)
-    /// Learnt once the WAL exists: SQLite keeps it while this process has the database open.
-    private var wal: (dev: UInt64, ino: UInt64)?
+    /// Learnt once each exists: SQLite keeps both while this process has the database open.
+    private var companions: [String: (dev: UInt64, ino: UInt64)] = [:]
     private let lock = NSLock()
+    static let suffixes = ["-wal", "-shm"]
 
     init(path: String) throws(StoreError) {
         self.path = path
@@ -19,7 +22,7 @@ final class FileIdentity: @unchecked Sendable {
             throw StoreError(description: "database \(path) is not there after opening it")
         }
         database = identity
-        wal = Self.identity(of: path + "-wal")
+        for suffix in Self.suffixes { companions[suffix] = Self.identity(of: path + suffix) }
     }
 
     static func identity(of path: String) -> (dev: UInt64, ino: UInt64)? {
@@ -38,17 +41,18 @@ final class FileIdentity: @unchecked Sendable {
         }
         lock.lock()
         defer { lock.unlock() }
-        do {
-            let current = Self.identity(of: path + "-wal")
-            if let wal {
-                guard let current else {
-                    throw StoreError(description: "database \(path): its WAL file \(path)-wal was removed while in use, taking the latest events with it")
-                }
-                guard current == wal else {
-                    throw StoreError(description: "database \(path): its WAL file \(path)-wal was replaced while in use")
-                }
-            } else {
-                wal = current
+        for suffix in Self.suffixes {
+            let current = Self.identity(of: path + suffix)
+            guard let known = companions[suffix] ?? nil else {
+                companions[suffix] = current
+                continue
+            }
+            let what = suffix == "-wal" ? "its WAL file" : "its shared-memory index"
+            guard let current else {
+                throw StoreError(description: "database \(path): \(what) \(path)\(suffix) was removed while in use, so commits from here on can be lost")
+            }
+            guard current == known else {
+                throw StoreError(description: "database \(path): \(what) \(path)\(suffix) was replaced while in use, so commits from here on can be lost")
             }
         }
     }
