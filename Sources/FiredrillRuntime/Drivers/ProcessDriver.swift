@@ -95,6 +95,9 @@ public struct ProcessDriver: Driver {
             .send(signal: .kill, toProcessGroup: true, allowedDurationToNextStep: .milliseconds(100)),
         ]
 
+        // The deadline holds even if this process dies while the command runs.
+        let watchdog = cgroup.flatMap { cgroup in deadline.flatMap { DeadlineWatchdog.start(killing: cgroup, after: $0 - start) } }
+        defer { watchdog?.stop() }
         let supervisor = Supervisor(deadline: deadline, limit: limits.outputBytes, drainGrace: drainGrace, pollInterval: pollInterval,
                                     containment: containment, cgroup: cgroup, recorder: StepProcessRecorder.current)
         // Whatever happens, the cgroup does not outlive the call (a kill empties it, a normal exit releases its daemons).

@@ -9,4 +9,8 @@ int firedrill_set_child_subreaper(void);
 /// Whether the calling process is a child subreaper: 1, 0, or -1 (errno set).
 int firedrill_is_child_subreaper(void);
 
+/// Starts `/bin/sh` that sleeps `seconds`, then writes 1 to `cgroup`/cgroup.kill: a step's
+/// deadline that holds even if the orchestrator dies. Returns its pid, or -1.
+int firedrill_spawn_watchdog(const char *cgroup, const char *seconds);
+
 #endif
