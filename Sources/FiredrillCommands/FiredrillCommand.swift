@@ -8,13 +8,17 @@ public struct FiredrillCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "firedrill",
         abstract: "Run disaster-recovery drills, measure RTO and RPO, and keep the evidence.",
-        discussion: """
-            Exit codes: 0 completed and every objective met; 1 completed but an objective missed or steady state
-            not restored, or `verify` found a broken chain; 2 invalid scenario or usage; 3 failed, aborted (rolled
-            back) or interrupted; 4 waiting on an operator (a manual step, or halted with a step in doubt);
-            5 completed, none missed, but an objective undetermined (its bounds straddle it, or it was not measured);
-            70 internal error (including a record that cannot be written).
-            """,
+        // One line per code: ArgumentParser wraps the text itself.
+        discussion: [
+            "Exit codes:",
+            "0 completed and every objective met;",
+            "1 completed but an objective missed or steady state not restored, or `verify` found a broken chain;",
+            "2 invalid scenario or usage;",
+            "3 failed, aborted (rolled back) or interrupted;",
+            "4 waiting on an operator (a manual step, or halted with a step in doubt);",
+            "5 completed, none missed, but an objective undetermined (its bounds straddle it) or not measured;",
+            "70 internal error (including a record that cannot be written).",
+        ].joined(separator: "\n"),
         version: Firedrill.version,
         subcommands: [
             ValidateCommand.self, PlanCommand.self, RunCommand.self, ConfirmCommand.self, ResumeCommand.self,

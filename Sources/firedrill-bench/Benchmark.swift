@@ -11,6 +11,13 @@ import Foundation
 /// (`--loader`: the hostile scenario files alone).
 @main
 struct Benchmark {
+    static let usage = """
+        usage: firedrill-bench [--runs N] [--loader]
+          --runs N   how many times each figure is measured (default 5); medians are printed
+          --loader   only the hostile scenario files' load times
+        Run from the repository root, in a release build: swift run -c release firedrill-bench
+        """
+
     static func main() async throws {
         let args = CommandLine.arguments
         if let index = args.firstIndex(of: "--demo-child") {
@@ -19,7 +26,20 @@ struct Benchmark {
             say("\(rto) \(rpo) \(statusKB("VmHWM:")) \(statusKB("RssAnon:"))")
             return
         }
-        let runs = args.firstIndex(of: "--runs").flatMap { Int(args[$0 + 1]) } ?? 5
+        let known: Set<String> = ["--runs", "--loader", "--help", "-h"]
+        if args.contains("--help") || args.contains("-h") {
+            say(Self.usage)
+            return
+        }
+        // Anything unknown is refused, not run past: a mistyped flag must not start a benchmark.
+        for (index, arg) in args.enumerated().dropFirst() where !known.contains(arg) && args[index - 1] != "--runs" {
+            FileHandle.standardError.write(Data("firedrill-bench: unknown argument '\(arg)'\n\(Self.usage)\n".utf8))
+            exit(2)
+        }
+        guard let runs = args.firstIndex(of: "--runs").map({ args.indices.contains($0 + 1) ? Int(args[$0 + 1]) : nil }) ?? 5, runs > 0 else {
+            FileHandle.standardError.write(Data("firedrill-bench: --runs takes a positive number\n".utf8))
+            exit(2)
+        }
         if args.contains("--loader") {
             sayHostileLoads(runs: runs)
             return
