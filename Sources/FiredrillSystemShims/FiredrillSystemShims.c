@@ -3,11 +3,23 @@
 
 #ifdef __linux__
 #include <sys/prctl.h>
+#include <errno.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <spawn.h>
 #include <fcntl.h>
 #include <stdio.h>
 
 extern char **environ;
+
+int firedrill_pidfd_open(int pid) {
+#ifdef SYS_pidfd_open
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
+}
 
 int firedrill_spawn_watchdog(const char *cgroup, const char *seconds) {
     // Its own process group (a terminal's Ctrl-C does not reach it), stdio on /dev/null, and no
@@ -46,4 +58,5 @@ int firedrill_is_child_subreaper(void) {
 int firedrill_set_child_subreaper(void) { errno = ENOSYS; return -1; }
 int firedrill_is_child_subreaper(void) { errno = ENOSYS; return -1; }
 int firedrill_spawn_watchdog(const char *cgroup, const char *seconds) { errno = ENOSYS; return -1; }
+int firedrill_pidfd_open(int pid) { errno = ENOSYS; return -1; }
 #endif

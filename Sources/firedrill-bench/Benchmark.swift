@@ -12,9 +12,10 @@ import Foundation
 @main
 struct Benchmark {
     static let usage = """
-        usage: firedrill-bench [--runs N] [--loader]
+        usage: firedrill-bench [--runs N] [--loader | --side-by-side]
           --runs N   how many times each figure is measured (default 5); medians are printed
           --loader   only the hostile scenario files' load times
+          --side-by-side  only the 10-step drill beside Chaos Toolkit (installed from PyPI into .build-bench/)
         Run from the repository root, in a release build: swift run -c release firedrill-bench
         """
 
@@ -26,7 +27,7 @@ struct Benchmark {
             say("\(rto) \(rpo) \(statusKB("VmHWM:")) \(statusKB("RssAnon:"))")
             return
         }
-        let known: Set<String> = ["--runs", "--loader", "--help", "-h"]
+        let known: Set<String> = ["--runs", "--loader", "--side-by-side", "--help", "-h"]
         if args.contains("--help") || args.contains("-h") {
             say(Self.usage)
             return
@@ -47,6 +48,10 @@ struct Benchmark {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("firedrill-bench-\(getpid())").path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
+        if args.contains("--side-by-side") {
+            saySideBySide(runs: runs, dir: "\(work)/side-by-side")
+            return
+        }
         say("firedrill-bench: \(runs) runs each, \(ProcessInfo.processInfo.activeProcessorCount) cores, clock resolution \(SystemClock.monotonicResolutionNs) ns")
 
         var overheads: [Double] = []
@@ -64,6 +69,8 @@ struct Benchmark {
                    median(periods) * 1e3, percentile(periods, 0.99) * 1e3, periods.max()! * 1e3, periods.count + 1))
 
         sayHostileLoads(runs: runs)
+
+        saySideBySide(runs: runs, dir: "\(work)/side-by-side")
 
         var rtoErrors: [Double] = [], rpoErrors: [Double] = [], peaks: [Double] = [], anon: [Double] = []
         for run in 0..<runs {

@@ -5,13 +5,14 @@ import Glibc
 #endif
 
 /// A step's deadline kept outside the orchestrator: a process of its own that kills the step's
-/// cgroup a grace period after the deadline. The driver kills the step itself at the deadline;
+/// cgroup two seconds after the deadline. The driver kills the step itself at the deadline;
 /// the watchdog matters when no orchestrator is left to (SIGKILL, OOM, a second Ctrl-C), so no
 /// command outlives its timeout by more than the grace while nobody watches it.
 struct DeadlineWatchdog: Sendable {
     let pid: pid_t
-    /// After the driver's own kill at the deadline, so the driver's report says what it killed.
-    static let grace: Duration = .seconds(1)
+    /// After the driver's own kill at the deadline, so the driver's report says what it killed
+    /// (a loaded machine can hold the orchestrator's tasks back for a second).
+    static let grace: Duration = .seconds(2)
 
     static func start(killing cgroup: StepCgroup, after remaining: Duration) -> DeadlineWatchdog? {
         let total = remaining + grace

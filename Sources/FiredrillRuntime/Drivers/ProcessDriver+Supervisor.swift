@@ -83,6 +83,8 @@ extension ProcessDriver {
                 recorder.record(recorder.rows([(pid, start)], cgroup: cgroup))
             }
             defer { recorder?.clear() }
+            // Woken by the exit itself; the nap only bounds the deadline, cancellation and scans.
+            let exit = ProcessExitWatch(pid: pid)
             var polls = 0
             while true {
                 if Self.hasExited(pid) {
@@ -101,7 +103,7 @@ extension ProcessDriver {
                     let found = tracker.scan()
                     if let recorder, !found.isEmpty { recorder.record(recorder.rows(found, cgroup: nil)) }
                 }
-                try? await Task.sleep(for: nap)
+                if let exit { await exit.wait(upTo: nap) } else { try? await Task.sleep(for: nap) }
             }
         }
 

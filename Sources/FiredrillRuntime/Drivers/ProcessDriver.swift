@@ -138,7 +138,12 @@ public struct ProcessDriver: Driver {
         }
         switch outcome.ending {
         case .exited:
-            break
+            // Killed by the watchdog because this process was held back past the deadline: it timed out.
+            if watchdog != nil, let deadline, ContinuousClock.now >= deadline + DeadlineWatchdog.grace,
+               case .signaled(let signal) = result.terminationStatus, signal == SIGKILL {
+                report.verdict = .timedOut
+                report.summary = "timed out after \(Self.seconds(deadline - start)); killed with all it started by the deadline watchdog"
+            }
         case .timedOut:
             report.verdict = .timedOut
             let allowed = deadline.map { Self.seconds($0 - start) } ?? "?"

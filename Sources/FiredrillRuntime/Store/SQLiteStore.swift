@@ -24,13 +24,31 @@ public final class SQLiteStore: RunStore {
             try db.execute(sql: "PRAGMA foreign_keys = ON")
         }
         do {
-            pool = try DatabasePool(path: path, configuration: config)
-            try Self.migrate(pool, path: path)
+            pool = try Self.openAndMigrate(path: path, configuration: config, waitMs: waitMs)
             identity = try FileIdentity(path: path)
         } catch let error as StoreError {
             throw error
         } catch {
             throw StoreError.describe(error, path: path)
+        }
+    }
+
+    /// Opening a new database sets WAL mode and migrates it. Two processes doing so at once can
+    /// get SQLITE_BUSY at once, without the busy handler (SQLite's deadlock avoidance when a reader
+    /// upgrades): that is retried, a little later each time, within the same busy timeout.
+    static func openAndMigrate(path: String, configuration: Configuration, waitMs: Double) throws -> DatabasePool {
+        let give = ContinuousClock.now + .milliseconds(Int64(waitMs))
+        var pause: Duration = .milliseconds(5)
+        while true {
+            do {
+                let pool = try DatabasePool(path: path, configuration: configuration)
+                try migrate(pool, path: path)
+                return pool
+            } catch let error as DatabaseError where [.SQLITE_BUSY, .SQLITE_LOCKED].contains(error.resultCode.primaryResultCode)
+                        && ContinuousClock.now + pause < give {
+                Thread.sleep(forTimeInterval: Double(pause.components.attoseconds) / 1e18 + Double(pause.components.seconds))
+                pause = min(pause * 2, .milliseconds(200))
+            }
         }
     }
 

@@ -13,4 +13,7 @@ int firedrill_is_child_subreaper(void);
 /// deadline that holds even if the orchestrator dies. Returns its pid, or -1.
 int firedrill_spawn_watchdog(const char *cgroup, const char *seconds);
 
+/// pidfd_open(2): a descriptor that becomes readable when `pid` exits (Linux 5.3+); -1 and errno otherwise.
+int firedrill_pidfd_open(int pid);
+
 #endif
