@@ -80,7 +80,7 @@ struct VerifyCommand: ParsableCommand {
                 breaks.append("\(name): the signature before it is missing (it links to \(signed.previousDigest.prefix(12))): a signed run or its signature was deleted")
             }
             guard ids.contains(signed.runID) || everyRun else { continue }
-            if let problem = signed.problem(in: [], key: key), !problem.hasPrefix("the chain has no event") {
+            if let problem = signed.signatureProblem(key: key) {
                 breaks.append("\(name): \(problem)")
                 continue
             }
@@ -89,7 +89,7 @@ struct VerifyCommand: ParsableCommand {
                 continue
             }
             guard let links = intact[signed.runID] else { continue }  // its chain break is already said
-            if let problem = signed.problem(in: links, key: key) {
+            if let problem = signed.chainProblem(in: links) {
                 breaks.append("\(name): \(problem)")
                 continue
             }

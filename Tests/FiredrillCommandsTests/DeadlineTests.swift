@@ -39,6 +39,21 @@ import Testing
             ((try? String(contentsOfFile: dir + "/invocations.log", encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
         }
 
+        /// Runs the scenario and SIGKILLs the orchestrator once its `hang` step has started; the run's id.
+        func crashInTheHangingStep(_ scenario: String) async throws -> String {
+            let running = try FiredrillProcess.Running(["run", scenario, "--db", db], directory: dir)
+            await wait(for: "hang")
+            kill(running.pid, SIGKILL)
+            _ = await running.wait()
+            return try run().id
+        }
+
+        /// Waits until `nanoseconds` have passed since the run started, on the wall clock.
+        func waitUntil(_ nanoseconds: Int64) async throws {
+            let startedAt = try run().startedWallNs
+            while Int64(Date().timeIntervalSince1970 * 1e9) - startedAt < nanoseconds { await pause(0.05) }
+        }
+
         func wait(for line: String, limit: Double = 20) async {
             let end = Date().addingTimeInterval(limit)
             while !log().contains(line), Date() < end { await pause(0.02) }
@@ -130,8 +145,7 @@ import Testing
         let waiting = try await lab.firedrill(["run", scenario])
         // Even on a loaded machine, the run reaches the manual step well within its 4s.
         #expect(waiting.status == 4, "\(waiting.output)")
-        let startedAt = try lab.run().startedWallNs
-        while Int64(Date().timeIntervalSince1970 * 1e9) - startedAt < 4_300_000_000 { await pause(0.05) }
+        try await lab.waitUntil(4_300_000_000)
         let confirmed = try await lab.firedrill(["confirm", try lab.run().id, "--by", "late-lead"])
         #expect(confirmed.status == 3, "\(confirmed.output)")
         #expect(lab.log() == ["inject-a", "undo-a"], "\(lab.log())")
@@ -157,16 +171,11 @@ import Testing
                   - name: second injection
                     run: ["${target}", inject-b]
             """)
-        let running = try FiredrillProcess.Running(["run", scenario, "--db", lab.db], directory: lab.dir)
-        await lab.wait(for: "hang")
-        kill(running.pid, SIGKILL)
-        _ = await running.wait()
-        let runID = try lab.run().id
+        let runID = try await lab.crashInTheHangingStep(scenario)
         let halted = try await lab.firedrill(["resume", runID])
         // Still within max_duration: the step in doubt waits for a person.
         #expect(halted.status == 4, "\(halted.output)")
-        let startedAt = try lab.run().startedWallNs
-        while Int64(Date().timeIntervalSince1970 * 1e9) - startedAt < 3_300_000_000 { await pause(0.05) }
+        try await lab.waitUntil(3_300_000_000)
         let resolved = try await lab.firedrill(["resolve", runID, "--skip", "--by", "late-lead"])
         #expect(resolved.status == 3, "\(resolved.output)")
         #expect(!lab.log().contains("inject-b"), "\(lab.log())")
@@ -211,19 +220,14 @@ import Testing
                   - name: second injection
                     run: ["${target}", inject-b]
             """)
-        let running = try FiredrillProcess.Running(["run", scenario, "--db", lab.db], directory: lab.dir)
-        await lab.wait(for: "hang")
-        kill(running.pid, SIGKILL)
-        _ = await running.wait()
-        let runID = try lab.run().id
-        let startedAt = try lab.run().startedWallNs
+        let runID = try await lab.crashInTheHangingStep(scenario)
         let halted = try await lab.firedrill(["resume", runID])
         if halted.status != 4 {
             // A loaded machine took past the step's 3s to get here: then the resume itself timed it out.
             #expect(halted.status == 3, "\(halted.output)")
         } else {
             #expect(processes(mentioning: lab.target).isEmpty, "the dead orchestrator's step still runs")
-            while Int64(Date().timeIntervalSince1970 * 1e9) - startedAt < 3_300_000_000 { await pause(0.05) }
+            try await lab.waitUntil(3_300_000_000)
             let resolved = try await lab.firedrill(["resolve", runID, "--skip", "--by", "eve"])
             #expect(resolved.status == 3, "\(resolved.output)")
         }

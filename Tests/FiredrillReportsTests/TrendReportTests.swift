@@ -18,6 +18,21 @@ import Testing
                    rtoObjective: .minutes(5), rpoObjective: .seconds(30))
     }
 
+    /// A value within the objective whose bounds are not is no pass: the verdict from the bounds wins.
+    @Test func aDrillWhoseObjectiveIsUndeterminedDoesNotPassItsQuarter() {
+        var straddled = drill("r1", Self.ns(2026, 2, 10), .completed, rto: 120, rpo: 5)
+        straddled.rtoVerdict = .undetermined
+        straddled.rpoVerdict = .met
+        var missed = drill("r2", Self.ns(2026, 5, 10), .completed, rto: 120, rpo: 5)
+        missed.rtoVerdict = .missed
+        let trend = TrendReport([(name: "db", title: "db", rto: .minutes(5), rpo: .seconds(30), drills: [straddled, missed], actions: [])],
+                                asOf: "2026-12-31")
+        let scenario = trend.scenarios[0]
+        #expect(scenario.drills.map(\.result) == ["undetermined", "missed"])
+        #expect(scenario.drills[0].rtoMet == nil)
+        #expect(scenario.quarters.map(\.result) == ["fail", "fail"])
+    }
+
     @Test func quartersPassOnlyWithADrillWithinEveryObjective() {
         let trend = TrendReport([(name: "db", title: "Lose the database", rto: .minutes(5), rpo: .seconds(30), drills: [
             drill("r3", Self.ns(2026, 8, 3), .completed, rto: 400, rpo: 10),     // Q3: RTO missed

@@ -53,18 +53,18 @@ extension DrillExecutor {
             switch completion {
             case .event(let event, let id):
                 if let id { signals[id] = nil }
-                let passed = machine.overdue(at: event.observedAt ?? now())
-                for deadline in passed { pending += try record(deadline) }
+                let (actions, passed) = try recordOverdue(at: event.observedAt)
+                pending = actions
                 // A deadline's own timer reporting what was just recorded for it adds nothing.
                 if !passed.contains(event) { pending += try record(event) }
             case .ready(let ref, let attempt):
                 signals[.attempt(ref, attempt)] = nil
-                pending = try recordOverdue()
+                pending = try recordOverdue().actions
                 guard machine.isScheduled(ref, attempt: attempt) else { continue }
                 pending += try record(.attemptStarted(resolveAttempt(ref, attempt: attempt)))
             case .suspend(let id, let reason):
                 signals[id] = nil
-                pending = try recordOverdue()
+                pending = try recordOverdue().actions
                 guard machine.awaitingOperator != nil else { continue }
                 try record(.runSuspended(reason: reason))
                 run.status = .waiting
@@ -74,7 +74,7 @@ extension DrillExecutor {
             case .inbox(let messages):
                 try store.deleteInbox(messages.map(\.id))
                 // A confirmation posted after the step's deadline finds the deadline passed.
-                pending = try recordOverdue()
+                pending = try recordOverdue().actions
                 for message in messages { pending += try record(message.event) }
                 group.addTask { await self.pollInbox() }
             case .nothing(let id):
@@ -84,16 +84,18 @@ extension DrillExecutor {
     }
 
     /// Records the deadlines that have passed by the clock and the actions they imply.
-    func recordOverdue(abandoned: Bool = false) throws -> [DrillAction] {
+    /// `at`: the instant to judge by (a driver's result by when it was in; default now).
+    @discardableResult
+    func recordOverdue(at instant: DrillInstant? = nil, abandoned: Bool = false) throws -> (actions: [DrillAction], recorded: [DrillEvent]) {
         var actions: [DrillAction] = []
         var recorded: [DrillEvent] = []
         // One at a time, earliest first: each may settle the next (a step timed out leaves the
         // phases, and max_duration then has nothing to abort).
-        while let next = machine.overdue(at: now(), abandoned: abandoned).first, !recorded.contains(next), recorded.count < 8 {
+        while let next = machine.overdue(at: instant ?? now(), abandoned: abandoned).first, !recorded.contains(next), recorded.count < 8 {
             recorded.append(next)
             actions += try record(next)
         }
-        return actions
+        return (actions, recorded)
     }
 
     func finish(_ status: RunStatus) throws {

@@ -163,12 +163,8 @@ public final class DrillExecutor: @unchecked Sendable {
         let events = try store.events(of: runID)
         // The timeline and the variables come from the chain: the runs table can be edited unseen,
         // and a start moved there would move every deadline.
-        if let first = events.first, case .runStarted(let started) = first.event {
-            record.startedMonoNs = first.monoNs
-            record.startedWallNs = first.wallNs
-            if let boot = started.bootID { record.bootID = boot }
-            if started.scenarioText != nil { vars = started.vars }
-        }
+        record = record.anchored(to: events)
+        if case .runStarted(let started)? = events.first?.event, started.scenarioText != nil { vars = started.vars }
         let replayed = DrillMachine.replay(scenario, events: events.map { ($0.event, $0.at) })
         let secrets = replayed.state.stage == .ended ? [:] : try readSecrets(scenario, environment: environment)
         let executor = DrillExecutor(scenario: scenario, run: record, vars: vars, secrets: secrets, environment: environment, store: store,
@@ -194,7 +190,7 @@ public final class DrillExecutor: @unchecked Sendable {
             _ = try executor.record(.runResumed(executor.runner))
             // Deadlines that fell while no orchestrator was there pass first: a confirmation or a
             // decision that comes after them finds the step timed out, or the drill past its end.
-            _ = try executor.recordOverdue(abandoned: true)
+            try executor.recordOverdue(abandoned: true)
             for event in first { try executor.record(event) }
             switch executor.machine.resumePlan(at: executor.now()) {
             case .halt(let halted):

@@ -167,8 +167,18 @@ extension HeadSignature {
     /// holds: its signature for its statement (under `key`, or the key it names), and its hash
     /// at its event. Reports and `verify` ask the same question.
     public func problem(in links: [AuditChain.Link], key: Curve25519.Signing.PublicKey? = nil) -> String? {
+        signatureProblem(key: key) ?? chainProblem(in: links)
+    }
+
+    /// Whether the signature holds for its statement, under `key` or the key it names.
+    public func signatureProblem(key: Curve25519.Signing.PublicKey? = nil) -> String? {
         if !isValid() { return "its signature does not hold for what it states: the signed head was edited" }
         if let key, !isValid(under: key) { return "signed by key \(keyID), not by the key given" }
+        return nil
+    }
+
+    /// Whether the run's chain has the signed hash at the signed event.
+    public func chainProblem(in links: [AuditChain.Link]) -> String? {
         guard let link = links[safe: eventCount - 1], link.hash == headHash else {
             return "the chain has no event \(eventCount) with the signed hash \(headHash.prefix(12)): the chain was rewritten or cut"
         }

@@ -46,14 +46,11 @@ public struct RunEvidence: Sendable {
         measurement = DrillMeasurement(scenario: scenario, state: machine.state)
         let ended = events.first { if case .runEnded = $0.event { true } else { false } }
 
-        var run = stored
+        var run = stored.anchored(to: events)
         run.scenario = started.scenario
         run.scenarioText = text
         run.scenarioPath = path
         run.scenarioSHA256 = started.scenarioSHA256
-        run.startedWallNs = first.wallNs
-        run.startedMonoNs = first.monoNs
-        if let boot = started.bootID { run.bootID = boot }
         run.status = machine.state.status
         run.endedWallNs = ended?.wallNs
         run.rtoSeconds = ended == nil ? nil : measurement.rto?.value.seconds
@@ -126,4 +123,17 @@ public struct RunEvidence: Sendable {
 
 public struct EvidenceError: Error, CustomStringConvertible, Sendable {
     public var description: String
+}
+
+extension RunRecord {
+    /// The run's timeline as its first event recorded it: start on both clocks, and the boot.
+    /// Deadlines are instants on it, so a start moved in the runs table must move nothing.
+    public func anchored(to events: [RecordedEvent]) -> RunRecord {
+        guard let first = events.first, case .runStarted(let started) = first.event else { return self }
+        var run = self
+        run.startedWallNs = first.wallNs
+        run.startedMonoNs = first.monoNs
+        if let boot = started.bootID { run.bootID = boot }
+        return run
+    }
 }

@@ -35,12 +35,7 @@ public struct RunnerLease: Hashable, Sendable, CustomStringConvertible {
 
     /// `BOOT_ID:START_TICKS` from /proc; nil when the process is gone.
     static func token(of pid: Int32) -> String? {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return nil }
-        // Fields after the command name; starttime is field 22 of the whole line, the 20th after ")".
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 19 else { return nil }
-        return SystemClock().bootID + ":" + fields[19]
+        ProcessTable.entry(pid).map { SystemClock().bootID + ":" + String($0.startTicks) }
     }
 }
 

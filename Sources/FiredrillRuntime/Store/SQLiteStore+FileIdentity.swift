@@ -22,7 +22,7 @@ final class FileIdentity: @unchecked Sendable {
             throw StoreError(description: "database \(path) is not there after opening it")
         }
         database = identity
-        for suffix in Self.suffixes { companions[suffix] = Self.identity(of: path + suffix) }
+        for suffix in Self.suffixes { companions[suffix] = Self.identity(of: path + suffix) }  // nil ones are not stored
     }
 
     static func identity(of path: String) -> (dev: UInt64, ino: UInt64)? {
@@ -43,7 +43,7 @@ final class FileIdentity: @unchecked Sendable {
         defer { lock.unlock() }
         for suffix in Self.suffixes {
             let current = Self.identity(of: path + suffix)
-            guard let known = companions[suffix] ?? nil else {
+            guard let known = companions[suffix] else {
                 companions[suffix] = current
                 continue
             }
