@@ -8,6 +8,14 @@ import Testing
 /// or huge body no more memory than the excerpt the record keeps. Measured by a step's shell
 /// from `/proc/$PPID`: in the test process, beside other suites, they would be measured too.
 @Suite(.serialized) struct HostileEndpointTests {
+    /// Runs the scenario through the real binary (it must complete) and returns its attempts as recorded.
+    static func attempts(running scenario: String, in dir: String) async throws -> [RunState.Attempt] {
+        let db = dir + "/record.db"
+        let finished = try await FiredrillProcess.run(["run", scenario, "--db", db, "--quiet"], directory: dir)
+        #expect(finished.status == 0, "\(finished.output)")
+        return try SafetyTests.onlyRun(db).2.state.attempts
+    }
+
     /// The orchestrator's CPU time (`/proc/$PPID/stat`) before and after each hang.
     @Test func waitingOnAHangingServerCostsNoCPU() async throws {
         let dir = try temporaryFolder("firedrill-hang")
@@ -41,11 +49,7 @@ import Testing
                     on_failure: continue
                   - {name: after tcp, \(stat)}
             """, in: dir, name: "hang")
-        let db = dir + "/record.db"
-        let finished = try await FiredrillProcess.run(["run", scenario, "--db", db, "--quiet"], directory: dir)
-        #expect(finished.status == 0, "\(finished.output)")
-        let (_, _, machine) = try SafetyTests.onlyRun(db)
-        let attempts = machine.state.attempts
+        let attempts = try await Self.attempts(running: scenario, in: dir)
         func attempt(_ name: String) throws -> RunState.Attempt { try #require(attempts.first { $0.stepName == name }) }
         let hang = try #require(try attempt("hanging GET").report)
         #expect(hang.summary.hasPrefix("timed out after 5"), "\(hang.summary)")
@@ -106,11 +110,7 @@ import Testing
                     http: {url: "\(huge.base)/", max_body: 1GiB, body_contains: the-very-end, timeout: 120s}
                   - {name: after huge, \(peak)}
             """, in: dir, name: "bodies")
-        let db = dir + "/record.db"
-        let finished = try await FiredrillProcess.run(["run", scenario, "--db", db, "--quiet"], directory: dir)
-        #expect(finished.status == 0, "\(finished.output)")
-        let (_, _, machine) = try SafetyTests.onlyRun(db)
-        let attempts = machine.state.attempts
+        let attempts = try await Self.attempts(running: scenario, in: dir)
         func attempt(_ name: String) throws -> RunState.Attempt { try #require(attempts.first { $0.stepName == name }) }
         let endlessReport = try #require(try attempt("endless body").report)
         #expect(endlessReport.summary.hasPrefix("HTTP 200 OK, but the response body passed its 512 MiB limit after "), "\(endlessReport.summary)")

@@ -16,6 +16,16 @@ import Musl
 struct ProcessDriverContainmentTests {
     let limits = DriverLimits()
 
+    /// The program run by the driver as a step whose processes `recorder` records.
+    func started(_ program: EscapingProgram, recording recorder: StepProcessRecorder) -> Task<DriverReport, Never> {
+        let limits = limits
+        return Task {
+            await StepProcessRecorder.$current.withValue(recorder) {
+                await ProcessDriver().perform(.run(argv: [program.path]), deadline: nil, limits: limits)
+            }
+        }
+    }
+
     /// Runs the program under `driver`, cancelling it (or letting `deadline` pass) once every
     /// process has written its pid; returns the report and the processes.
     func runEscaping(_ driver: ProcessDriver, escapes: [String], cancel: Bool, dir: String)
@@ -54,12 +64,7 @@ struct ProcessDriverContainmentTests {
         defer { DriverTestSupport.removeScratch(dir) }
         let program = try EscapingProgram(in: dir, escapes: ["setsid", "double"])
         let recorder = StepProcessRecorder(runID: "20261201-000000-abcd", activity: "attempt s#1", record: { _ in }, clear: {})
-        let limits = limits
-        let task = Task {
-            await StepProcessRecorder.$current.withValue(recorder) {
-                await ProcessDriver().perform(.run(argv: [program.path]), deadline: nil, limits: limits)
-            }
-        }
+        let task = started(program, recording: recorder)
         let processes = try #require(await program.processes())
         defer { EscapingProgram.cleanUp(processes) }
         // "0::/…/firedrill/run-RUN-pPID-N": every process, the escaped ones too, in the same one.
@@ -133,15 +138,14 @@ struct ProcessDriverContainmentTests {
         let rows = Rows()
         let recorder = StepProcessRecorder(runID: "r1", activity: "attempt s#1", record: { rows.add($0) }, clear: { rows.clear() })
         let program = try EscapingProgram(in: dir, escapes: ["setsid"])
-        let limits = limits
-        let task = Task {
-            await StepProcessRecorder.$current.withValue(recorder) {
-                await ProcessDriver().perform(.run(argv: [program.path]), deadline: nil, limits: limits)
-            }
-        }
+        let task = started(program, recording: recorder)
         let processes = try #require(await program.processes())
         defer { EscapingProgram.cleanUp(processes) }
         let main = try #require(processes.first { $0.name == "main" })
+        // The supervisor records the command once it watches it: on a loaded machine, after its children wrote their pids.
+        func isRecorded(_ rows: [StepProcess]) -> Bool { rows.contains { $0.pid == main.pid && $0.startTicks == main.startTicks } }
+        let end = ContinuousClock.now + .seconds(30)
+        while !isRecorded(rows.all), ContinuousClock.now < end { try await Task.sleep(for: .milliseconds(20)) }
         let recorded = rows.all
         #expect(recorded.contains { $0.pid == main.pid && $0.startTicks == main.startTicks && $0.activity == "attempt s#1" }, "\(recorded)")
         if case .cgroup = ProcessContainment.current { #expect(recorded.allSatisfy { $0.cgroup != nil }) }
@@ -161,11 +165,7 @@ struct ProcessDriverContainmentTests {
         let program = try EscapingProgram(in: dir, escapes: ["setsid", "setpgid", "double"])
         let limits = limits
         // The task is left waiting, as a dead orchestrator's would be; killing its processes ends it.
-        let task = Task {
-            await StepProcessRecorder.$current.withValue(recorder) {
-                await ProcessDriver().perform(.run(argv: [program.path]), deadline: nil, limits: limits)
-            }
-        }
+        let task = started(program, recording: recorder)
         let processes = try #require(await program.processes())
         defer { EscapingProgram.cleanUp(processes) }
         let bystander = Foundation.Process()

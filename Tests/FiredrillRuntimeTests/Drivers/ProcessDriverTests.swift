@@ -129,7 +129,10 @@ struct ProcessDriverTests {
 
         let pids = try #require(await DriverTestSupport.waitForPids(in: pidfile, count: 2))
         defer { DriverTestSupport.cleanUpGroup(pids[0]) }
-        #expect(report.summary.contains("s; killed process group \(pids[0]) and all it started (3 processes, by "), "\(report.summary)")
+        // The driver kills at the deadline; if a loaded machine held it back past the watchdog's
+        // two seconds, the watchdog did, and the report says so.
+        #expect(report.summary.contains("s; killed process group \(pids[0]) and all it started (3 processes, by ")
+                || report.summary.hasSuffix("killed with all it started by the deadline watchdog"), "\(report.summary)")
         #expect(await DriverTestSupport.waitUntilGone(pids), "shell \(pids[0]) and background sleep \(pids[1]) must both be killed")
     }
 
