@@ -25,13 +25,11 @@ import Testing
             overrides: ["service": service, "port": String(try LoopbackPort.free()), "dir": dir],
             store: store, console: TerminalConsole(interactive: false), progress: ProgressPrinter(enabled: false))
         #expect(outcome.status == .completed, "\(outcome.failureReason ?? "")")
-        #expect(outcome.exitCode == 0)
 
         let truth = try SampleServiceTruth.analyze(logFile: dir + "/service.log")
         let m = try #require(outcome.measurement)
         let rto = try #require(m.rto)
         let rpo = try #require(m.rpo)
-        let rpoSpan = try #require(rpo.span)
         // The service's log and the record read the same CLOCK_MONOTONIC, so the service's own
         // instants must fall inside the intervals Firedrill recorded for them. (How close the
         // figures come is a benchmark's question: `firedrill-bench`, docs/PERFORMANCE.md; here
@@ -51,6 +49,18 @@ import Testing
         #expect(Int64(truth.upAtMonoNs) <= mono(recovering.endedAt), "the passing probe ended before the service listened")
         #expect(rto.lower.seconds - Double(heartbeat) / 1e9 <= truth.downtimeSeconds, "the truth is not below the measured bounds")
 
+        // The record alone gives the same figures.
+        #expect(record.rtoSeconds == rto.value.seconds)
+        #expect(DrillMeasurement(scenario: loaded.scenario, state: replayed.state) == m)
+
+        // A machine loaded enough to starve the canary through its whole warmup (CI after a cold
+        // build saw it once): no write was acknowledged, so RPO is not measured, and says so.
+        guard rpo.acknowledgedWrites > 0 else {
+            #expect(rpo.span == nil && outcome.exitCode == 5 && record.rpoSeconds == nil, "\(rpo)")
+            return
+        }
+        #expect(outcome.exitCode == 0)
+        let rpoSpan = try #require(rpo.span)
         // RPO: the newest surviving write is the one the service restored, and the service
         // stored it while Firedrill's call for it was in flight.
         #expect(rpo.highestSurvivingSeq == truth.restoredSeq)
@@ -62,9 +72,6 @@ import Testing
         // A write the service acknowledged just as it was killed may never have reached us.
         #expect(abs(rpo.lostWrites - truth.lostWrites) <= 1, "measured \(rpo.lostWrites) lost, the service says \(truth.lostWrites)")
 
-        // The record alone gives the same figures.
-        #expect(record.rtoSeconds == rto.value.seconds)
         #expect(record.rpoSeconds == rpoSpan.value.seconds)
-        #expect(DrillMeasurement(scenario: loaded.scenario, state: replayed.state) == m)
     }
 }
