@@ -57,8 +57,7 @@ public struct EscapingProgram: Sendable {
             lines.append("exec sleep 1000")
             names = escapes + ["main"]
         }
-        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
-        chmod(path, 0o755)
+        try ExecutableScript.write(lines.joined(separator: "\n") + "\n", to: path)
     }
 
     /// Every process once it has written its pid (nil if one has not after `limit`).

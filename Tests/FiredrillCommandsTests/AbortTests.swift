@@ -1,3 +1,4 @@
+import FiredrillTestSupport
 import FiredrillCore
 import FiredrillRuntime
 import Foundation
@@ -16,14 +17,13 @@ import Testing
         /// `slowUndo`: the first rollback takes 3 s, long enough to interrupt it.
         init(slowUndo: Bool = false) throws {
             dir = try temporaryFolder("firedrill-abort")
-            try """
+            try ExecutableScript.write("""
                 #!/bin/sh
                 dir=$(dirname "$0")
                 echo "$1" >> "$dir/invocations.log"
                 if [ "$1" = undo-b ] && [ -e "$dir/slow" ]; then sleep 3; echo "undo-b done" >> "$dir/invocations.log"; fi
                 exit 0
-                """.write(toFile: target, atomically: true, encoding: .utf8)
-            chmod(target, 0o755)
+                """, to: target)
             if slowUndo { FileManager.default.createFile(atPath: dir + "/slow", contents: nil) }
             try """
                 firedrill: 1

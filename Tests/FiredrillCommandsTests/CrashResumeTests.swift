@@ -1,3 +1,4 @@
+import FiredrillTestSupport
 import FiredrillCore
 import FiredrillRuntime
 import Foundation
@@ -17,7 +18,7 @@ import Testing
 
         init() throws {
             dir = try temporaryFolder("firedrill-crash")
-            try """
+            try ExecutableScript.write("""
                 #!/bin/sh
                 # Counts its own invocations: each effect is logged with CLOCK_REALTIME in ns.
                 dir=$(dirname "$0")
@@ -28,8 +29,7 @@ import Testing
                   health) [ ! -e "$dir/down" ] ;;
                   *) exit 2 ;;
                 esac
-                """.write(toFile: target, atomically: true, encoding: .utf8)
-            chmod(target, 0o755)
+                """, to: target)
             try """
                 firedrill: 1
                 name: crash-harness

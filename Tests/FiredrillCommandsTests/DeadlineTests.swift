@@ -1,3 +1,4 @@
+import FiredrillTestSupport
 import FiredrillCore
 import FiredrillRuntime
 import GRDB
@@ -15,13 +16,12 @@ import Testing
 
         init() throws {
             dir = try temporaryFolder("firedrill-deadline")
-            try """
+            try ExecutableScript.write("""
                 #!/bin/sh
                 echo "$1" >> "$(dirname "$0")/invocations.log"
                 if [ "$1" = hang ]; then sleep 30; fi
                 exit 0
-                """.write(toFile: target, atomically: true, encoding: .utf8)
-            chmod(target, 0o755)
+                """, to: target)
         }
 
         func scenario(_ body: String) throws -> String {

@@ -66,8 +66,8 @@ import Testing
 
     @Test(arguments: [false, true])
     func aTimeoutKillsEveryProcessTheStepStarted(fallback: Bool) async throws {
-        // 3 s rather than 1: on a loaded machine the children must have written their pids first.
-        let lab = try Lab(fallback: fallback, timeout: "3s")
+        // 6 s rather than 1: on a loaded machine (CI after a cold build) the children must have written their pids first.
+        let lab = try Lab(fallback: fallback, timeout: "6s")
         defer { lab.remove() }
         let running = try lab.start()
         let processes = await lab.program.processes()

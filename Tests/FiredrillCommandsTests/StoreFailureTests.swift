@@ -1,3 +1,4 @@
+import FiredrillTestSupport
 import FiredrillCore
 import FiredrillRuntime
 import Foundation
@@ -16,11 +17,10 @@ import Testing
         init() throws {
             dir = try temporaryFolder("firedrill-store")
             chmod(dir, 0o755)
-            try """
+            try ExecutableScript.write("""
                 #!/bin/sh
                 echo "$1" >> "$(dirname "$0")/invocations.log"
-                """.write(toFile: target, atomically: true, encoding: .utf8)
-            chmod(target, 0o755)
+                """, to: target)
             var steps = ""
             for i in 1...40 { steps += "          - {name: step \(i), run: [\"${target}\", inject-\(i)], timeout: 10s}\n" }
             try """
@@ -151,8 +151,14 @@ import Testing
         let running = try FiredrillProcess.Running(["run", lab.dir + "/vanish.yaml", "--db", lab.db], directory: lab.dir)
         let end = Date().addingTimeInterval(20)
         while !lab.invocations().contains("inject-first"), Date() < end { await pause(0.02) }
-        for suffix in how == "remove-shm" ? ["-shm"] : ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: lab.db + suffix) }
-        if how == "replace" { _ = try SQLiteStore(path: lab.db) }
+        if how == "replace" {
+            // One rename, so the orchestrator never sees the path missing between a removal and a new file.
+            do { _ = try SQLiteStore(path: lab.db + ".new") }
+            #expect(rename(lab.db + ".new", lab.db) == 0)
+        }
+        for suffix in how == "remove-shm" ? ["-shm"] : how == "replace" ? ["-wal", "-shm"] : ["", "-wal", "-shm"] {
+            try? FileManager.default.removeItem(atPath: lab.db + suffix)
+        }
         let finished = await running.wait()
         #expect(finished.status == 70, "\(finished.output)")
         let said = ["remove": "was removed or moved away while in use", "replace": "was replaced by another file",

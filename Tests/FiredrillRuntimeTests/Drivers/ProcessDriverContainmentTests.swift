@@ -51,7 +51,9 @@ struct ProcessDriverContainmentTests {
         let (report, processes) = try await runEscaping(ProcessDriver(), escapes: ["setsid", "setpgid", "double"], cancel: cancel, dir: dir)
         defer { EscapingProgram.cleanUp(processes) }
         #expect(report.verdict == (cancel ? .cancelled : .timedOut), "\(report.summary)")
-        #expect(report.summary.contains("and all it started"), "\(report.summary)")
+        // A loaded test process can hold the driver's kill back past the watchdog's grace; either killed the tree.
+        #expect(report.summary.contains("and all it started") || report.summary.contains("with all it started by the deadline watchdog"),
+                "\(report.summary)")
         let survivors = await EscapingProgram.survivors(processes)
         #expect(survivors.isEmpty, "still running after the step was killed: \(survivors)")
     }
