@@ -6,15 +6,16 @@ import Foundation
 /// Measures what docs/PERFORMANCE.md quotes: engine overhead per step, durable events per
 /// second, the demo drill's RTO/RPO error against the sample service's own log, peak resident
 /// memory, whether a 50 ms probe keeps its period while events are recorded, and how long
-/// the loader takes on hostile scenario files.
-/// Run from the repository root: `swift run -c release firedrill-bench [--runs N] [--loader]`
-/// (`--loader`: the hostile scenario files alone).
+/// the loader takes on hostile scenario files, and how long reports of 10,000 and 100,000
+/// probe samples take to render, in how much memory.
+/// Run from the repository root: `swift run -c release firedrill-bench [--runs N] [--loader | --side-by-side | --reports]`.
 @main
 struct Benchmark {
     static let usage = """
-        usage: firedrill-bench [--runs N] [--loader | --side-by-side]
+        usage: firedrill-bench [--runs N] [--loader | --side-by-side | --reports]
           --runs N   how many times each figure is measured (default 5); medians are printed
           --loader   only the hostile scenario files' load times
+          --reports  only the report formats' render times and peak memory, at 10,000 and 100,000 probe samples
           --side-by-side  only the 10-step drill beside Chaos Toolkit (installed from PyPI into .build-bench/)
         Run from the repository root, in a release build: swift run -c release firedrill-bench
         """
@@ -27,7 +28,7 @@ struct Benchmark {
             say("\(rto) \(rpo) \(statusKB("VmHWM:")) \(statusKB("RssAnon:"))")
             return
         }
-        let known: Set<String> = ["--runs", "--loader", "--side-by-side", "--help", "-h"]
+        let known: Set<String> = ["--runs", "--loader", "--side-by-side", "--reports", "--help", "-h"]
         if args.contains("--help") || args.contains("-h") {
             say(Self.usage)
             return
@@ -52,6 +53,10 @@ struct Benchmark {
             saySideBySide(runs: runs, dir: "\(work)/side-by-side")
             return
         }
+        if args.contains("--reports") {
+            try sayReports(runs: runs, dir: "\(work)/reports")
+            return
+        }
         say("firedrill-bench: \(runs) runs each, \(ProcessInfo.processInfo.activeProcessorCount) cores, clock resolution \(SystemClock.monotonicResolutionNs) ns")
 
         var overheads: [Double] = []
@@ -71,6 +76,8 @@ struct Benchmark {
         sayHostileLoads(runs: runs)
 
         saySideBySide(runs: runs, dir: "\(work)/side-by-side")
+
+        try sayReports(runs: runs, dir: "\(work)/reports")
 
         var rtoErrors: [Double] = [], rpoErrors: [Double] = [], peaks: [Double] = [], anon: [Double] = []
         for run in 0..<runs {
