@@ -90,7 +90,7 @@ let package = Package(
         .testTarget(
             name: "FiredrillCommandsTests",
             dependencies: [
-                "FiredrillCommands", "FiredrillTestSupport", "firedrill", "firedrill-sample-service",
+                "FiredrillCommands", "FiredrillTestSupport", "firedrill", "firedrill-sample-service", "firedrill-bench",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

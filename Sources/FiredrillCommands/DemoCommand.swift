@@ -41,7 +41,7 @@ struct DemoCommand: AsyncParsableCommand {
         if let run = try db.run(outcome.runID) {
             let path = "reports/\(run.scenario)/\(run.id)/retrospective.md"
             try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try Retro.render(run, store: db).write(toFile: path, atomically: true, encoding: .utf8)
+            try Retro.render(run, store: db).text.write(toFile: path, atomically: true, encoding: .utf8)
             ProgressPrinter.write("  retrospective written to \(path)\n")
         }
         ProgressPrinter.write(SampleServiceBinary.truthLine(service: service, log: dir + "/service.log"))

@@ -46,9 +46,8 @@ struct ReportCommand: ParsableCommand {
             return
         }
         let stored = try findRun(runID!, in: db)
-        let run = try evidence(of: stored, in: db).run
-        let report = try Report.build(stored, store: db, renderedAt: renderedAt, asOf: try ActionsCommand.today(asOf),
-                                      signOff: SignOffNames(preparedBy: preparedBy, reviewedBy: reviewedBy, approvedBy: approvedBy))
+        let (report, run) = try Report.build(stored, store: db, renderedAt: renderedAt, asOf: try ActionsCommand.today(asOf),
+                                             signOff: SignOffNames(preparedBy: preparedBy, reviewedBy: reviewedBy, approvedBy: approvedBy))
         let text: String
         do { text = try ReportRenderer.render(report, as: format, template: templateText) } catch {
             throw CommandFailure.usage("\(error)")
@@ -105,6 +104,26 @@ enum Report {
         return TrendReport(entries, asOf: asOf, renderedAt: renderedAt)
     }
 
+    /// The run's audit chain verified link by link as it streams from the store, and each
+    /// signed head against the hash the chain has at its event.
+    static func checkChain(_ run: RunRecord, signatures: [HeadSignature], store: SQLiteStore) throws
+        -> (broken: AuditChain.Break?, signedHeads: [String]) {
+        var verifier = AuditChain.Verifier(runID: run.id)
+        let signedAt = Set(signatures.map(\.eventCount))
+        var hashes: [Int: String] = [:]
+        var position = 0
+        try store.forEachLink(of: run.id) { link in
+            verifier.add(link)
+            position += 1
+            if signedAt.contains(position) { hashes[position] = link.hash }
+        }
+        let signedHeads = signatures.compactMap { signed in
+            (signed.signatureProblem() ?? signed.chainProblem(hashAtEvent: hashes[signed.eventCount]))
+                .map { "run \(run.id): signed head of event \(signed.eventCount): \($0)" }
+        }
+        return (verifier.result(headHash: run.headHash, eventCount: run.eventCount), signedHeads)
+    }
+
     /// From this run if it ran all its phases, else from the last one before it that did.
     static func nextDrill(_ scenario: Scenario, _ run: RunRecord, store: SQLiteStore) throws -> String? {
         guard let schedule = scenario.schedule else { return nil }
@@ -118,25 +137,28 @@ enum Report {
         return "between \(calendar.local(opens)) and \(calendar.local(deadline))"
     }
 
-    static func build(_ run: RunRecord, store: SQLiteStore, renderedAt: String?, asOf: String, signOff: SignOffNames) throws -> DrillReport {
-        let input = try input(run, store: store, renderedAt: renderedAt, asOf: asOf, signOff: signOff)
-        return DrillReport(input, status: input.retrospective.state.status)
+    /// The drill report, and the run as its chain tells it.
+    static func build(_ run: RunRecord, store: SQLiteStore, renderedAt: String?, asOf: String, signOff: SignOffNames) throws
+        -> (report: DrillReport, run: RunRecord) {
+        let (input, chained) = try input(run, store: store, renderedAt: renderedAt, asOf: asOf, signOff: signOff)
+        return (DrillReport(input, status: input.retrospective.state.status), chained)
     }
 
     /// Everything a report or retrospective shows, read from the record: from the chain, with
-    /// the chain and the projections checked against each other at render time.
-    static func input(_ stored: RunRecord, store: SQLiteStore, renderedAt: String?, asOf: String, signOff: SignOffNames) throws -> ReportInput {
+    /// the chain and the projections checked against each other at render time. The log is
+    /// read twice as it streams from the store, neither time kept: once replayed, once checked.
+    static func input(_ stored: RunRecord, store: SQLiteStore, renderedAt: String?, asOf: String, signOff: SignOffNames) throws
+        -> (input: ReportInput, run: RunRecord) {
         let found = try evidence(of: stored, in: store)
         let run = found.run
         let scenario = found.scenario
         let machine = found.machine
-        let links = try store.chain(of: run.id)
         let signatures = try store.signatures(runID: run.id)
-        var problems = AuditChain.verify(runID: run.id, links: links, headHash: run.headHash, eventCount: run.eventCount)
-            .map { ["\($0)"] } ?? []
+        let chain = try checkChain(run, signatures: signatures, store: store)
+        var problems = chain.broken.map { ["\($0)"] } ?? []
         problems += found.differences.map { "run \(run.id): \($0)" }
         // A chain rehashed from end to end keeps its links: the head signed at the end does not.
-        problems += signatures.compactMap { signed in signed.problem(in: links).map { "run \(run.id): signed head of event \(signed.eventCount): \($0)" } }
+        problems += chain.signedHeads
         let problem = problems.isEmpty ? nil : problems.joined(separator: "; ")
         let vars = found.vars
         let retrospective = RetrospectiveInput(
@@ -147,8 +169,9 @@ enum Report {
         // The drill before this one of the same scenario: what became of its findings.
         let earlier = try store.runs(scenario: run.scenario).first { ($0.startedWallNs, $0.id) < (run.startedWallNs, run.id) }
         let previous = try earlier.map { (runID: $0.id, items: try store.actionItems(runID: $0.id)) }
-        return ReportInput(retrospective: retrospective, vars: vars, chainBreak: problem.map { "\($0)" },
-                           firedrillVersion: Firedrill.version, renderedAt: renderedAt, signOff: signOff, asOf: asOf,
-                           previous: previous, nextDrill: try nextDrill(scenario, run, store: store))
+        let input = ReportInput(retrospective: retrospective, vars: vars, chainBreak: problem.map { "\($0)" },
+                                firedrillVersion: Firedrill.version, renderedAt: renderedAt, signOff: signOff, asOf: asOf,
+                                previous: previous, nextDrill: try nextDrill(scenario, run, store: store))
+        return (input, run)
     }
 }

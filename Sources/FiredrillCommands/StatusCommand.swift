@@ -156,9 +156,8 @@ struct RetroCommand: ParsableCommand {
         let db = try store.openExisting()
         let run = try findRun(runID, in: db)
         let templateText = try template.map(readTemplate)
-        let text = try Retro.render(run, store: db, template: templateText, asOf: asOf)
-        let scenarioName = try evidence(of: run, in: db).run.scenario
-        let path = out ?? "reports/\(pathComponent(scenarioName))/\(pathComponent(run.id))/retrospective.md"
+        let (text, chained) = try Retro.render(run, store: db, template: templateText, asOf: asOf)
+        let path = out ?? "reports/\(pathComponent(chained.scenario))/\(pathComponent(run.id))/retrospective.md"
         if path == "-" { print(text, terminator: ""); return }
         try createParentDirectory(of: path)
         try text.write(toFile: path, atomically: true, encoding: .utf8)
@@ -167,10 +166,11 @@ struct RetroCommand: ParsableCommand {
 }
 
 enum Retro {
-    static func render(_ run: RunRecord, store: SQLiteStore, template: String? = nil, asOf: String? = nil) throws -> String {
-        let input = try Report.input(run, store: store, renderedAt: nil, asOf: try ActionsCommand.today(asOf), signOff: .init())
+    /// The retrospective, and the run as its chain tells it.
+    static func render(_ run: RunRecord, store: SQLiteStore, template: String? = nil, asOf: String? = nil) throws -> (text: String, run: RunRecord) {
+        let (input, chained) = try Report.input(run, store: store, renderedAt: nil, asOf: try ActionsCommand.today(asOf), signOff: .init())
         do {
-            return try ReportRenderer.render(DrillRetrospective(input, status: input.retrospective.state.status), template: template)
+            return (try ReportRenderer.render(DrillRetrospective(input, status: input.retrospective.state.status), template: template), chained)
         } catch {
             throw CommandFailure.usage("\(error)")
         }

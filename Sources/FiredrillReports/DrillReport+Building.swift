@@ -61,21 +61,17 @@ extension DrillReport {
         self.attempts = attempts
         self.outputs = outputs
 
-        var probes: [ProbeSummary] = []
-        var refs: [StepRef] = []
-        for sample in state.samples where !refs.contains(sample.ref) { refs.append(sample.ref) }
-        for ref in refs {
-            let samples = state.samples.filter { $0.ref == ref }
-            let latencies = samples.map { ($0.endedAt - $0.startedAt).nanoseconds }.sorted()
+        // From each step's series, not the samples: a replay for a report does not keep them.
+        probes = state.probeSeries.map { series in
+            let latencies = series.latencies.sorted()
             func percentile(_ p: Double) -> String {
                 guard !latencies.isEmpty else { return "—" }
                 let rank = Int((p * Double(latencies.count)).rounded(.up)) - 1
                 return DrillDuration(nanoseconds: latencies[max(0, min(latencies.count - 1, rank))]).secondsText
             }
-            probes.append(ProbeSummary(step: stepName(ref), samples: samples.count, failures: samples.filter { !$0.passed }.count,
-                                       p50: percentile(0.5), p90: percentile(0.9), p99: percentile(0.99), max: percentile(1)))
+            return ProbeSummary(step: stepName(series.ref), samples: series.count, failures: series.failures,
+                                p50: percentile(0.5), p90: percentile(0.9), p99: percentile(0.99), max: percentile(1))
         }
-        self.probes = probes
 
         confirmations = state.attempts.compactMap { a in
             a.confirmation.map { c in

@@ -71,6 +71,9 @@ public final class InMemoryStore: RunStore, @unchecked Sendable {
     }
 
     public func events(of runID: String) throws -> [RecordedEvent] { locked { eventsByRun[runID] ?? [] } }
+    public func forEachEvent(of runID: String, _ body: (RecordedEvent) throws -> Void) throws {
+        for event in try events(of: runID) { try body(event) }
+    }
     public func run(_ id: String) throws -> RunRecord? { locked { runsByID[id] } }
 
     public func runs(scenario: String?) throws -> [RunRecord] {

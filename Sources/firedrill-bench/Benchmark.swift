@@ -16,6 +16,7 @@ struct Benchmark {
           --runs N   how many times each figure is measured (default 5); medians are printed
           --loader   only the hostile scenario files' load times
           --reports  only the report formats' render times and peak memory, at 10,000 and 100,000 probe samples
+          --record N DB  only write the reports' record of N probe samples into a new database DB (to render or profile)
           --side-by-side  only the 10-step drill beside Chaos Toolkit (installed from PyPI into .build-bench/)
         Run from the repository root, in a release build: swift run -c release firedrill-bench
         """
@@ -28,19 +29,30 @@ struct Benchmark {
             say("\(rto) \(rpo) \(statusKB("VmHWM:")) \(statusKB("RssAnon:"))")
             return
         }
-        let known: Set<String> = ["--runs", "--loader", "--side-by-side", "--reports", "--help", "-h"]
+        let known: Set<String> = ["--runs", "--loader", "--side-by-side", "--reports", "--record", "--help", "-h"]
         if args.contains("--help") || args.contains("-h") {
             say(Self.usage)
             return
         }
         // Anything unknown is refused, not run past: a mistyped flag must not start a benchmark.
-        for (index, arg) in args.enumerated().dropFirst() where !known.contains(arg) && args[index - 1] != "--runs" {
+        let valued: Set<String> = ["--runs", "--record"]
+        for (index, arg) in args.enumerated().dropFirst() where !known.contains(arg) && !valued.contains(args[index - 1])
+            && !(index >= 2 && args[index - 2] == "--record") {
             FileHandle.standardError.write(Data("firedrill-bench: unknown argument '\(arg)'\n\(Self.usage)\n".utf8))
             exit(2)
         }
         guard let runs = args.firstIndex(of: "--runs").map({ args.indices.contains($0 + 1) ? Int(args[$0 + 1]) : nil }) ?? 5, runs > 0 else {
             FileHandle.standardError.write(Data("firedrill-bench: --runs takes a positive number\n".utf8))
             exit(2)
+        }
+        if let index = args.firstIndex(of: "--record") {
+            guard args.count > index + 2, let samples = Int(args[index + 1]), samples > 0, !FileManager.default.fileExists(atPath: args[index + 2]) else {
+                FileHandle.standardError.write(Data("firedrill-bench: --record takes a sample count and the path of a database to create\n".utf8))
+                exit(2)
+            }
+            let record = try ProbeHeavyRecord.write(samples: samples, path: args[index + 2])
+            say("run \(record.runID): \(record.samples) probe samples, \(record.events) events, in \(record.path)")
+            return
         }
         if args.contains("--loader") {
             sayHostileLoads(runs: runs)

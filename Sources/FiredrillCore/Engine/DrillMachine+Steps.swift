@@ -126,8 +126,11 @@ extension DrillMachine {
     }
 
     mutating func probeSampled(_ sampled: ProbeSampled, at now: DrillInstant) -> [DrillAction] {
-        state.samples.append(.init(ref: sampled.ref, attempt: sampled.attempt, sample: sampled.sample, passed: sampled.report.passed,
-                                   startedAt: sampled.startedAt, endedAt: sampled.endedAt, summary: sampled.report.summary))
+        if keepsSamples {
+            state.samples.append(.init(ref: sampled.ref, attempt: sampled.attempt, sample: sampled.sample, passed: sampled.report.passed,
+                                       startedAt: sampled.startedAt, endedAt: sampled.endedAt, summary: sampled.report.summary))
+        }
+        state.record(sampled)
         if let index = state.attempts.lastIndex(where: { $0.ref == sampled.ref && $0.attempt == sampled.attempt }),
            state.attempts[index].endedAt == nil {
             state.attempts[index].samples += 1
@@ -156,10 +159,7 @@ extension DrillMachine {
             var actions: [DrillAction] = polling.deadline == nil ? [] : [.cancel(.deadline(sampled.ref, polling.attempt))]
             // With no opposite result in this attempt (the first probe already passed), the change
             // happened after the latest opposite probe anywhere earlier in the run.
-            let earlier = state.samples.last { sample in
-                sample.passed != (waitFor.expect == .pass) && sample.startedAt < streakStart
-                    && polledAction(sample.ref, attempt: sample.attempt) == polling.action
-            }?.startedAt
+            let earlier = latestOpposite(before: streakStart, expect: waitFor.expect, action: polling.action)
             // The change came after the last opposite probe started, and before the first expected
             // one ended: a probe observes at some instant while it runs (a query is evaluated after
             // it is sent), so its start alone does not bound the change.
@@ -181,6 +181,24 @@ extension DrillMachine {
                              at: polling.startedAt + waitFor.every * slot)]
     }
 
+    /// The start of the latest sample before `limit` with the result opposite to `expect`, of
+    /// any attempt that polled `action`.
+    mutating func latestOpposite(before limit: DrillInstant, expect: ProbeExpectation, action: ResolvedAction) -> DrillInstant? {
+        let passed = expect != .pass
+        switch state.probeHistory.latestStart(passed: passed, before: limit, polled: { polledAction($0, attempt: $1) == action }) {
+        case .start(let start):
+            return start
+        case .needsEverySample:
+            guard keepsSamples else {
+                state.needsEverySample = true
+                return nil
+            }
+            return state.samples.last { sample in
+                sample.passed == passed && sample.startedAt < limit && polledAction(sample.ref, attempt: sample.attempt) == action
+            }?.startedAt
+        }
+    }
+
     /// What an earlier attempt polled: only results of the same probe bound this one's change.
     func polledAction(_ ref: StepRef, attempt: Int) -> ResolvedAction? {
         state.attempts.last { $0.ref == ref && $0.attempt == attempt }?.action
@@ -191,7 +209,7 @@ extension DrillMachine {
         let timeout = step.timeout.map { "timed out after \($0)" } ?? "timed out"
         switch current.progress {
         case .polling(let polling) where polling.attempt == attempt:
-            let summary = "\(timeout) waiting for the probe to \(stepExpectation(step)) (\(polling.sample - 1) probes, last: \(state.samples.last { $0.ref == ref }?.summary ?? "none"))"
+            let summary = "\(timeout) waiting for the probe to \(stepExpectation(step)) (\(polling.sample - 1) probes, last: \(state.probeSeries(ref)?.lastSummary ?? "none"))"
             recordEnd(ref, attempt: attempt, report: nil, verdict: .timedOut, summary: summary, endedAt: now)
             return [.cancel(.sample(ref, attempt, polling.sample))]
                 + stepAttemptFailed(ref, attempt: attempt, summary: summary, verdict: .timedOut, startedAt: polling.startedAt, endedAt: now, at: now)

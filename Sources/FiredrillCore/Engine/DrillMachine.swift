@@ -4,15 +4,19 @@
 public struct DrillMachine: Hashable, Sendable {
     public let scenario: Scenario
     public internal(set) var state = RunState()
+    /// Whether `state.samples` keeps every probe sample. A report's replay does not: what it
+    /// shows of them is in `state.probeSeries`, 8 bytes a sample.
+    public let keepsSamples: Bool
 
-    public init(scenario: Scenario) {
+    public init(scenario: Scenario, keepsSamples: Bool = true) {
         self.scenario = scenario
+        self.keepsSamples = keepsSamples
         if let canary = scenario.canary { state.canary = RunState.Canary(every: canary.every) }
     }
 
     /// Rebuilds a machine from a run's recorded events.
-    public static func replay(_ scenario: Scenario, events: [(DrillEvent, DrillInstant)]) -> DrillMachine {
-        var machine = DrillMachine(scenario: scenario)
+    public static func replay(_ scenario: Scenario, events: [(DrillEvent, DrillInstant)], keepsSamples: Bool = true) -> DrillMachine {
+        var machine = DrillMachine(scenario: scenario, keepsSamples: keepsSamples)
         for (event, at) in events { _ = machine.apply(event, at: at) }
         return machine
     }

@@ -153,7 +153,16 @@ public struct RunState: Hashable, Sendable {
     public var rollbackOrder: [Int] = []
     public var marks: [Mark] = []
     public var attempts: [Attempt] = []
+    /// Every probe sample, in the order recorded, when the machine keeps them (`keepsSamples`:
+    /// a live run's progress shows each against the one before); empty otherwise.
     public var samples: [Sample] = []
+    /// Each sampled step's samples summed up, in the order first sampled: kept either way.
+    public internal(set) var probeSeries: [ProbeSeries] = []
+    var probeSeriesIndex: [StepRef: Int] = [:]
+    var probeHistory = ProbeHistory()
+    /// A machine that does not keep its samples met a question only they answer (a record
+    /// whose probes of one attempt started out of order): replay it keeping them.
+    public internal(set) var needsEverySample = false
     public var canary: Canary?
     public var confirmations: [(OperatorConfirmation, DrillInstant)] { attempts.compactMap { a in a.confirmation.map { ($0, a.endedAt ?? a.startedAt) } } }
     public var deviations: [Deviation] = []

@@ -71,31 +71,53 @@ public enum AuditChain {
 
     /// Checks `links` (as stored, ordered by seq) against the run's recorded head and count.
     public static func verify(runID: String, links: [Link], headHash: String?, eventCount: Int) -> Break? {
+        var verifier = Verifier(runID: runID)
+        for link in links { verifier.add(link) }
+        return verifier.result(headHash: headHash, eventCount: eventCount)
+    }
+
+    /// `verify` link by link, as a run's chain is read: the first break, or none, in the end.
+    public struct Verifier: Sendable {
+        public let runID: String
         var previous = genesis
-        var expected = 1
-        for link in links {
+        var count = 0
+        var broken: Break?
+
+        public init(runID: String) { self.runID = runID }
+
+        public mutating func add(_ link: Link) {
+            guard broken == nil else { return }
+            let expected = count + 1
             if link.seq != expected {
-                return Break(runID: runID, seq: link.seq, problem: link.seq > expected
+                broken = Break(runID: runID, seq: link.seq, problem: link.seq > expected
                     ? "event \(expected)\(link.seq - expected > 1 ? " to \(link.seq - 1)" : "") missing: deleted, or the log was renumbered"
                     : "out of order: expected event \(expected)")
+                return
             }
             if link.prevHash != previous {
-                return Break(runID: runID, seq: link.seq, problem: "does not link to the event before it (its previous hash is \(short(link.prevHash)), the chain's is \(short(previous))): an event was inserted, deleted or reordered")
+                broken = Break(runID: runID, seq: link.seq, problem: "does not link to the event before it (its previous hash is \(short(link.prevHash)), the chain's is \(short(previous))): an event was inserted, deleted or reordered")
+                return
             }
             let computed = hash(of: link, runID: runID)
             if computed != link.hash {
-                return Break(runID: runID, seq: link.seq, problem: "its content does not match its hash (stored \(short(link.hash)), computed \(short(computed))): the event was edited")
+                broken = Break(runID: runID, seq: link.seq, problem: "its content does not match its hash (stored \(short(link.hash)), computed \(short(computed))): the event was edited")
+                return
             }
             previous = link.hash
-            expected += 1
+            count += 1
         }
-        if links.count != eventCount {
-            return Break(runID: runID, seq: nil, problem: "the run recorded \(eventCount) events but the log holds \(links.count): events were \(links.count < eventCount ? "deleted from the end" : "appended outside Firedrill")")
+
+        /// Whether every link added is intact, and the log ends where the run's head says.
+        public func result(headHash: String?, eventCount: Int) -> Break? {
+            if let broken { return broken }
+            if count != eventCount {
+                return Break(runID: runID, seq: nil, problem: "the run recorded \(eventCount) events but the log holds \(count): events were \(count < eventCount ? "deleted from the end" : "appended outside Firedrill")")
+            }
+            if (headHash ?? genesis) != previous, !(count == 0 && headHash == nil) {
+                return Break(runID: runID, seq: nil, problem: "the log's last hash \(short(previous)) is not the run's recorded head \(short(headHash ?? genesis))")
+            }
+            return nil
         }
-        if (headHash ?? genesis) != previous, !(links.isEmpty && headHash == nil) {
-            return Break(runID: runID, seq: nil, problem: "the log's last hash \(short(previous)) is not the run's recorded head \(short(headHash ?? genesis))")
-        }
-        return nil
     }
 
     static func short(_ hash: String) -> String { String(hash.prefix(12)) }

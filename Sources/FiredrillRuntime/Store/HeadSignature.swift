@@ -179,7 +179,12 @@ extension HeadSignature {
 
     /// Whether the run's chain has the signed hash at the signed event.
     public func chainProblem(in links: [AuditChain.Link]) -> String? {
-        guard let link = links[safe: eventCount - 1], link.hash == headHash else {
+        chainProblem(hashAtEvent: links[safe: eventCount - 1]?.hash)
+    }
+
+    /// The same, given the hash of the chain's `eventCount`th link (nil: it has none).
+    public func chainProblem(hashAtEvent hash: String?) -> String? {
+        guard let hash, hash == headHash else {
             return "the chain has no event \(eventCount) with the signed hash \(headHash.prefix(12)): the chain was rewritten or cut"
         }
         return nil

@@ -12,7 +12,6 @@ public struct RunEvidence: Sendable {
     /// The row as stored.
     public var stored: RunRecord
     public var scenario: Scenario
-    public var events: [RecordedEvent]
     public var machine: DrillMachine
     public var measurement: DrillMeasurement
     /// Whether event 1 carries the scenario text (runs recorded before it did are checked less).
@@ -22,31 +21,110 @@ public struct RunEvidence: Sendable {
 
     public var vars: [String: String] { machine.state.started?.vars ?? [:] }
 
+    /// Reads the run's events as they stream from the store, keeping none of them: the
+    /// replayed machine keeps what reports show of its probe samples, not the samples (unless
+    /// an odd record needs them: then it is read again, keeping them).
     public static func load(_ run: RunRecord, from store: any RunStore) throws -> RunEvidence {
-        try RunEvidence(run: run, events: store.events(of: run.id))
+        try load(run) { reading in try store.forEachEvent(of: run.id) { try reading.add($0) } }
     }
 
     public init(run stored: RunRecord, events: [RecordedEvent]) throws(EvidenceError) {
-        self.stored = stored
-        self.events = events
-        var differences: [String] = []
-        guard let first = events.first, case .runStarted(let started) = first.event else {
-            throw EvidenceError(description: "run \(stored.id): its first event is not run_started: the log was cut or replaced")
+        func read(_ reading: inout Reading) throws(EvidenceError) {
+            for event in events { try reading.add(event) }
         }
+        var reading = Reading(stored, keepsSamples: false)
+        try read(&reading)
+        if reading.needsEverySample {
+            reading = Reading(stored, keepsSamples: true)
+            try read(&reading)
+        }
+        self = try reading.evidence()
+    }
+
+    /// `read` feeds every event of the run, in order, to the reading it is given; once more
+    /// if the replay needs the samples kept.
+    public static func load(_ run: RunRecord, read: (inout Reading) throws -> Void) throws -> RunEvidence {
+        var reading = Reading(run, keepsSamples: false)
+        try read(&reading)
+        if reading.needsEverySample {
+            reading = Reading(run, keepsSamples: true)
+            try read(&reading)
+        }
+        return try reading.evidence()
+    }
+
+    /// A run's events folded in as they are read: the machine replayed, and what the checks
+    /// against the projection need (the first event, the first `run_ended`, how many came
+    /// after it, the first instant that went back).
+    public struct Reading: Sendable {
+        let stored: RunRecord
+        let keepsSamples: Bool
+        var first: RecordedEvent?
+        var started: RunStarted?
+        var scenario: Scenario?
+        var machine: DrillMachine?
+        var ended: RecordedEvent?
+        var afterEnd = 0
+        var last: (seq: Int, at: DrillInstant)?
+        var wentBack: (from: (seq: Int, at: DrillInstant), to: (seq: Int, at: DrillInstant))?
+
+        init(_ stored: RunRecord, keepsSamples: Bool) {
+            self.stored = stored
+            self.keepsSamples = keepsSamples
+        }
+
+        public mutating func add(_ recorded: RecordedEvent) throws(EvidenceError) {
+            if machine == nil { try begin(with: recorded) }
+            _ = machine!.apply(recorded.event, at: recorded.at)
+            if ended != nil {
+                afterEnd += 1
+            } else if case .runEnded = recorded.event {
+                ended = recorded
+            }
+            if let last, wentBack == nil, recorded.at < last.at { wentBack = (last, (recorded.seq, recorded.at)) }
+            last = (recorded.seq, recorded.at)
+        }
+
+        mutating func begin(with first: RecordedEvent) throws(EvidenceError) {
+            guard case .runStarted(let started) = first.event else { throw Self.notStarted(stored) }
+            let text = started.scenarioText ?? stored.scenarioText
+            let path = started.scenarioPath ?? stored.scenarioPath
+            let directory = (path as NSString).deletingLastPathComponent
+            let parsed = ScenarioLoader.parse(text: text, file: path, baseDirectory: directory, fileExists: { _ in true })
+            guard let scenario = parsed.scenario else {
+                throw EvidenceError(description: "the scenario recorded with run \(stored.id) no longer parses: \(parsed.findings.first?.description ?? "")")
+            }
+            self.first = first
+            self.started = started
+            self.scenario = scenario
+            machine = DrillMachine(scenario: scenario, keepsSamples: keepsSamples)
+        }
+
+        var needsEverySample: Bool { machine?.state.needsEverySample == true }
+
+        static func notStarted(_ stored: RunRecord) -> EvidenceError {
+            EvidenceError(description: "run \(stored.id): its first event is not run_started: the log was cut or replaced")
+        }
+
+        func evidence() throws(EvidenceError) -> RunEvidence {
+            guard let first, let started, let scenario, let machine else { throw Self.notStarted(stored) }
+            return RunEvidence(stored, first: first, started: started, scenario: scenario, machine: machine, ended: ended,
+                               afterEnd: afterEnd, wentBack: wentBack)
+        }
+    }
+
+    init(_ stored: RunRecord, first: RecordedEvent, started: RunStarted, scenario: Scenario, machine: DrillMachine, ended: RecordedEvent?,
+         afterEnd: Int, wentBack: (from: (seq: Int, at: DrillInstant), to: (seq: Int, at: DrillInstant))?) {
+        self.stored = stored
+        var differences: [String] = []
         let text = started.scenarioText ?? stored.scenarioText
         let path = started.scenarioPath ?? stored.scenarioPath
         scenarioInChain = started.scenarioText != nil
-        let directory = (path as NSString).deletingLastPathComponent
-        let parsed = ScenarioLoader.parse(text: text, file: path, baseDirectory: directory, fileExists: { _ in true })
-        guard let scenario = parsed.scenario else {
-            throw EvidenceError(description: "the scenario recorded with run \(stored.id) no longer parses: \(parsed.findings.first?.description ?? "")")
-        }
         self.scenario = scenario
-        machine = DrillMachine.replay(scenario, events: events.map { ($0.event, $0.at) })
+        self.machine = machine
         measurement = DrillMeasurement(scenario: scenario, state: machine.state)
-        let ended = events.first { if case .runEnded = $0.event { true } else { false } }
 
-        var run = stored.anchored(to: events)
+        var run = stored.anchored(to: [first])
         run.scenario = started.scenario
         run.scenarioText = text
         run.scenarioPath = path
@@ -70,8 +148,8 @@ public struct RunEvidence: Sendable {
         if stored.status != run.status { differ("status", stored.status.rawValue, run.status.rawValue) }
         if stored.bootID != run.bootID { differ("boot_id", stored.bootID, run.bootID + " (event 1)") }
         // Nothing is recorded after a run's end: its end notifications report before it.
-        if let endIndex = events.firstIndex(where: { if case .runEnded = $0.event { true } else { false } }), endIndex < events.count - 1 {
-            differences.append("\(events.count - 1 - endIndex) event\(events.count - 2 - endIndex == 0 ? "" : "s") after run_ended (event \(events[endIndex].seq)): a run records nothing once it has ended")
+        if let ended, afterEnd > 0 {
+            differences.append("\(afterEnd) event\(afterEnd == 1 ? "" : "s") after run_ended (event \(ended.seq)): a run records nothing once it has ended")
         }
         if scenarioInChain {
             if stored.scenarioText != text {
@@ -82,8 +160,8 @@ public struct RunEvidence: Sendable {
                 differences.append("the scenario text in event 1 hashes to \(hash), not to the scenario SHA-256 the run recorded (\(started.scenarioSHA256))")
             }
             // The run's time never goes back from one event to the next (the executor keeps it so).
-            if let back = zip(events, events.dropFirst()).first(where: { $1.at < $0.at }) {
-                differences.append("event \(back.1.seq)'s instant (\(back.1.at)) is before event \(back.0.seq)'s (\(back.0.at)): the run's time went back")
+            if let back = wentBack {
+                differences.append("event \(back.to.seq)'s instant (\(back.to.at)) is before event \(back.from.seq)'s (\(back.from.at)): the run's time went back")
             }
             // Figures and the end are compared only where this version wrote them from the chain.
             if let ended {

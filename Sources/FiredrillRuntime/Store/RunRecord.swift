@@ -96,6 +96,9 @@ public protocol RunStore: Sendable {
     /// each linked into the run's hash chain. Sequence numbers must follow on without a gap.
     func append(_ events: [RecordedEvent], to runID: String) throws
     func events(of runID: String) throws -> [RecordedEvent]
+    /// The run's events in order, each handed to `body` as it is read and not kept: a long
+    /// run's log is read in bounded memory. An error `body` throws ends the read and is rethrown.
+    func forEachEvent(of runID: String, _ body: (RecordedEvent) throws -> Void) throws
     func run(_ id: String) throws -> RunRecord?
     /// Newest first.
     func runs(scenario: String?) throws -> [RunRecord]

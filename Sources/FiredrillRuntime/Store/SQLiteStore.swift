@@ -378,12 +378,17 @@ public final class SQLiteStore: RunStore {
 
     /// A run's chain as stored, for `verify`.
     public func chain(of runID: String) throws -> [AuditChain.Link] {
-        try read { db in
-            try Row.fetchAll(db, sql: "SELECT seq, type, at_ns, mono_ns, wall_ns, payload, prev_hash, hash FROM events WHERE run_id = ? ORDER BY seq",
-                             arguments: [runID]).map { row in
-                AuditChain.Link(seq: row["seq"], type: row["type"], atNs: row["at_ns"], monoNs: row["mono_ns"], wallNs: row["wall_ns"],
-                                payload: row["payload"], prevHash: row["prev_hash"], hash: row["hash"])
-            }
+        var links: [AuditChain.Link] = []
+        try forEachLink(of: runID) { links.append($0) }
+        return links
+    }
+
+    /// A run's chain link by link as it is read, none kept.
+    public func forEachLink(of runID: String, _ body: (AuditChain.Link) throws -> Void) throws {
+        try forEachRow(sql: "SELECT seq, type, at_ns, mono_ns, wall_ns, payload, prev_hash, hash FROM events WHERE run_id = ? ORDER BY seq",
+                       arguments: [runID]) { row in
+            try body(AuditChain.Link(seq: row["seq"], type: row["type"], atNs: row["at_ns"], monoNs: row["mono_ns"], wallNs: row["wall_ns"],
+                                     payload: row["payload"], prevHash: row["prev_hash"], hash: row["hash"]))
         }
     }
 
@@ -436,15 +441,35 @@ public final class SQLiteStore: RunStore {
     }
 
     public func events(of runID: String) throws -> [RecordedEvent] {
+        var events: [RecordedEvent] = []
+        try forEachEvent(of: runID) { events.append($0) }
+        return events
+    }
+
+    /// Row by row from a cursor, each payload decoded as it comes.
+    public func forEachEvent(of runID: String, _ body: (RecordedEvent) throws -> Void) throws {
+        let decoder = JSONDecoder()
+        try forEachRow(sql: "SELECT seq, at_ns, mono_ns, wall_ns, payload FROM events WHERE run_id = ? ORDER BY seq", arguments: [runID]) { row in
+            let payload: String = row["payload"]
+            let event = try decoder.decode(DrillEvent.self, from: Data(payload.utf8))
+            try body(RecordedEvent(seq: row["seq"], event: event, at: DrillInstant(nanoseconds: row["at_ns"]), monoNs: row["mono_ns"], wallNs: row["wall_ns"]))
+        }
+    }
+
+    /// Each row of a query, handed over as it is stepped to. The store's own failures are said
+    /// in words; what `body` throws is rethrown as it is.
+    func forEachRow(sql: String, arguments: StatementArguments, _ body: (Row) throws -> Void) throws {
+        var thrown: (any Error)?
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT seq, at_ns, mono_ns, wall_ns, payload FROM events WHERE run_id = ? ORDER BY seq",
-                             arguments: [runID]).map { row in
-                let payload: String = row["payload"]
-                let event = try JSONDecoder().decode(DrillEvent.self, from: Data(payload.utf8))
-                return RecordedEvent(seq: row["seq"], event: event, at: DrillInstant(nanoseconds: row["at_ns"]),
-                                     monoNs: row["mono_ns"], wallNs: row["wall_ns"])
+            let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+            while let row = try rows.next() {
+                do { try body(row) } catch {
+                    thrown = error
+                    return
+                }
             }
         }
+        if let thrown { throw thrown }
     }
 
     /// Runs with their chain's head.
