@@ -104,24 +104,34 @@ enum Report {
         return TrendReport(entries, asOf: asOf, renderedAt: renderedAt)
     }
 
-    /// The run's audit chain verified link by link as it streams from the store, and each
-    /// signed head against the hash the chain has at its event.
-    static func checkChain(_ run: RunRecord, signatures: [HeadSignature], store: SQLiteStore) throws
-        -> (broken: AuditChain.Break?, signedHeads: [String]) {
-        var verifier = AuditChain.Verifier(runID: run.id)
-        let signedAt = Set(signatures.map(\.eventCount))
+    /// The run's audit chain verified link by link as it is read, and each signed head against
+    /// the hash the chain has at its event.
+    struct ChainCheck {
+        var verifier: AuditChain.Verifier
+        let signatures: [HeadSignature]
+        let signedAt: Set<Int>
         var hashes: [Int: String] = [:]
         var position = 0
-        try store.forEachLink(of: run.id) { link in
+
+        init(_ run: RunRecord, signatures: [HeadSignature]) {
+            verifier = AuditChain.Verifier(runID: run.id)
+            self.signatures = signatures
+            signedAt = Set(signatures.map(\.eventCount))
+        }
+
+        mutating func add(_ link: AuditChain.Link) {
             verifier.add(link)
             position += 1
             if signedAt.contains(position) { hashes[position] = link.hash }
         }
-        let signedHeads = signatures.compactMap { signed in
-            (signed.signatureProblem() ?? signed.chainProblem(hashAtEvent: hashes[signed.eventCount]))
-                .map { "run \(run.id): signed head of event \(signed.eventCount): \($0)" }
+
+        func result(_ run: RunRecord) -> (broken: AuditChain.Break?, signedHeads: [String]) {
+            let signedHeads = signatures.compactMap { signed in
+                (signed.signatureProblem() ?? signed.chainProblem(hashAtEvent: hashes[signed.eventCount]))
+                    .map { "run \(run.id): signed head of event \(signed.eventCount): \($0)" }
+            }
+            return (verifier.result(headHash: run.headHash, eventCount: run.eventCount), signedHeads)
         }
-        return (verifier.result(headHash: run.headHash, eventCount: run.eventCount), signedHeads)
     }
 
     /// From this run if it ran all its phases, else from the last one before it that did.
@@ -146,15 +156,28 @@ enum Report {
 
     /// Everything a report or retrospective shows, read from the record: from the chain, with
     /// the chain and the projections checked against each other at render time. The log is
-    /// read twice as it streams from the store, neither time kept: once replayed, once checked.
+    /// read once as it streams from the store, and not kept: each event is replayed, and its
+    /// link checked.
     static func input(_ stored: RunRecord, store: SQLiteStore, renderedAt: String?, asOf: String, signOff: SignOffNames) throws
         -> (input: ReportInput, run: RunRecord) {
-        let found = try evidence(of: stored, in: store)
+        let signatures = try store.signatures(runID: stored.id)
+        var check = ChainCheck(stored, signatures: signatures)
+        let found: RunEvidence
+        do {
+            found = try RunEvidence.load(stored) { reading in
+                check = ChainCheck(stored, signatures: signatures)
+                try store.forEachLink(of: stored.id) { link, event in
+                    check.add(link)
+                    try reading.add(event)
+                }
+            }
+        } catch let error as EvidenceError {
+            throw CommandFailure.internalError(error.description)
+        }
         let run = found.run
         let scenario = found.scenario
         let machine = found.machine
-        let signatures = try store.signatures(runID: run.id)
-        let chain = try checkChain(run, signatures: signatures, store: store)
+        let chain = check.result(run)
         var problems = chain.broken.map { ["\($0)"] } ?? []
         problems += found.differences.map { "run \(run.id): \($0)" }
         // A chain rehashed from end to end keeps its links: the head signed at the end does not.

@@ -41,7 +41,7 @@ extension Benchmark {
             }
             if PDFBrowser.installed {
                 let measured = try measuredChild(firedrill, ["report", "--format", "pdf", record.runID, "--db", record.path, "--out", folder + "/pdf"])
-                say(String(format: "  PDF (printed by Chromium from the HTML, once): %.0f ms, firedrill's own peak resident memory %.1f MB",
+                say(String(format: "  PDF (printed by Chromium from the HTML, once): %.0f ms, peak resident memory of firedrill or Chromium, the larger, %.1f MB",
                            measured.seconds * 1e3, Double(measured.maxRSSKB) / 1024))
             }
         }
@@ -59,7 +59,8 @@ extension Benchmark {
         return path
     }
 
-    /// Runs a program to its end, its output discarded, with its wall time and peak resident set.
+    /// Runs a program to its end, its output discarded, with its wall time and peak resident set
+    /// (`ru_maxrss`: its own, or that of the largest process it waited for, if larger).
     static func measuredChild(_ program: String, _ arguments: [String]) throws -> (seconds: Double, maxRSSKB: Int) {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)

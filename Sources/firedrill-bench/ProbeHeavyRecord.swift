@@ -1,5 +1,6 @@
 import FiredrillCore
 import FiredrillRuntime
+import FiredrillTestSupport
 import Foundation
 
 /// A drill record with many probe samples, for the report benchmark and its tests: the
@@ -199,9 +200,12 @@ struct ProbeHeavyRecord {
                 schedule(end, .attempt(ref, attempt), .attemptFinished(AttemptFinished(ref: ref, attempt: attempt, report: report, startedAt: start, endedAt: end)))
             case .sampleProbe(let ref, let attempt, let sample, _, let at):
                 let start = max(at, now) + micro(Int64(random.next() % 40))
-                // Mostly 60-460 µs; one in 500 takes 1.5-6 ms (longer than the period: the grid skips slots).
-                let slow = random.next() % 500 == 0
-                let latency = slow ? 1_500_000 + Int64(random.next() % 4_500_000) : 60_000 + Int64(random.next() % 400_000)
+                // 0.15-0.95 ms nine times in ten, 1-3.5 ms nearly all the rest, 4-20 ms one in a hundred: a
+                // probe slower than its period makes the grid skip slots, as the executor's does.
+                let tier = random.next() % 100
+                let spread: UInt64 = random.next()
+                let latency = tier < 90 ? 150_000 + Int64(spread % 800_000)
+                    : tier < 99 ? 1_000_000 + Int64(spread % 2_500_000) : 4_000_000 + Int64(spread % 16_000_000)
                 if ref == ProbeHeavyRecord.recovery, upAt == nil, sampled + 1 > target - 3 {
                     upAt = start
                     firstUpSample = sample
@@ -247,16 +251,3 @@ struct ProbeHeavyRecord {
 }
 
 func micro(_ value: Int64) -> DrillDuration { .init(nanoseconds: value * 1_000) }
-
-/// A small, fast, seeded generator (Steele, Lea and Flood's SplitMix64): the same record every time.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

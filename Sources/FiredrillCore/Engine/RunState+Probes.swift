@@ -18,7 +18,8 @@ extension RunState {
     public func probeSeries(_ ref: StepRef) -> ProbeSeries? { probeSeriesIndex[ref].map { probeSeries[$0] } }
 
     mutating func record(_ sampled: ProbeSampled) {
-        let index = probeSeriesIndex[sampled.ref] ?? {
+        // Samples come in runs of one step: the last series first, before any hashing.
+        let index = probeSeries.last?.ref == sampled.ref ? probeSeries.count - 1 : probeSeriesIndex[sampled.ref] ?? {
             probeSeries.append(ProbeSeries(ref: sampled.ref))
             probeSeriesIndex[sampled.ref] = probeSeries.count - 1
             return probeSeries.count - 1
@@ -57,19 +58,30 @@ extension RunState {
             case needsEverySample
         }
 
-        var entries: [Key: Entry] = [:]
+        struct Slot: Hashable, Sendable {
+            var key: Key
+            var entry: Entry
+        }
+
+        /// Up to two for each attempt sampled (a result each), in the order first sampled.
+        var entries: [Slot] = []
         var recorded = 0
 
         mutating func add(_ sampled: ProbeSampled) {
             recorded += 1
             let key = Key(ref: sampled.ref, attempt: sampled.attempt, passed: sampled.report.passed)
-            let earliest = min(entries[key]?.earliestStart ?? sampled.startedAt, sampled.startedAt)
-            entries[key] = Entry(order: recorded, latestStart: sampled.startedAt, earliestStart: earliest)
+            guard let index = entries.lastIndex(where: { $0.key == key }) else {
+                entries.append(Slot(key: key, entry: Entry(order: recorded, latestStart: sampled.startedAt, earliestStart: sampled.startedAt)))
+                return
+            }
+            entries[index].entry = Entry(order: recorded, latestStart: sampled.startedAt,
+                                         earliestStart: min(entries[index].entry.earliestStart, sampled.startedAt))
         }
 
         func latestStart(passed: Bool, before limit: DrillInstant, polled: (StepRef, Int) -> Bool) -> Answer {
             var best: Entry?
-            for (key, entry) in entries where key.passed == passed && entry.earliestStart < limit && polled(key.ref, key.attempt) {
+            for slot in entries where slot.key.passed == passed && slot.entry.earliestStart < limit && polled(slot.key.ref, slot.key.attempt) {
+                let entry = slot.entry
                 guard entry.latestStart < limit else { return .needsEverySample }
                 if best.map({ entry.order > $0.order }) ?? true { best = entry }
             }

@@ -29,26 +29,24 @@ public struct RunEvidence: Sendable {
     }
 
     public init(run stored: RunRecord, events: [RecordedEvent]) throws(EvidenceError) {
-        func read(_ reading: inout Reading) throws(EvidenceError) {
+        func read(keepsSamples: Bool) throws(EvidenceError) -> Reading {
+            let reading = Reading(stored, keepsSamples: keepsSamples)
             for event in events { try reading.add(event) }
+            return reading
         }
-        var reading = Reading(stored, keepsSamples: false)
-        try read(&reading)
-        if reading.needsEverySample {
-            reading = Reading(stored, keepsSamples: true)
-            try read(&reading)
-        }
+        var reading = try read(keepsSamples: false)
+        if reading.needsEverySample { reading = try read(keepsSamples: true) }
         self = try reading.evidence()
     }
 
     /// `read` feeds every event of the run, in order, to the reading it is given; once more
     /// if the replay needs the samples kept.
-    public static func load(_ run: RunRecord, read: (inout Reading) throws -> Void) throws -> RunEvidence {
+    public static func load(_ run: RunRecord, read: (Reading) throws -> Void) throws -> RunEvidence {
         var reading = Reading(run, keepsSamples: false)
-        try read(&reading)
+        try read(reading)
         if reading.needsEverySample {
             reading = Reading(run, keepsSamples: true)
-            try read(&reading)
+            try read(reading)
         }
         return try reading.evidence()
     }
@@ -56,7 +54,8 @@ public struct RunEvidence: Sendable {
     /// A run's events folded in as they are read: the machine replayed, and what the checks
     /// against the projection need (the first event, the first `run_ended`, how many came
     /// after it, the first instant that went back).
-    public struct Reading: Sendable {
+    /// A class: a run's state is large, and is folded in place event by event.
+    public final class Reading {
         let stored: RunRecord
         let keepsSamples: Bool
         var first: RecordedEvent?
@@ -73,9 +72,9 @@ public struct RunEvidence: Sendable {
             self.keepsSamples = keepsSamples
         }
 
-        public mutating func add(_ recorded: RecordedEvent) throws(EvidenceError) {
-            if machine == nil { try begin(with: recorded) }
-            _ = machine!.apply(recorded.event, at: recorded.at)
+        public func add(_ recorded: RecordedEvent) throws(EvidenceError) {
+            if first == nil { try begin(with: recorded) }
+            _ = machine?.apply(recorded.event, at: recorded.at)
             if ended != nil {
                 afterEnd += 1
             } else if case .runEnded = recorded.event {
@@ -85,7 +84,7 @@ public struct RunEvidence: Sendable {
             last = (recorded.seq, recorded.at)
         }
 
-        mutating func begin(with first: RecordedEvent) throws(EvidenceError) {
+        func begin(with first: RecordedEvent) throws(EvidenceError) {
             guard case .runStarted(let started) = first.event else { throw Self.notStarted(stored) }
             let text = started.scenarioText ?? stored.scenarioText
             let path = started.scenarioPath ?? stored.scenarioPath

@@ -10,19 +10,8 @@ import Testing
 
 // MARK: - A deterministic generator
 
-/// SplitMix64: small, fast, and the same sequence on every platform for a given seed.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// FiredrillTestSupport's SplitMix64, with what the mutator asks of it.
+extension SplitMix64 {
     /// 0..<bound; bound must be positive.
     mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
     mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
