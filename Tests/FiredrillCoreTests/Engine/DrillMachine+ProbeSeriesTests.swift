@@ -98,6 +98,19 @@ struct DrillMachineProbeSeriesTests {
         #expect(deferred > 0, "the out-of-order cases were not reached")
     }
 
+    @Test func theNextProbesSlotIsTheOneTheGridWalkFinds() {
+        var random = SplitMix64(seed: 7)
+        for _ in 0..<20_000 {
+            let first = Int64(random.next() % 50) + 1
+            let start = DrillInstant(nanoseconds: Int64(random.next() % 1_000) - 200)
+            let every = DrillDuration(nanoseconds: Int64(random.next() % 40) + 1)
+            let end = DrillInstant(nanoseconds: Int64(random.next() % 3_000) - 500)
+            var walked = first
+            while start + every * walked < end { walked += 1 }
+            #expect(DrillMachine.firstSlot(from: first, start: start, every: every, notBefore: end) == walked)
+        }
+    }
+
     @Test func probesOfOneAttemptOutOfOrderAreReplayedKeepingTheSamples() {
         // The earlier attempt's failing probes straddle the instant the later one's streak starts:
         // only the samples tell which failed last before it, so a replay keeping none says so.
