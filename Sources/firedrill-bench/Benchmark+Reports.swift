@@ -18,21 +18,27 @@ extension Benchmark {
     /// by the `firedrill` binary in a process of its own: wall time (process start included)
     /// and peak resident memory (`ru_maxrss` from `wait4`). PDF is printed by Chromium from the
     /// HTML, once, when it is installed: its time is mostly the browser's.
+    ///
+    /// A child started by `posix_spawn` (a vfork) takes on its parent's peak resident set when
+    /// it executes, so this process must stay smaller than what it measures: the records are
+    /// written by a child too (`--record`), and the bench's own peak is printed beside.
     static func sayReports(runs: Int, dir: String) throws {
         let firedrill = try sibling("firedrill")
+        let bench = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         for count in [10_000, 100_000] {
             let folder = "\(dir)/\(count)"
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            let built = ContinuousClock.now
-            let record = try ProbeHeavyRecord.write(samples: count, path: folder + "/fd.db")
-            say(String(format: "report of a run with %d probe samples (%d events; record built in %.1f s):", record.samples, record.events,
-                       seconds(ContinuousClock.now - built)))
+            let path = folder + "/fd.db"
+            let built = try measuredChild(bench, ["--record", String(count), path])
+            let runID = ProbeHeavyRecord.runID(samples: count)
+            let events = try SQLiteStore(path: path).run(runID)?.eventCount ?? 0
+            say(String(format: "report of a run with %d probe samples (%d events; record built in %.1f s):", count, events, built.seconds))
             for (label, arguments) in reportFormats {
                 var times: [Double] = [], peaks: [Double] = []
                 for run in 0..<runs {
                     let out = "\(folder)/\(label)-\(run)"
-                    let measured = try measuredChild(firedrill, arguments + [record.runID, "--db", record.path, "--out", out + (label == "retrospective" ? ".md" : "")])
+                    let measured = try measuredChild(firedrill, arguments + [runID, "--db", path, "--out", out + (label == "retrospective" ? ".md" : "")])
                     times.append(measured.seconds)
                     peaks.append(Double(measured.maxRSSKB))
                 }
@@ -40,11 +46,12 @@ extension Benchmark {
                            label, median(times) * 1e3, times.min()! * 1e3, times.max()! * 1e3, median(peaks) / 1024))
             }
             if PDFBrowser.installed {
-                let measured = try measuredChild(firedrill, ["report", "--format", "pdf", record.runID, "--db", record.path, "--out", folder + "/pdf"])
+                let measured = try measuredChild(firedrill, ["report", "--format", "pdf", runID, "--db", path, "--out", folder + "/pdf"])
                 say(String(format: "  PDF (printed by Chromium from the HTML, once): %.0f ms, peak resident memory of firedrill or Chromium, the larger, %.1f MB",
                            measured.seconds * 1e3, Double(measured.maxRSSKB) / 1024))
             }
         }
+        say(String(format: "  (this benchmark's own peak resident memory, a floor under the figures above: %.1f MB)", Double(statusKB("VmHWM:")) / 1024))
     }
 
     static func seconds(_ duration: Duration) -> Double {

@@ -67,6 +67,8 @@ struct ProbeHeavyRecord {
         """
     }
 
+    static func runID(samples: Int, seed: UInt64 = 2026) -> String { "probe-heavy-\(samples)-\(seed)" }
+
     /// Writes a run with `samples` probe samples in all (at least 10) into a new database at `path`.
     static func write(samples target: Int, path: String, seed: UInt64 = 2026) throws -> ProbeHeavyRecord {
         let dir = (path as NSString).deletingLastPathComponent
@@ -75,7 +77,7 @@ struct ProbeHeavyRecord {
         let loaded = try ScenarioLoader.load(path: scenarioPath)
         let store = try SQLiteStore(path: path)
         var simulation = Simulation(scenario: loaded.scenario, target: max(target, 10), seed: seed)
-        let runID = "probe-heavy-\(target)-\(seed)"
+        let runID = runID(samples: target, seed: seed)
         let vars = try VariableScope.resolveVars(loaded.scenario.vars, overrides: [:], environment: [:], runID: runID,
                                                  scenarioName: loaded.scenario.name)
         simulation.scope = VariableScope(vars: vars, environment: [:], runID: runID, scenarioName: loaded.scenario.name)

@@ -32,14 +32,18 @@ public enum AuditChain {
 
     public static func hash(previous: String, runID: String, seq: Int, type: String, atNs: Int64, monoNs: Int64, wallNs: Int64,
                             payload: String) -> String {
-        // Lengths first, so no field's content can be shifted into its neighbour. Hashed in one
-        // piece (this runs for every event a report or `verify` reads).
+        // Lengths first, so no field's content can be shifted into its neighbour. Written into one
+        // buffer and hashed in one piece (this runs for every event a report or `verify` reads).
         var message: [UInt8] = []
-        message.reserveCapacity(payload.utf8.count + previous.utf8.count + runID.utf8.count + 128)
+        message.reserveCapacity(payload.utf8.count + previous.utf8.count + runID.utf8.count + type.utf8.count + 128)
+        func append(_ text: String) {
+            var text = text
+            text.withUTF8 { message.append(contentsOf: $0) }
+        }
         for field in [previous, runID, String(seq), type, String(atNs), String(monoNs), String(wallNs), payload] {
-            message.append(contentsOf: String(field.utf8.count).utf8)
+            append(String(field.utf8.count))
             message.append(UInt8(ascii: ":"))
-            message.append(contentsOf: field.utf8)
+            append(field)
         }
         return hex(SHA256.hash(data: message))
     }
