@@ -3,6 +3,7 @@ import FiredrillCore
 import FiredrillRuntime
 import FiredrillTestSupport
 import Foundation
+import GRDB
 import Testing
 
 /// Reports of runs with many probe samples (the benchmark's record, `ProbeHeavyRecord`): the
@@ -61,7 +62,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var sizes: [String: [Int]] = [:]
         var charts: [String] = []
-        for count in [1_000, 10_000] {
+        for count in [500, 5_000] {
             let folder = dir + "/\(count)"
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             let record = try await Self.record(samples: count, in: folder)
@@ -80,10 +81,25 @@ import Testing
         #expect(charts[1].components(separatedBy: "<rect class=").count == charts[0].components(separatedBy: "<rect class=").count)
     }
 
+    @Test func aSampleThatDoesNotDecodeIsAStoreFailure() async throws {
+        let dir = try temporaryFolder("report-scale")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let record = try await Self.record(samples: 500, in: dir)
+        try await DatabaseQueue(path: record.path).write { db in
+            try db.execute(sql: "DROP TRIGGER IF EXISTS events_no_update")
+            try db.execute(sql: "UPDATE events SET payload = ? WHERE run_id = ? AND seq = 100", arguments: [#"{"payload":{},"type":"probe_sampled"}"#, record.runID])
+        }
+        for command in [["report", record.runID, "--format", "json", "--out", "-"], ["retro", record.runID, "--out", "-"], ["status", record.runID]] {
+            let failed = try await FiredrillProcess.run(command + ["--db", record.path], directory: dir)
+            #expect(failed.status == 70, "\(command): \(failed.output)")
+            #expect(failed.stderr.contains("database \(record.path): DecodingError.keyNotFound"), "\(command): \(failed.stderr)")
+        }
+    }
+
     @Test func theStreamedReplayMatchesTheFullOne() async throws {
         let dir = try temporaryFolder("report-scale")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let record = try await Self.record(samples: 5_000, in: dir)
+        let record = try await Self.record(samples: 2_000, in: dir)
         let store = try SQLiteStore(path: record.path)
         let run = try #require(try store.run(record.runID))
         let streamed = try RunEvidence.load(run, from: store)

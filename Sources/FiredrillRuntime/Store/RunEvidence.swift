@@ -53,8 +53,8 @@ public struct RunEvidence: Sendable {
 
     /// A run's events folded in as they are read: the machine replayed, and what the checks
     /// against the projection need (the first event, the first `run_ended`, how many came
-    /// after it, the first instant that went back).
-    /// A class: a run's state is large, and is folded in place event by event.
+    /// after it, the first instant that went back). A class: a run's state is large, and is
+    /// folded in place event by event.
     public final class Reading {
         let stored: RunRecord
         let keepsSamples: Bool

@@ -394,7 +394,7 @@ public final class SQLiteStore: RunStore {
     /// Each link with its event, decoded as `forEachEvent` decodes it: the chain checked and the
     /// run replayed in one read.
     public func forEachLink(of runID: String, _ body: (AuditChain.Link, RecordedEvent) throws -> Void) throws {
-        var decoder = PayloadDecoder()
+        var decoder = PayloadDecoder(path: path)
         try forEachLink(of: runID) { link in
             try body(link, RecordedEvent(seq: link.seq, event: try decoder.event(link.payload), at: DrillInstant(nanoseconds: link.atNs),
                                          monoNs: link.monoNs, wallNs: link.wallNs))
@@ -457,20 +457,26 @@ public final class SQLiteStore: RunStore {
 
     /// Row by row from a cursor, each payload decoded as it comes.
     public func forEachEvent(of runID: String, _ body: (RecordedEvent) throws -> Void) throws {
-        var decoder = PayloadDecoder()
+        var decoder = PayloadDecoder(path: path)
         try forEachRow(sql: "SELECT seq, at_ns, mono_ns, wall_ns, payload FROM events WHERE run_id = ? ORDER BY seq", arguments: [runID]) { row in
             // By place, not name: a name is looked up in a dictionary, for every row.
             try body(RecordedEvent(seq: row[0], event: try decoder.event(row[4]), at: DrillInstant(nanoseconds: row[1]), monoNs: row[2], wallNs: row[3]))
         }
     }
 
-    /// Payloads as the store wrote them: samples by `SampleJSON`, the rest by `JSONDecoder`.
+    /// Payloads as the store wrote them: samples by `SampleJSON`, the rest by `JSONDecoder`; one
+    /// that does not decode is a store failure, said as the store says its own.
     struct PayloadDecoder {
+        let path: String
         var samples = SampleJSON()
         let decoder = JSONDecoder()
 
+        init(path: String) { self.path = path }
+
         mutating func event(_ payload: String) throws -> DrillEvent {
-            try samples.event(payload) ?? decoder.decode(DrillEvent.self, from: Data(payload.utf8))
+            do { return try samples.event(payload) ?? decoder.decode(DrillEvent.self, from: Data(payload.utf8)) } catch {
+                throw StoreError.describe(error, path: path)
+            }
         }
     }
 
