@@ -62,10 +62,18 @@ public final class ScriptedDriver: Driver, @unchecked Sendable {
 
     public func count(_ key: String) -> Int { performed.filter { $0.summary.contains(key) }.count }
 
-    public func perform(_ action: ResolvedAction, deadline: ContinuousClock.Instant?, limits: DriverLimits) async -> DriverReport {
+    /// Takes the reply's delay on the deadline's clock (the run's), and times out like a real
+    /// driver when the deadline comes first.
+    public func perform(_ action: ResolvedAction, deadline: Deadline, limits: DriverLimits) async -> DriverReport {
         let reply = nextReply(for: action)
-        if reply.delay > .zero {
-            do { try await Task.sleep(for: reply.delay) } catch { return DriverReport(verdict: .cancelled, summary: "cancelled") }
+        if reply.delay > .zero || deadline.hasPassed {
+            do {
+                if try await deadline.sleep(for: reply.delay) {
+                    return DriverReport(verdict: .timedOut, summary: "timed out after the deadline (scripted)")
+                }
+            } catch {
+                return DriverReport(verdict: .cancelled, summary: "cancelled")
+            }
         }
         return reply.report
     }

@@ -52,7 +52,7 @@ public struct DrillMachine: Hashable, Sendable {
         case .runSuspended:
             state.suspensions.append(now)
             state.status = .waiting
-            return []
+            return [.suspend]
         case .runResumed(let runner):
             state.runners.append(runner)
             state.status = state.halt == nil ? .running : .halted

@@ -9,7 +9,7 @@ struct SleepDriverTests {
 
     @Test func sleepsTheFullDuration() async {
         let started = ContinuousClock.now
-        let report = await driver.perform(.sleep(.milliseconds(100)), deadline: nil, limits: limits)
+        let report = await driver.perform(.sleep(.milliseconds(100)), deadline: .none, limits: limits)
         #expect(report.verdict == .passed)
         #expect(report.summary == "slept 100ms")
         #expect(ContinuousClock.now - started >= .milliseconds(100))
@@ -25,7 +25,7 @@ struct SleepDriverTests {
     @Test func cancellationEndsTheSleep() async throws {
         let driver = driver
         let limits = limits
-        let task = Task { await driver.perform(.sleep(.seconds(60)), deadline: nil, limits: limits) }
+        let task = Task { await driver.perform(.sleep(.seconds(60)), deadline: .none, limits: limits) }
         try await Task.sleep(for: .milliseconds(100))
         task.cancel()
         let started = ContinuousClock.now
