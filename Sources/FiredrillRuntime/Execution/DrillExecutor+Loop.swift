@@ -18,8 +18,7 @@ extension DrillExecutor {
 
     func drive(_ initial: [DrillAction]) async throws -> RunOutcome {
         try await withThrowingTaskGroup(of: Completion.self) { group in
-            let activities = activities()
-            group.addTask { await activities.pollInbox() }
+            addInboxPoll(to: &group)
             do {
                 try await loop(initial, in: &group)
             } catch {
@@ -44,7 +43,11 @@ extension DrillExecutor {
                 next += 1
             }
             if machine.state.stage == .ended || suspended { return }
-            guard let completion = try await group.next() else { return }
+            quiescence.waiting(true)
+            let completion = try await group.next()
+            quiescence.waiting(false)
+            guard let completion else { return }
+            quiescence.received()
             pending = try receive(completion, in: &group)
         }
     }
@@ -58,7 +61,10 @@ extension DrillExecutor {
             try finish(status)
             return []
         case .cancel(let id):
-            signals[id]?.fire()
+            if let signal = signals[id], !signal.isFired {
+                signal.fire()
+                quiescence.cancelling(+1)
+            }
             return []
         case .suspend:
             run.status = .waiting
@@ -123,12 +129,12 @@ extension DrillExecutor {
     func receive(_ completion: Completion, in group: inout Children) throws -> [DrillAction] {
         switch completion {
         case .event(let event, let id):
-            if let id { signals[id] = nil }
+            settle(id)
             let (actions, passed) = try recordOverdue(at: event.observedAt)
             // A deadline's own timer reporting what was just recorded for it adds nothing.
             return passed.contains(event) ? actions : actions + (try record(event))
         case .ready(let ref, let attempt):
-            signals[.attempt(ref, attempt)] = nil
+            settle(.attempt(ref, attempt))
             let actions = try recordOverdue().actions
             guard machine.isScheduled(ref, attempt: attempt) else { return actions }
             return actions + (try record(.attemptStarted(resolveAttempt(ref, attempt: attempt))))
@@ -137,13 +143,18 @@ extension DrillExecutor {
             // A confirmation posted after the step's deadline finds the deadline passed.
             var actions = try recordOverdue().actions
             for message in messages { actions += try record(message.event) }
-            let activities = activities()
-            group.addTask { await activities.pollInbox() }
+            addInboxPoll(to: &group)
             return actions
         case .nothing(let id):
-            if let id { signals[id] = nil }
+            settle(id)
             return []
         }
+    }
+
+    /// A child is back: its signal goes, and a cancelled one is no longer on its way out.
+    func settle(_ id: ActivityID?) {
+        guard let id, let signal = signals.removeValue(forKey: id) else { return }
+        if signal.isFired { quiescence.cancelling(-1) }
     }
 
     /// Starts `activity` for `action` as a child that a `.cancel` of its id stops.
@@ -152,7 +163,14 @@ extension DrillExecutor {
         let signal = CancellationSignal()
         signals[id] = signal
         let activities = activities()
+        quiescence.started()
         group.addTask { await activities.race(id, against: signal, activity) }
+    }
+
+    func addInboxPoll(to group: inout Children) {
+        let activities = activities()
+        quiescence.started()
+        group.addTask { await activities.pollInbox() }
     }
 
     /// What a child needs, as the loop has it now.

@@ -50,6 +50,8 @@ public final class DrillExecutor {
     public var defaultProbeTimeout: DrillDuration = .seconds(10)
     /// Writes the run's events; `interruptNow` may be called on it from a signal handler's thread.
     public let recorder: RunRecorder
+    /// Whether the run waits on nothing but its clock (for tests on `ManualClock`).
+    public let quiescence = Quiescence()
 
     var machine: DrillMachine
     var run: RunRecord
