@@ -33,7 +33,7 @@ struct ProcessDriverContainmentTests {
         let program = try EscapingProgram(in: dir, escapes: escapes)
         let limits = limits
         // Generous: the deadline only has to come after the children started, on a loaded machine.
-        let deadline = cancel ? Deadline.none : DriverTestSupport.deadline(in: .seconds(5))
+        let deadline = cancel ? Deadline.none : DriverTestSupport.deadline(in: .seconds(10))
         let task = Task { await driver.perform(.run(argv: [program.path]), deadline: deadline, limits: limits) }
         guard let processes = await program.processes() else {
             task.cancel()

@@ -1,0 +1,68 @@
+/// One kind of step action, as a scenario file names it. `ActionKind.all` is the one list of
+/// kinds: the loader's keys, its "did you mean" candidates, the validator's probe kinds, the
+/// JSON Schema and the documentation's table of actions are all read from it.
+public struct ActionKind: Hashable, Sendable {
+    /// The step's key: `run: [...]`, `http: {...}`.
+    public var key: String
+    /// How its value is written, for people (the documentation's table).
+    public var value: String
+    /// What it does, in one sentence.
+    public var summary: String
+    /// Whether it can be a probe: in steady state, `wait_for`, guards and the canary.
+    public var isProbe: Bool
+    /// Whether performing it can change the system (a step in doubt after a crash halts the run).
+    public var injects: Injects
+
+    public enum Injects: String, Hashable, Sendable {
+        case always, never
+        /// Unless its method is GET, HEAD or OPTIONS.
+        case unlessSafeMethod = "unless GET, HEAD or OPTIONS"
+    }
+
+    public init(key: String, value: String, summary: String, isProbe: Bool, injects: Injects) {
+        self.key = key
+        self.value = value
+        self.summary = summary
+        self.isProbe = isProbe
+        self.injects = injects
+    }
+}
+
+extension ActionKind {
+    /// Every kind, in the order the format documents them.
+    public static let all: [ActionKind] = [
+        ActionKind(key: "run", value: "list of strings", isProbe: true, injects: .always,
+                   summary: "Runs a program with these arguments, no shell: `run: [\"systemctl\", \"start\", \"app\"]`. Passes on exit 0."),
+        ActionKind(key: "shell", value: "string", isProbe: true, injects: .always, summary: "Runs a command line with `/bin/sh -c`. Passes on exit 0."),
+        ActionKind(key: "http", value: "mapping", isProbe: true, injects: .unlessSafeMethod, summary: "One HTTP request, see below."),
+        ActionKind(key: "tcp", value: "`host:port` string or mapping", isProbe: true, injects: .never, summary: "Opens a TCP connection, see below."),
+        ActionKind(key: "ssh", value: "mapping", isProbe: true, injects: .always,
+                   summary: "A command on another host through `ssh`; expands to `run`, see [Presets](#presets-ssh-and-kubectl)."),
+        ActionKind(key: "kubectl", value: "mapping", isProbe: true, injects: .always,
+                   summary: "A `kubectl` command with its context and namespace; expands to `run`, see [Presets](#presets-ssh-and-kubectl)."),
+        ActionKind(key: "prometheus", value: "mapping", isProbe: true, injects: .never,
+                   summary: "An instant PromQL query judged by a comparison, see [Prometheus](#prometheus)."),
+        ActionKind(key: "kill", value: "mapping", isProbe: false, injects: .always, summary: "Sends a signal to a process, see below."),
+        ActionKind(key: "sleep", value: "duration", isProbe: false, injects: .never, summary: "Waits."),
+        ActionKind(key: "manual", value: "string", isProbe: false, injects: .never,
+                   summary: "Shows these instructions and waits for an operator to confirm, at the console or with `firedrill confirm`."),
+        ActionKind(key: "wait_for", value: "mapping", isProbe: false, injects: .never,
+                   summary: "Polls a probe until it gives the expected result, see below."),
+    ]
+
+    /// The kinds a probe can be.
+    public static let probes = all.filter(\.isProbe)
+
+    public static func named(_ key: String) -> ActionKind? { all.first { $0.key == key } }
+
+    /// The documentation's table of actions (`docs/scenario-format.md`, Actions), as Markdown.
+    public static var documentationTable: String {
+        (["| Key | Value | Does |", "|---|---|---|"] + all.map { "| `\($0.key)` | \($0.value) | \($0.summary) |" }).joined(separator: "\n")
+    }
+}
+
+extension ActionKind {
+    init(key: String, value: String, isProbe: Bool, injects: Injects, summary: String) {
+        self.init(key: key, value: value, summary: summary, isProbe: isProbe, injects: injects)
+    }
+}
