@@ -56,6 +56,21 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
     }
 
     @Test(arguments: StoreFactory.all)
+    func aRunWhoseFirstEventIsRefusedIsNotCreated(_ factory: StoreFactory) throws {
+        try with(factory) { store in
+            let run = StoreFixture.run("r-1")
+            var first = StoreFixture.started(run)
+            first.seq = 2
+            #expect(throws: (any Error).self) { try store.createRun(run, first: first) }
+            let created = try store.run("r-1")
+            #expect(created == nil, "the row and its first event are written together or not at all")
+            #expect(try store.runs(scenario: nil).isEmpty)
+            try store.createRun(run, first: StoreFixture.started(run))
+            #expect(try store.events(of: "r-1") == [StoreFixture.started(run)])
+        }
+    }
+
+    @Test(arguments: StoreFactory.all)
     func eventsReadBackInOrderAsAppended(_ factory: StoreFactory) throws {
         try with(factory) { store in
             var drill = try StoreFixture.Drill(store, "r-1")
