@@ -55,6 +55,19 @@ extension ActionKind {
 
     public static func named(_ key: String) -> ActionKind? { all.first { $0.key == key } }
 
+    /// Methods that only read: an HTTP step using one is safe to run again.
+    public static let safeMethods = ["GET", "HEAD", "OPTIONS"]
+
+    /// Whether performing an action of kind `key` (an HTTP one with `method`) can change the
+    /// system, so a call of it lost in a crash is in doubt. An unknown kind is assumed to.
+    public static func injects(_ key: String, method: String?) -> Bool {
+        switch named(key)?.injects ?? .always {
+        case .always: true
+        case .never: false
+        case .unlessSafeMethod: !safeMethods.contains((method ?? "GET").uppercased())
+        }
+    }
+
     /// The documentation's table of actions (`docs/scenario-format.md`, Actions), as Markdown.
     public static var documentationTable: String {
         (["| Key | Value | Does |", "|---|---|---|"] + all.map { "| `\($0.key)` | \($0.value) | \($0.summary) |" }).joined(separator: "\n")
