@@ -19,7 +19,8 @@ extension DrillMachine {
 
     mutating func guardSampled(_ sampled: GuardSampled, at now: DrillInstant) -> [DrillAction] {
         let index = sampled.guardIndex
-        guard state.guards.indices.contains(index), let spec = scenario.guards[safe: index] else { return [] }
+        guard let spec = scenario.guards[safe: index] else { return impossible("a poll of guard \(index), which the scenario does not have", at: now) }
+        guard state.guards.indices.contains(index) else { return [] }  // stale: the guards have not started, or are over
         var polling = state.guards[index]
         guard !polling.stopped, polling.outstanding == sampled.sample else { return [] }
         polling.outstanding = nil

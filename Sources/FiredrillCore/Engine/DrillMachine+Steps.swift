@@ -54,9 +54,10 @@ extension DrillMachine {
     }
 
     mutating func attemptStarted(_ started: AttemptStarted, at now: DrillInstant) -> [DrillAction] {
+        // Stale: an attempt the run no longer waits for (cancelled, or superseded).
         guard let current = state.current, current.ref == started.ref,
-              case .scheduled(let attempt, _) = current.progress, attempt == started.attempt,
-              let step = step(started.ref) else { return [] }
+              case .scheduled(let attempt, _) = current.progress, attempt == started.attempt else { return [] }
+        guard let step = step(started.ref) else { return impossible("attempt started for \(started.ref), which the scenario has no step at", at: now) }
         state.attempts.append(.init(ref: started.ref, stepName: step.name, attempt: started.attempt, action: started.action,
                                     startedAt: now, samples: 0))
         if case .phase = started.ref, started.attempt == 1 { registerCompensations(for: started.ref, step: step, at: now) }
@@ -73,13 +74,13 @@ extension DrillMachine {
             if let deadline { actions.append(.armDeadline(started.ref, attempt: attempt, at: deadline)) }
             return actions
         case .waitFor:
-            guard let action = started.action else { return [] }
+            guard let action = started.action else { return impossibleAttempt(started.ref, attempt: attempt, "started with no action to poll", at: now) }
             state.current?.progress = .polling(.init(attempt: attempt, action: action, startedAt: now, deadline: deadline, sample: 1, streak: 0))
             var actions: [DrillAction] = [.sampleProbe(started.ref, attempt: attempt, sample: 1, action: action, at: now)]
             if let deadline { actions.append(.armDeadline(started.ref, attempt: attempt, at: deadline)) }
             return actions
         case .probe, .kill, .sleep:
-            guard let action = started.action else { return [] }
+            guard let action = started.action else { return impossibleAttempt(started.ref, attempt: attempt, "started with no action to perform", at: now) }
             state.current?.progress = .performing(attempt: attempt, action: action, deadline: deadline)
             return [.perform(started.ref, attempt: attempt, action: action, deadline: deadline)]
         }
@@ -133,9 +134,12 @@ extension DrillMachine {
             state.attempts[index].samples += 1
             state.attempts[index].summary = sampled.report.summary
         }
+        // Stale: a sample of a poll already over.
         guard let current = state.current, current.ref == sampled.ref, case .polling(var polling) = current.progress,
-              polling.attempt == sampled.attempt, polling.sample == sampled.sample,
-              let step = step(sampled.ref), case .waitFor(let waitFor) = step.action else { return [] }
+              polling.attempt == sampled.attempt, polling.sample == sampled.sample else { return [] }
+        guard let step = step(sampled.ref), case .waitFor(let waitFor) = step.action else {
+            return impossibleAttempt(sampled.ref, attempt: sampled.attempt, "sampled, but it is not a wait_for step", at: now)
+        }
         let expected = sampled.report.passed == (waitFor.expect == .pass)
         if expected {
             if polling.streak == 0 {
@@ -187,7 +191,8 @@ extension DrillMachine {
     }
 
     mutating func deadlinePassed(_ ref: StepRef, attempt: Int, at now: DrillInstant) -> [DrillAction] {
-        guard let current = state.current, current.ref == ref, let step = step(ref) else { return [] }
+        guard let current = state.current, current.ref == ref else { return [] }  // stale: that step is over
+        guard let step = step(ref) else { return impossible("deadline passed for \(ref), which the scenario has no step at", at: now) }
         let timeout = step.timeout.map { "timed out after \($0)" } ?? "timed out"
         switch current.progress {
         case .polling(let polling) where polling.attempt == attempt:
@@ -247,7 +252,7 @@ extension DrillMachine {
 
     mutating func stepAttemptFailed(_ ref: StepRef, attempt: Int, summary: String, verdict: DriverReport.Verdict,
                                     startedAt: DrillInstant, endedAt: DrillInstant, at now: DrillInstant) -> [DrillAction] {
-        guard let step = step(ref) else { return [] }
+        guard let step = step(ref) else { return impossible("an attempt of \(ref) failed, and the scenario has no step there", at: now) }
         if attempt <= step.retries, verdict != .cancelled {
             return schedule(ref, attempt: attempt + 1, at: now + step.retryDelay)
         }

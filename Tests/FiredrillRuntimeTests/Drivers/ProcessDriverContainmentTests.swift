@@ -174,6 +174,9 @@ struct ProcessDriverContainmentTests {
         bystander.arguments = ["1000"]
         try bystander.run()
         defer { kill(bystander.processIdentifier, SIGKILL); bystander.waitUntilExit() }
+        // The supervisor records the command once it watches it: on a loaded machine, after its children wrote their pids.
+        let end = ContinuousClock.now + .seconds(30)
+        while rows.all.isEmpty, ContinuousClock.now < end { try await Task.sleep(for: .milliseconds(20)) }
         var stale = try #require(rows.all.first)
         stale.pid = bystander.processIdentifier
         stale.startTicks += 1
