@@ -64,8 +64,7 @@ extension DrillMachine {
         guard let halt = state.halt, halt.ref == resolution.ref, halt.attempt == resolution.attempt,
               let current = state.current, current.ref == resolution.ref,
               case .performing(let attempt, _, _) = current.progress, attempt == resolution.attempt else { return [] }
-        state.halt = nil
-        state.status = .running
+        state.course = .running
         state.resolutions.append(.init(resolution: resolution, at: now))
         let note = resolution.note.map { ": \($0)" } ?? ""
         let startedAt = state.attempts.last { $0.ref == resolution.ref && $0.attempt == attempt }?.startedAt ?? now

@@ -109,8 +109,7 @@ extension DrillMachine {
     mutating func attemptFinished(_ finished: AttemptFinished, at now: DrillInstant) -> [DrillAction] {
         // The step a resume halted for has an outcome after all (its deadline passed): nothing is in doubt.
         if let halt = state.halt, halt.ref == finished.ref, halt.attempt == finished.attempt {
-            state.halt = nil
-            state.status = .running
+            state.course = .running
         }
         recordEnd(finished.ref, attempt: finished.attempt, report: finished.report, verdict: finished.report.verdict,
                   summary: finished.report.summary, endedAt: finished.endedAt)
@@ -306,7 +305,7 @@ extension DrillMachine {
         case .phases: return stopGuards() + stopCanary(at: now) + requestCanaryRead() + enter(.steadyAfter, at: now)
         case .steadyAfter, .rollback: return enter(.teardown, at: now)
         case .teardown:
-            state.finishRequested = true
+            state.course = .finishing(endNotified: false)
             return finishIfDone(at: now)
         case .ended: return []
         }
@@ -325,12 +324,12 @@ extension DrillMachine {
         // overtakes "recovered"), and the run ends once they report.
         guard state.endNotified || state.notificationsPending.isEmpty else { return [] }
         if !state.endNotified {
-            state.endNotified = true
+            state.course = .finishing(endNotified: true)
             let actions = notify(.end)
             if !actions.isEmpty { return actions }
         }
         guard state.notificationsPending.isEmpty else { return [] }
-        return [.finish(state.outcome)]
+        return [.finish(state.outcome.status)]
     }
 
     mutating func abortRequested(by: String, reason: String, at now: DrillInstant) -> [DrillAction] {
@@ -338,10 +337,7 @@ extension DrillMachine {
         state.abort = .init(by: by, reason: reason, at: now)
         let told = notify(.abort)
         // Aborting settles a step in doubt: its compensation is owed like any other's.
-        if state.halt != nil {
-            state.halt = nil
-            state.status = .running
-        }
+        if state.halt != nil { state.course = .running }
         state.outcome = .aborted
         state.failureReason = "aborted by \(by): \(reason)"
         state.deviations.append(.init(at: now, ref: state.current?.ref, message: "aborted by \(by): \(reason)"))
@@ -355,7 +351,7 @@ extension DrillMachine {
         switch current.progress {
         case .performing(let attempt, _, _):
             // Wait for the cancelled driver call to report before compensating for it.
-            state.drainingTo = next
+            state.course = .draining(to: next)
             return actions + [.cancel(.attempt(current.ref, attempt))]
         case .scheduled(let attempt, _):
             actions.append(.cancel(.attempt(current.ref, attempt)))
@@ -373,7 +369,7 @@ extension DrillMachine {
     mutating func resumeAfterDrain(_ ref: StepRef, attempt: Int, at now: DrillInstant) -> [DrillAction] {
         guard let next = state.drainingTo, let current = state.current, current.ref == ref,
               case .performing(let a, _, _) = current.progress, a == attempt else { return finishIfDone(at: now) }
-        state.drainingTo = nil
+        state.course = .running
         return enter(next, at: now)
     }
 }

@@ -51,14 +51,14 @@ public struct DrillMachine: Hashable, Sendable {
             return abortRequested(by: by, reason: reason, at: now)
         case .runSuspended:
             state.suspensions.append(now)
-            state.status = .waiting
+            state.presence = .waiting
             return [.suspend]
         case .runResumed(let runner):
             state.runners.append(runner)
-            state.status = state.halt == nil ? .running : .halted
+            state.presence = .carriedOn
             return []
         case .runEnded(let status):
-            state.status = status
+            state.course = .ended(status)
             state.stage = .ended
             state.endedAt = now
             state.current = nil
@@ -68,14 +68,13 @@ public struct DrillMachine: Hashable, Sendable {
         case .maxDurationPassed:
             return maxDurationPassed(at: now)
         case .runHalted(let halted):
-            state.halt = .init(ref: halted.ref, attempt: halted.attempt, reason: halted.reason, at: now)
-            state.status = .halted
+            state.course = .halted(.init(ref: halted.ref, attempt: halted.attempt, reason: halted.reason, at: now))
             return []
         case .operatorResolved(let resolution):
             return operatorResolved(resolution, at: now)
         case .runInterrupted:
             state.interruptions.append(now)
-            state.status = .interrupted
+            state.presence = .interrupted
             return []
         case .notificationSent(let sent):
             return notificationSent(sent, at: now)
