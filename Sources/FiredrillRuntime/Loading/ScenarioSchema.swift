@@ -1,5 +1,6 @@
 import FiredrillCore
 import Foundation
+import Yams
 
 /// The scenario format as a JSON Schema (2020-12), for editors: the YAML language server
 /// completes and checks a file that carries `# yaml-language-server: $schema=...`. Built from
@@ -95,7 +96,11 @@ public enum ScenarioSchema {
             "notifier_target": object(Keys.notifierTarget, notifierTargetTypes, required: ["url"]),
             "matcher": object(Keys.matcher, matcherTypes, required: ["name", "value"]),
         ]
-        for kind in ActionKind.all { defs["kind_" + kind.key] = described(kindTypes[kind.key] ?? [:], kind.summary) }
+        for kind in ActionKind.all {
+            var schema = described(kindTypes[kind.key] ?? [:], kind.summary)
+            if let example = try? Yams.load(yaml: kind.example) { schema["examples"] = [example] }
+            defs["kind_" + kind.key] = schema
+        }
         return defs
     }
 

@@ -45,6 +45,31 @@ import Testing
         #expect(doc.contains(ActionKind.documentationTable), "docs/scenario-format.md's table of actions is not ActionKind.all's")
     }
 
+    /// A kind listed in the registry that the loader does not read would be dropped without a word.
+    @Test(arguments: ActionKind.all.map(\.key))
+    func everyKindInTheRegistryIsReadByTheLoader(_ key: String) throws {
+        let kind = try #require(ActionKind.named(key))
+        let text = """
+            firedrill: 1
+            name: kinds
+            steady_state:
+              - {name: probe, \(key): \(kind.example)}
+            phases:
+              - name: p
+                steps:
+                  - {name: step, \(key): \(kind.example)}
+            """
+        let parsed = ScenarioLoader.parse(text: text, file: "k.yaml", baseDirectory: "/", fileExists: { _ in true })
+        let errors = parsed.findings.filter { $0.severity == .error }.map(\.description)
+        // Only a probe may stand in steady state; the phase step is read either way.
+        #expect(errors.isEmpty == kind.isProbe, "\(errors)")
+        if !kind.isProbe { #expect(errors.count == 1 && errors[0].contains("steady_state steps must be probes"), "\(errors)") }
+        let scenario = try #require(ScenarioLoader.parse(text: text.replacingOccurrences(of: "steady_state:\n  - {name: probe, \(key): \(kind.example)}\n", with: ""),
+                                                         file: "k.yaml", baseDirectory: "/", fileExists: { _ in true }).scenario)
+        #expect(scenario.phases.first?.steps.first?.action.kind == kind.readsAs)
+        #expect(ActionKind.all.filter { $0.key == key }.count == 1, "listed once")
+    }
+
     @Test func everyShippedScenarioNamesTheSchemaAndPassesIt() throws {
         let scenarios = Self.scenarios
         #expect(scenarios.count >= 7)
