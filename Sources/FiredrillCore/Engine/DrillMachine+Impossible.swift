@@ -3,14 +3,22 @@ extension DrillMachine {
     /// nothing to do): a bug or an edited record. Unlike a stale event, dropping it could leave
     /// the run waiting forever, so it is an internal-error deviation and the run goes to its
     /// rollbacks, the way an abort does. Nothing crashes in the middle of a drill.
-    mutating func impossible(_ what: String, at now: DrillInstant) -> [DrillAction] {
+    /// `step`: the step the event named, when it is the current one (it cannot go on).
+    mutating func impossible(_ what: String, step ref: StepRef? = nil, at now: DrillInstant) -> [DrillAction] {
         let message = "internal error: \(what)"
         state.deviations.append(.init(at: now, ref: state.current?.ref, message: message))
-        // Already rolling back or tearing down: said, and the run carries on.
-        guard state.abort == nil, [.setup, .steadyBefore, .phases, .steadyAfter].contains(state.stage) else { return [] }
-        let actions = abortRequested(by: "firedrill", reason: message, at: now)
-        state.outcome = .failed
-        return actions
+        // The named step is over: an abort does not wait for it to report.
+        if let ref, state.current?.ref == ref { state.current = nil }
+        if state.abort == nil, [.setup, .steadyBefore, .phases, .steadyAfter].contains(state.stage) {
+            let actions = abortRequested(by: "firedrill", reason: message, at: now)
+            state.outcome = .failed
+            return actions
+        }
+        // Already rolling back or tearing down: the named step counts as failed and the run
+        // goes on to the next, so it never waits for a step that cannot run.
+        guard let ref, state.current == nil, [.rollback, .teardown].contains(state.stage) else { return [] }
+        state.stepsFailed.insert(ref)
+        return advance(from: ref, at: now)
     }
 
     /// The current attempt cannot go on: it ends in error, and its step fails as any failed

@@ -57,7 +57,9 @@ extension DrillMachine {
         // Stale: an attempt the run no longer waits for (cancelled, or superseded).
         guard let current = state.current, current.ref == started.ref,
               case .scheduled(let attempt, _) = current.progress, attempt == started.attempt else { return [] }
-        guard let step = step(started.ref) else { return impossible("attempt started for \(started.ref), which the scenario has no step at", at: now) }
+        guard let step = step(started.ref) else {
+            return impossible("attempt started for \(started.ref), which the scenario has no step at", step: started.ref, at: now)
+        }
         state.attempts.append(.init(ref: started.ref, stepName: step.name, attempt: started.attempt, action: started.action,
                                     startedAt: now, samples: 0))
         if case .phase = started.ref, started.attempt == 1 { registerCompensations(for: started.ref, step: step, at: now) }
@@ -191,7 +193,7 @@ extension DrillMachine {
 
     mutating func deadlinePassed(_ ref: StepRef, attempt: Int, at now: DrillInstant) -> [DrillAction] {
         guard let current = state.current, current.ref == ref else { return [] }  // stale: that step is over
-        guard let step = step(ref) else { return impossible("deadline passed for \(ref), which the scenario has no step at", at: now) }
+        guard let step = step(ref) else { return impossible("deadline passed for \(ref), which the scenario has no step at", step: ref, at: now) }
         let timeout = step.timeout.map { "timed out after \($0)" } ?? "timed out"
         switch current.progress {
         case .polling(let polling) where polling.attempt == attempt:
@@ -251,7 +253,7 @@ extension DrillMachine {
 
     mutating func stepAttemptFailed(_ ref: StepRef, attempt: Int, summary: String, verdict: DriverReport.Verdict,
                                     startedAt: DrillInstant, endedAt: DrillInstant, at now: DrillInstant) -> [DrillAction] {
-        guard let step = step(ref) else { return impossible("an attempt of \(ref) failed, and the scenario has no step there", at: now) }
+        guard let step = step(ref) else { return impossible("an attempt of \(ref) failed, and the scenario has no step there", step: ref, at: now) }
         if attempt <= step.retries, verdict != .cancelled {
             return schedule(ref, attempt: attempt + 1, at: now + step.retryDelay)
         }

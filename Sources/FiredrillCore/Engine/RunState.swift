@@ -183,11 +183,13 @@ public struct RunState: Hashable, Sendable {
 
     /// The run's status, as the runs table and the commands show it.
     public var status: RunStatus {
+        // An interruption is the last thing that happened to a halted run until a resume (the
+        // runs table's projection reads it the same way).
         switch (course, presence) {
         case (.ended(let status), _): status
-        case (.halted, _): .halted
-        case (_, .waiting): .waiting
         case (_, .interrupted): .interrupted
+        case (_, .waiting): .waiting
+        case (.halted, .carriedOn): .halted
         case (_, .carriedOn): .running
         }
     }

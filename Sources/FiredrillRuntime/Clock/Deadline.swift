@@ -18,11 +18,11 @@ public struct Deadline: Sendable {
     public static func none(on clock: any DrillClock) -> Deadline { Deadline(clock: clock, monoNs: nil) }
 
     public static func after(_ duration: Duration, on clock: any DrillClock = SystemClock()) -> Deadline {
-        Deadline(clock: clock, monoNs: clock.now().monoNs + duration.nanosecondsClamped)
+        Deadline(clock: clock, monoNs: clock.now().monoNs.saturatingAdd(duration.nanosecondsClamped))
     }
 
     /// What is left of it, never negative; nil when there is none.
-    public var remaining: Duration? { monoNs.map { .nanoseconds(max(0, $0 - clock.now().monoNs)) } }
+    public var remaining: Duration? { monoNs.map { .nanoseconds(max(0, $0.saturatingSubtract(clock.now().monoNs))) } }
 
     public var hasPassed: Bool { monoNs.map { $0 <= clock.now().monoNs } ?? false }
 
@@ -32,10 +32,25 @@ public struct Deadline: Sendable {
     /// Sleeps `duration` on the clock, or until the deadline if that comes first; whether the
     /// deadline cut it short. Throws on cancellation.
     public func sleep(for duration: Duration) async throws -> Bool {
-        let end = clock.now().monoNs + duration.nanosecondsClamped
-        let cutOff = monoNs.map { $0 < end } ?? false
+        let end = clock.now().monoNs.saturatingAdd(duration.nanosecondsClamped)
+        // Cut off when the deadline comes first or at the same instant, as `hasPassed` reads it.
+        let cutOff = monoNs.map { $0 <= end } ?? false
         try await clock.sleep(untilMono: cutOff ? monoNs! : end)
         return cutOff
+    }
+}
+
+extension Int64 {
+    /// Sums and differences of clock readings and durations saturate: a `sleep: 2562047h` waits
+    /// until the end of time instead of crashing the orchestrator.
+    func saturatingAdd(_ other: Int64) -> Int64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? (other < 0 ? .min : .max) : sum
+    }
+
+    func saturatingSubtract(_ other: Int64) -> Int64 {
+        let (difference, overflow) = subtractingReportingOverflow(other)
+        return overflow ? (other < 0 ? .max : .min) : difference
     }
 }
 

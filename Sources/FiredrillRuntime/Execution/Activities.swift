@@ -31,7 +31,7 @@ struct Activities: Sendable {
     }
 
     func sleep(for duration: DrillDuration) async throws {
-        try await clock.sleep(untilMono: clock.now().monoNs + duration.nanoseconds)
+        try await clock.sleep(untilMono: clock.now().monoNs.saturatingAdd(duration.nanoseconds))
     }
 
     /// Probes and canary calls report at most 4 KiB of output.

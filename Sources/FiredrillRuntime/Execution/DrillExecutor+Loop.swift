@@ -38,7 +38,8 @@ extension DrillExecutor {
         var pending = initial
         while true {
             var next = 0
-            while next < pending.count {
+            // Once the run is suspended nothing more starts: a resume re-arms what the state owes.
+            while next < pending.count, !suspended {
                 pending += try run(pending[next], in: &group)
                 next += 1
             }
@@ -78,12 +79,15 @@ extension DrillExecutor {
                 // Nobody to ask here: the run waits for `firedrill confirm`, unless a deadline passed first.
                 let overdue = try recordOverdue().actions
                 guard machine.awaitingOperator != nil else { return overdue }
-                return overdue + (try record(.runSuspended(reason: "manual step '\(name)' waits for an operator: firedrill confirm \(run.id) --by NAME")))
+                // Suspended at once: the actions still in hand (a silence, a notification) are not started only to be cut off.
+                let then = try record(.runSuspended(reason: "manual step '\(name)' waits for an operator: firedrill confirm \(run.id) --by NAME"))
+                for action in then where action == .suspend { _ = try run(action, in: &group) }
+                return overdue + then.filter { $0 != .suspend }
             }
             start(action, .askOperator(ref, step: name, instructions: instructions), in: &group)
         case .startAttempt(let ref, let attempt, let at):
             start(action, .wake(at: at, then: .ready(ref, attempt: attempt)), in: &group)
-        case .perform(let ref, let attempt, _, let deadline):
+        case .perform(let ref, let attempt, let resolved, let deadline):
             // No call starts past its deadline (a resume re-arming a step whose time ran out while
             // no orchestrator was there): it is recorded as timed out, never sent.
             if let deadline, deadline <= now() {
@@ -91,12 +95,21 @@ extension DrillExecutor {
                 start(action, .finished(.attemptFinished(.init(ref: ref, attempt: attempt, report: DriverReport(
                     verdict: .timedOut, summary: "its deadline passed before it could be dispatched, so it was not"),
                     startedAt: at, endedAt: at))), in: &group)
-            } else if case .perform(_, _, let resolved, _) = withSecrets(action) {
-                start(action, .perform(ref, attempt: attempt, resolved, deadline: deadline), in: &group)
+            } else {
+                switch withSecrets(ref, resolved) {
+                case .success(let actual): start(action, .perform(ref, attempt: attempt, actual, deadline: deadline), in: &group)
+                case .failure(let failure):
+                    let at = now()
+                    start(action, .finished(.attemptFinished(.init(ref: ref, attempt: attempt, report: DriverReport(verdict: .error,
+                        summary: failure.description), startedAt: at, endedAt: at))), in: &group)
+                }
             }
-        case .sampleProbe(let ref, let attempt, let sample, _, let at):
-            if case .sampleProbe(_, _, _, let resolved, _) = withSecrets(action) {
-                start(action, .sampleProbe(ref, attempt: attempt, sample: sample, resolved, at: at), in: &group)
+        case .sampleProbe(let ref, let attempt, let sample, let resolved, let at):
+            switch withSecrets(ref, resolved) {
+            case .success(let actual): start(action, .sampleProbe(ref, attempt: attempt, sample: sample, actual, at: at), in: &group)
+            case .failure(let failure):
+                start(action, .finished(.probeSampled(.init(ref: ref, attempt: attempt, sample: sample, report: DriverReport(verdict: .error,
+                    summary: failure.description), startedAt: at, endedAt: at))), in: &group)
             }
         case .armDeadline(let ref, let attempt, let at):
             start(action, .wake(at: at, then: .event(.deadlinePassed(ref: ref, attempt: attempt), action.activity)), in: &group)
@@ -227,17 +240,18 @@ extension DrillExecutor {
     }
 
     /// The machine holds actions as recorded, secrets masked; the driver gets them resolved
-    /// again from the step, secrets and all.
-    func withSecrets(_ action: DrillAction) -> DrillAction {
-        switch action {
-        case .perform(let ref, let attempt, _, let deadline) where !redactor.isEmpty:
-            guard let step = machine.step(ref), let actual = try? scope.resolve(step.action).action else { return action }
-            return .perform(ref, attempt: attempt, action: actual, deadline: deadline)
-        case .sampleProbe(let ref, let attempt, let sample, _, let at) where !redactor.isEmpty:
-            guard let step = machine.step(ref), let actual = try? scope.resolve(step.action).action else { return action }
-            return .sampleProbe(ref, attempt: attempt, sample: sample, action: actual, at: at)
-        default:
-            return action
+    /// again from the step, secrets and all. A step that no longer resolves is an error, never
+    /// the masked action sent as if it were the real one.
+    func withSecrets(_ ref: StepRef, _ masked: ResolvedAction) -> Result<ResolvedAction, PreparationFailure> {
+        guard !redactor.isEmpty else { return .success(masked) }
+        guard let step = machine.step(ref) else { return .failure(PreparationFailure(description: "no step at \(ref)")) }
+        do {
+            guard let actual = try scope.resolve(step.action).action else {
+                return .failure(PreparationFailure(description: "step '\(step.name)' resolves to no action"))
+            }
+            return .success(actual)
+        } catch {
+            return .failure(PreparationFailure(description: error.description))
         }
     }
 }

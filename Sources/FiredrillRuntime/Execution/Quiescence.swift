@@ -22,6 +22,9 @@ public final class Quiescence: Sendable {
     func waiting(_ value: Bool) { state.withLock { $0.waiting = value; $0.epoch &+= 1 } }
     func cancelling(_ change: Int) { state.withLock { $0.cancelling += change; $0.epoch &+= 1 } }
 
+    /// Moves with every step of the loop: unchanged for long, the run waits on something.
+    public var epoch: UInt64 { state.withLock { $0.epoch } }
+
     /// Whether the loop waits and `parked()` (the clock's sleepers, read in between) accounts for
     /// every child, with nothing moving on the loop while it was read.
     public func isQuiet(parked: () -> Int) -> Bool {

@@ -20,6 +20,8 @@ public final class RunRecorder: Sendable {
         /// The wall clock of the event last recorded: the run's end is its `run_ended`'s, as the chain has it.
         var lastWallNs: Int64 = 0
         var interrupted = false
+        /// `run_ended` is recorded: nothing follows it, an interruption included.
+        var ended = false
     }
     let state = Mutex(State())
 
@@ -72,6 +74,7 @@ public final class RunRecorder: Sendable {
     }
 
     private func advance(_ state: inout State, past recorded: RecordedEvent) {
+        if case .runEnded = recorded.event { state.ended = true }
         state.nextSeq = recorded.seq + 1
         state.lastWallNs = recorded.wallNs
         state.lastAt = recorded.at
@@ -98,7 +101,7 @@ public final class RunRecorder: Sendable {
     /// lease, and records nothing after. What is owed stays owed for `resume`.
     public func interruptNow(reason: String) {
         state.withLock { state in
-            guard !state.interrupted else { return }
+            guard !state.interrupted, !state.ended else { return }
             state.interrupted = true
             if let recorded = try? stamp(.runInterrupted(reason: reason), reading: clock.now(), state),
                (try? store.append([recorded], to: runID)) != nil {

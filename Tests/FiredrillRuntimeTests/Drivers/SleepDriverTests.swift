@@ -22,6 +22,17 @@ struct SleepDriverTests {
         #expect(report.verdict == .timedOut)
     }
 
+    /// `sleep: 2562047h` passes the loader; the deadline arithmetic saturates instead of trapping.
+    @Test func aSleepToTheEndOfTimeIsCutByItsDeadlineNotACrash() async {
+        let report = await driver.perform(.sleep(DrillDuration(nanoseconds: .max)), deadline: DriverTestSupport.deadline(in: .milliseconds(50)),
+                                          limits: limits)
+        #expect(report.verdict == .timedOut)
+        let endless = Deadline.after(.seconds(Int64.max))
+        #expect(endless.monoNs == .max)
+        #expect(endless.remaining.map { $0 > .seconds(1_000_000) } == true)
+        #expect(!endless.hasPassed)
+    }
+
     @Test func cancellationEndsTheSleep() async throws {
         let driver = driver
         let limits = limits

@@ -292,6 +292,20 @@ import Testing
         #expect(driver.count("undo-kill") == 1)
     }
 
+    /// A second SIGINT that comes after the run ended records nothing: nothing follows `run_ended`.
+    @Test func anInterruptionAfterTheEndIsNotRecorded() async throws {
+        let store = InMemoryStore()
+        final class Capture: @unchecked Sendable { var recorder: RunRecorder? }
+        let capture = Capture()
+        let outcome = try await Self.start(Self.scenario(), store: store, driver: Self.driver(), clock: ManualClock(),
+                                           configure: { capture.recorder = $0.recorder })
+        #expect(outcome.status == .completed)
+        let count = try store.events(of: outcome.runID).count
+        try #require(capture.recorder).interruptNow(reason: "second SIGINT received: stopped at once")
+        #expect(try store.events(of: outcome.runID).count == count)
+        #expect(try store.run(outcome.runID)?.status == .completed)
+    }
+
     /// Whoever carries a run on kills what the record says a step in flight had running,
     /// before anything else, and clears those rows (the InMemoryStore keeps them as SQLite does).
     @Test func carryingARunOnKillsTheProcessesRecordedForAStepInFlight() async throws {
