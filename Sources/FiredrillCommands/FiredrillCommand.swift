@@ -23,7 +23,7 @@ public struct FiredrillCommand: AsyncParsableCommand {
         subcommands: [
             ValidateCommand.self, PlanCommand.self, RunCommand.self, ConfirmCommand.self, ResumeCommand.self,
             ResolveCommand.self, AbortCommand.self, StatusCommand.self, HistoryCommand.self, RetroCommand.self, ReportCommand.self, ActionsCommand.self, DueCommand.self, ScheduleCommand.self,
-            VerifyCommand.self, KeyCommand.self, DemoCommand.self,
+            VerifyCommand.self, KeyCommand.self, SchemaCommand.self, DemoCommand.self,
         ]
     )
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import FiredrillCore
 import FiredrillRuntime
 import Foundation
+import Synchronization
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a drill.")
@@ -38,18 +39,20 @@ struct RunCommand: AsyncParsableCommand {
 /// SIGINT or SIGTERM aborts the drill through the run's inbox, so the run rolls back what it
 /// did and records why; a second signal stops at once and records that rollbacks are owed.
 enum Interruption {
-    /// The running executor, shared with the signal handler's queue.
-    final class RunHandle: @unchecked Sendable {
-        private let lock = NSLock()
-        private var executor: DrillExecutor?
-        private var signalName: String?
-        func set(_ value: DrillExecutor) { lock.withLock { executor = value } }
-        var current: DrillExecutor? { lock.withLock { executor } }
+    /// The running executor's recorder, shared with the signal handler's queue.
+    final class RunHandle: Sendable {
+        private struct State {
+            var recorder: RunRecorder?
+            var signalName: String?
+        }
+        private let state = Mutex(State())
+        func set(_ executor: DrillExecutor) { state.withLock { $0.recorder = executor.recorder } }
+        var current: RunRecorder? { state.withLock { $0.recorder } }
         /// Records the first signal's name; false if one came before.
         func firstSignal(_ name: String) -> Bool {
-            lock.withLock {
-                guard signalName == nil else { return false }
-                signalName = name
+            state.withLock {
+                guard $0.signalName == nil else { return false }
+                $0.signalName = name
                 return true
             }
         }

@@ -1,146 +1,175 @@
 import FiredrillCore
 import FiredrillRuntime
 import Foundation
+import Synchronization
 
-/// A `RunStore` in memory, for tests of the executor and the commands' logic.
-public final class InMemoryStore: RunStore, @unchecked Sendable {
-    private let lock = NSLock()
-    private var runsByID: [String: RunRecord] = [:]
-    private var eventsByRun: [String: [RecordedEvent]] = [:]
-    private var measurements: [String: (DrillMeasurement, [Mark])] = [:]
-    private var messages: [InboxMessage] = []
-    private var signed: [HeadSignature] = []
-    private var nextMessage: Int64 = 1
-    private var processesByRun: [String: [StepProcess]] = [:]
+/// A `RunStore` in memory, for tests of the executor and the commands' logic. It follows the
+/// projection and the lease rule SQLiteStore follows (`RunProjection`, `RunnerLease+Rule`);
+/// RunStoreContractTests holds the two to the same behaviour.
+public final class InMemoryStore: RunStore {
+    private struct Entry {
+        var recorded: RecordedEvent
+        var link: AuditChain.Link
+    }
+
+    private struct State {
+        var runsByID: [String: RunRecord] = [:]
+        var logs: [String: [Entry]] = [:]
+        var measurements: [String: (DrillMeasurement, [Mark])] = [:]
+        var messages: [InboxMessage] = []
+        var signed: [HeadSignature] = []
+        var nextMessage: Int64 = 1
+        var processesByRun: [String: [StepProcess]] = [:]
+
+        func existing(_ runID: String) throws -> RunRecord {
+            guard let run = runsByID[runID] else { throw InMemoryStoreError("no run \(runID)") }
+            return run
+        }
+
+        /// Links each event into the run's chain and projects it onto the run's row.
+        mutating func append(_ events: [RecordedEvent], to runID: String) throws {
+            guard !events.isEmpty else { return }
+            var run = try existing(runID)
+            var log = logs[runID, default: []]
+            for recorded in events {
+                guard recorded.seq == log.count + 1 else {
+                    throw InMemoryStoreError("event \(recorded.seq) of run \(runID) does not follow event \(log.count)")
+                }
+                let link = try AuditChain.link(recorded, runID: runID, after: log.last?.link.hash ?? AuditChain.genesis)
+                log.append(Entry(recorded: recorded, link: link))
+                RunProjection.apply(recorded, to: &run)
+            }
+            run.headHash = log.last?.link.hash
+            run.eventCount = log.count
+            runsByID[runID] = run
+            logs[runID] = log
+        }
+    }
+
+    private let state = Mutex(State())
 
     public init() {}
 
-    private func locked<T>(_ body: () throws -> T) rethrows -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body()
+    /// `body` on a copy of the state, kept only if it does not throw: a failed call changes
+    /// nothing, as a rolled-back transaction does.
+    private func transaction<T: Sendable>(_ body: (inout State) throws -> T) throws -> T {
+        try state.withLock { current in
+            var draft = current
+            let result = try body(&draft)
+            current = draft
+            return result
+        }
+    }
+
+    private func reading<T: Sendable>(_ body: (State) -> T) -> T {
+        state.withLock { body($0) }
     }
 
     public func createRun(_ run: RunRecord, first: RecordedEvent) throws {
-        try locked {
-            guard runsByID[run.id] == nil else { throw InMemoryStoreError("run \(run.id) exists") }
-            if let other = runsByID.values.first(where: { $0.scenario == run.scenario && !$0.status.isFinal }) {
-                throw LeaseError.scenarioBusy(scenario: run.scenario, runID: other.id, status: other.status, by: other.runner)
-            }
-            runsByID[run.id] = run
+        try transaction { state in
+            if let busy = LeaseError.scenarioBusy(among: state.runsByID.values.filter { $0.scenario == run.scenario }) { throw busy }
+            guard state.runsByID[run.id] == nil else { throw InMemoryStoreError("run \(run.id) exists") }
+            state.runsByID[run.id] = RunProjection.created(run)
+            try state.append([first], to: run.id)
         }
-        try append([first], to: run.id)
     }
 
     @discardableResult
     public func acquireLease(_ runID: String, lease: RunnerLease, force: Bool) throws -> RunnerLease? {
-        try locked {
-            guard let run = runsByID[runID] else { throw InMemoryStoreError("no run \(runID)") }
-            let previous = run.runner
-            if let previous, previous.pid != lease.pid || previous.host != lease.host {
-                if previous.isLive == true { throw LeaseError.held(runID: runID, by: previous) }
-                if previous.isLive == nil, !force { throw LeaseError.otherHost(runID: runID, by: previous) }
-            }
-            runsByID[runID]?.runner = lease
-            return previous?.pid == lease.pid && previous?.host == lease.host ? nil : previous
+        try transaction { state in
+            let replaced = try RunnerLease.takeOver(runID, from: try state.existing(runID).runner, by: lease, force: force)
+            state.runsByID[runID]?.runner = lease
+            return replaced
         }
     }
 
     public func releaseLease(_ runID: String, pid: Int32) throws {
-        locked { if runsByID[runID]?.runner?.pid == pid { runsByID[runID]?.runner = nil } }
-    }
-
-    public func append(_ events: [RecordedEvent], to runID: String) throws {
-        try locked {
-            guard runsByID[runID] != nil else { throw InMemoryStoreError("no run \(runID)") }
-            var log = eventsByRun[runID, default: []]
-            for event in events {
-                guard event.seq == (log.last?.seq ?? 0) + 1 else { throw InMemoryStoreError("event \(event.seq) out of order") }
-                log.append(event)
-                switch event.event {
-                case .runEnded(let status): runsByID[runID]?.status = status
-                case .runSuspended: runsByID[runID]?.status = .waiting
-                case .runResumed, .operatorResolved: runsByID[runID]?.status = .running
-                case .runHalted: runsByID[runID]?.status = .halted
-                case .runInterrupted: runsByID[runID]?.status = .interrupted
-                default: break
-                }
-            }
-            eventsByRun[runID] = log
+        try transaction { state in
+            if RunnerLease.mayRelease(state.runsByID[runID]?.runner, pid: pid) { state.runsByID[runID]?.runner = nil }
         }
     }
 
-    public func events(of runID: String) throws -> [RecordedEvent] { locked { eventsByRun[runID] ?? [] } }
+    public func append(_ events: [RecordedEvent], to runID: String) throws {
+        try transaction { try $0.append(events, to: runID) }
+    }
+
+    public func events(of runID: String) throws -> [RecordedEvent] { reading { ($0.logs[runID] ?? []).map(\.recorded) } }
     public func forEachEvent(of runID: String, _ body: (RecordedEvent) throws -> Void) throws {
         for event in try events(of: runID) { try body(event) }
     }
-    public func run(_ id: String) throws -> RunRecord? { locked { runsByID[id] } }
+    public func chain(of runID: String) throws -> [AuditChain.Link] { reading { ($0.logs[runID] ?? []).map(\.link) } }
+    public func run(_ id: String) throws -> RunRecord? { reading { $0.runsByID[id] } }
 
     public func runs(scenario: String?) throws -> [RunRecord] {
-        locked {
-            runsByID.values.filter { scenario == nil || $0.scenario == scenario }
-                .sorted { ($0.startedWallNs, $0.id) > ($1.startedWallNs, $1.id) }
+        reading { state in
+            state.runsByID.values.filter { scenario == nil || $0.scenario == scenario }.sorted(by: RunProjection.newestFirst)
         }
     }
 
     public func updateRun(_ run: RunRecord) throws {
-        locked {
-            // The lease is the store's to keep, as in SQLiteStore.
-            var updated = run
-            updated.runner = runsByID[run.id]?.runner
-            runsByID[run.id] = updated
+        try transaction { state in
+            if let row = state.runsByID[run.id] { state.runsByID[run.id] = RunProjection.updated(row, with: run) }
         }
     }
 
     public func saveMeasurement(runID: String, measurement: DrillMeasurement, marks: [Mark]) throws {
-        locked { measurements[runID] = (measurement, marks) }
+        try transaction { state in
+            _ = try state.existing(runID)
+            state.measurements[runID] = (measurement, marks)
+        }
     }
 
-    public func measurement(of runID: String) -> DrillMeasurement? { locked { measurements[runID]?.0 } }
+    public func measurement(of runID: String) -> DrillMeasurement? { reading { $0.measurements[runID]?.0 } }
 
     public func post(_ event: DrillEvent, to runID: String) throws {
-        locked {
-            messages.append(InboxMessage(id: nextMessage, runID: runID, event: event))
-            nextMessage += 1
+        try transaction { state in
+            _ = try state.existing(runID)
+            state.messages.append(InboxMessage(id: state.nextMessage, runID: runID, event: event))
+            state.nextMessage += 1
         }
     }
 
     @discardableResult
     public func appendSignature(runID: String, sign: (Int, String, String) -> HeadSignature) throws -> HeadSignature {
-        try locked {
-            let events = eventsByRun[runID] ?? []
-            guard !events.isEmpty else { throw InMemoryStoreError("run \(runID) has no events to sign") }
-            let head = try SQLiteStore.chainHead(runID: runID, events: events)
-            let signature = sign(events.count, head, signed.last?.digest ?? AuditChain.genesis)
-            signed.append(signature)
+        try transaction { state in
+            guard let run = state.runsByID[runID], let head = run.headHash else { throw InMemoryStoreError("run \(runID) has no events to sign") }
+            let signature = sign(run.eventCount, head, state.signed.last?.digest ?? AuditChain.genesis)
+            state.signed.append(signature)
             return signature
         }
     }
 
-    public func signatures(runID: String?) throws -> [HeadSignature] { locked { signed.filter { runID == nil || $0.runID == runID } } }
+    public func signatures(runID: String?) throws -> [HeadSignature] {
+        reading { $0.signed.filter { runID == nil || $0.runID == runID } }
+    }
 
-    public func inbox(of runID: String) throws -> [InboxMessage] { locked { messages.filter { $0.runID == runID } } }
-    public func deleteInbox(_ ids: [Int64]) throws { locked { messages.removeAll { ids.contains($0.id) } } }
+    public func inbox(of runID: String) throws -> [InboxMessage] { reading { $0.messages.filter { $0.runID == runID } } }
+
+    public func deleteInbox(_ ids: [Int64]) throws {
+        try transaction { state in state.messages.removeAll { ids.contains($0.id) } }
+    }
 
     public func recordStepProcesses(_ runID: String, _ processes: [StepProcess]) throws {
-        locked {
-            var rows = processesByRun[runID, default: []]
+        guard !processes.isEmpty else { return }
+        try transaction { state in
+            _ = try state.existing(runID)
+            var rows = state.processesByRun[runID, default: []]
             for process in processes {
                 rows.removeAll { $0.activity == process.activity && $0.pid == process.pid }
                 rows.append(process)
             }
-            processesByRun[runID] = rows
+            state.processesByRun[runID] = rows
         }
     }
 
     public func clearStepProcesses(_ runID: String, activity: String?) throws {
-        locked {
-            if let activity { processesByRun[runID]?.removeAll { $0.activity == activity } } else { processesByRun[runID] = nil }
+        try transaction { state in
+            if let activity { state.processesByRun[runID]?.removeAll { $0.activity == activity } } else { state.processesByRun[runID] = nil }
         }
     }
 
     public func stepProcesses(of runID: String) throws -> [StepProcess] {
-        locked { (processesByRun[runID] ?? []).sorted { ($0.activity, $0.pid) < ($1.activity, $1.pid) } }
+        reading { ($0.processesByRun[runID] ?? []).sorted { ($0.activity, $0.pid) < ($1.activity, $1.pid) } }
     }
 }
 

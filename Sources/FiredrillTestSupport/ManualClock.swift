@@ -46,12 +46,22 @@ public final class ManualClock: DrillClock, @unchecked Sendable {
         for sleeper in due { sleeper.continuation.resume() }
     }
 
-    /// Moves time to the next sleeper's instant (if any) and wakes it.
+    /// Moves time to the next sleeper's instant (if any) and wakes that one sleeper alone, the
+    /// first to go to sleep among those due then: sleepers due at the same instant wake one at a
+    /// time, always in the same order, so a run's record is the same from one test run to the next.
     @discardableResult
     public func advanceToNextWake() -> Bool {
-        guard let next = nextWake else { return false }
-        let delta = next - now().monoNs
-        advance(by: max(0, delta))
+        lock.lock()
+        guard let next = sleepers.indices.min(by: { (sleepers[$0].until, sleepers[$0].id) < (sleepers[$1].until, sleepers[$1].id) }) else {
+            lock.unlock()
+            return false
+        }
+        let sleeper = sleepers.remove(at: next)
+        let delta = max(0, sleeper.until - mono)
+        mono += delta
+        wall += delta
+        lock.unlock()
+        sleeper.continuation.resume()
         return true
     }
 

@@ -9,13 +9,18 @@ public final class ScriptedDriver: Driver, @unchecked Sendable {
     public struct Reply: Sendable {
         public var report: DriverReport
         public var delay: Duration
-        public init(_ report: DriverReport, after delay: Duration = .zero) {
+        /// Done as the reply is given (after its delay): what the world does at that moment.
+        public var effect: (@Sendable () -> Void)?
+        public init(_ report: DriverReport, after delay: Duration = .zero, then effect: (@Sendable () -> Void)? = nil) {
             self.report = report
             self.delay = delay
+            self.effect = effect
         }
-        public static func pass(_ summary: String = "ok", after delay: Duration = .zero, stdout: String? = nil) -> Reply {
+        public static func pass(_ summary: String = "ok", after delay: Duration = .zero, stdout: String? = nil,
+                                then effect: (@Sendable () -> Void)? = nil) -> Reply {
             Reply(DriverReport(verdict: .passed, summary: summary,
-                               stdout: stdout.map { CapturedOutput(text: $0, keptBytes: $0.utf8.count, totalBytes: $0.utf8.count) }), after: delay)
+                               stdout: stdout.map { CapturedOutput(text: $0, keptBytes: $0.utf8.count, totalBytes: $0.utf8.count) }),
+                  after: delay, then: effect)
         }
         public static func fail(_ summary: String = "failed", after delay: Duration = .zero) -> Reply {
             Reply(DriverReport(verdict: .failed, summary: summary), after: delay)
@@ -62,11 +67,20 @@ public final class ScriptedDriver: Driver, @unchecked Sendable {
 
     public func count(_ key: String) -> Int { performed.filter { $0.summary.contains(key) }.count }
 
-    public func perform(_ action: ResolvedAction, deadline: ContinuousClock.Instant?, limits: DriverLimits) async -> DriverReport {
+    /// Takes the reply's delay on the deadline's clock (the run's), and times out like a real
+    /// driver when the deadline comes first.
+    public func perform(_ action: ResolvedAction, deadline: Deadline, limits: DriverLimits) async -> DriverReport {
         let reply = nextReply(for: action)
-        if reply.delay > .zero {
-            do { try await Task.sleep(for: reply.delay) } catch { return DriverReport(verdict: .cancelled, summary: "cancelled") }
+        if reply.delay > .zero || deadline.hasPassed {
+            do {
+                if try await deadline.sleep(for: reply.delay) {
+                    return DriverReport(verdict: .timedOut, summary: "timed out after the deadline (scripted)")
+                }
+            } catch {
+                return DriverReport(verdict: .cancelled, summary: "cancelled")
+            }
         }
+        reply.effect?()
         return reply.report
     }
 }

@@ -244,8 +244,8 @@ struct ProbeHeavyRecord {
                 pending.removeAll { $0.id == id }
             case .finish(let status):
                 schedule(now, nil, .runEnded(status))
-            case .awaitOperator, .sampleGuard, .createSilence, .expireSilence, .notify, .abandon:
-                // The scenario has no manual steps, guards, silence or notifiers.
+            case .awaitOperator, .sampleGuard, .createSilence, .expireSilence, .notify, .abandon, .suspend:
+                // The scenario has no manual steps, guards, silence or notifiers, and nobody to wait for.
                 break
             }
         }

@@ -24,7 +24,7 @@ import Testing
                 if [ "$1" = undo-b ] && [ -e "$dir/slow" ]; then sleep 3; echo "undo-b done" >> "$dir/invocations.log"; fi
                 exit 0
                 """, to: target)
-            if slowUndo { FileManager.default.createFile(atPath: dir + "/slow", contents: nil) }
+            if slowUndo { _ = FileManager.default.createFile(atPath: dir + "/slow", contents: nil) }
             try """
                 firedrill: 1
                 name: abort-drill

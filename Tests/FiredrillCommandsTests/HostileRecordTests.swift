@@ -193,7 +193,7 @@ import Testing
         #expect(second.stdout.map { ControlCharacters.bytes(of: $0.text) } == Array("x".utf8) + [0x00] + Array("y".utf8) + [0x1B]
             + Array("[31mz".utf8) + [0x07, 0x0D, 0xFF])
         // The attempts projection holds it all, not a C string cut at the NUL.
-        let projected = try await DatabaseQueue(path: dir + "/fd.db").read { db in
+        let projected = try DatabaseQueue(path: dir + "/fd.db").read { db in
             try Row.fetchAll(db, sql: "SELECT stdout, stdout_bytes FROM attempts WHERE run_id = ? ORDER BY started_ns", arguments: [run.id])
         }
         let text: String? = projected.first?["stdout"]

@@ -66,8 +66,9 @@ import Testing
 
     @Test(arguments: [false, true])
     func aTimeoutKillsEveryProcessTheStepStarted(fallback: Bool) async throws {
-        // 6 s rather than 1: on a loaded machine (CI after a cold build) the children must have written their pids first.
-        let lab = try Lab(fallback: fallback, timeout: "6s")
+        // 20 s rather than 1: the children must have written their pids first, and a machine loaded
+        // with a lab drill beside this test once took more than 6 s to start four shell and perl processes.
+        let lab = try Lab(fallback: fallback, timeout: "20s")
         defer { lab.remove() }
         let running = try lab.start()
         let processes = await lab.program.processes()

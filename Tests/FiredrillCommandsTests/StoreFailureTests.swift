@@ -196,33 +196,4 @@ import Testing
             #expect(applied == SQLiteStore.migrationIdentifiers, "trial \(trial)")
         }
     }
-
-    /// The same race inside one process, many connections at once.
-    @Test func concurrentOpensOfAFreshDatabaseAllSucceed() async throws {
-        for _ in 1...10 {
-            let dir = try temporaryFolder("firedrill-migrate")
-            defer { try? FileManager.default.removeItem(atPath: dir) }
-            let db = dir + "/fresh.db"
-            // Threads of their own, started together, so the opens really overlap.
-            final class Failures: @unchecked Sendable {
-                let lock = NSLock()
-                var list: [String] = []
-                func add(_ text: String) { lock.withLock { list.append(text) } }
-            }
-            let collected = Failures()
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let group = DispatchGroup()
-                for _ in 0..<6 {
-                    group.enter()
-                    Thread {
-                        do { _ = try SQLiteStore(path: db) } catch { collected.add("\(error)") }
-                        group.leave()
-                    }.start()
-                }
-                group.notify(queue: .global()) { continuation.resume() }
-            }
-            let failures = collected.lock.withLock { collected.list }
-            #expect(failures.isEmpty, "\(failures)")
-        }
-    }
 }

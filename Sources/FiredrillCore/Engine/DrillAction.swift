@@ -31,6 +31,9 @@ public enum DrillAction: Hashable, Sendable {
     case cancel(ActivityID)
     /// Record `runEnded` with this status.
     case finish(RunStatus)
+    /// The run waits on an operator with nobody at a terminal: mark it waiting, give up the
+    /// lease, and stop here until `firedrill confirm` carries it on.
+    case suspend
 }
 
 /// Names a unit of in-flight work, so the machine can cancel it.
@@ -75,7 +78,7 @@ extension DrillAction {
         case .armMaxDuration: .maxDuration
         case .notify(let n, let trigger): .notification(n, trigger)
         case .createSilence, .expireSilence: .silence
-        case .cancel, .finish: nil
+        case .cancel, .finish, .suspend: nil
         }
     }
 }

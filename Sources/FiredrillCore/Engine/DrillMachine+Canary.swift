@@ -1,6 +1,6 @@
 extension DrillMachine {
     mutating func canaryWritten(_ written: CanaryWritten, at now: DrillInstant) -> [DrillAction] {
-        guard var canary = state.canary else { return [] }
+        guard var canary = state.canary else { return impossible("a canary write, and the scenario has no canary", at: now) }
         canary.writes.append(.init(seq: written.seq, acknowledged: written.report.passed, startedAt: written.startedAt,
                                    endedAt: written.endedAt, summary: written.report.summary))
         if canary.outstanding == written.seq { canary.outstanding = nil }

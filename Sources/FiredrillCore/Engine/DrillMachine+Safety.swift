@@ -19,7 +19,8 @@ extension DrillMachine {
 
     mutating func guardSampled(_ sampled: GuardSampled, at now: DrillInstant) -> [DrillAction] {
         let index = sampled.guardIndex
-        guard state.guards.indices.contains(index), let spec = scenario.guards[safe: index] else { return [] }
+        guard let spec = scenario.guards[safe: index] else { return impossible("a poll of guard \(index), which the scenario does not have", at: now) }
+        guard state.guards.indices.contains(index) else { return [] }  // stale: the guards have not started, or are over
         var polling = state.guards[index]
         guard !polling.stopped, polling.outstanding == sampled.sample else { return [] }
         polling.outstanding = nil
@@ -63,8 +64,7 @@ extension DrillMachine {
         guard let halt = state.halt, halt.ref == resolution.ref, halt.attempt == resolution.attempt,
               let current = state.current, current.ref == resolution.ref,
               case .performing(let attempt, _, _) = current.progress, attempt == resolution.attempt else { return [] }
-        state.halt = nil
-        state.status = .running
+        state.course = .running
         state.resolutions.append(.init(resolution: resolution, at: now))
         let note = resolution.note.map { ": \($0)" } ?? ""
         let startedAt = state.attempts.last { $0.ref == resolution.ref && $0.attempt == attempt }?.startedAt ?? now

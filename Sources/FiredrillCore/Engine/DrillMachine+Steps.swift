@@ -54,9 +54,12 @@ extension DrillMachine {
     }
 
     mutating func attemptStarted(_ started: AttemptStarted, at now: DrillInstant) -> [DrillAction] {
+        // Stale: an attempt the run no longer waits for (cancelled, or superseded).
         guard let current = state.current, current.ref == started.ref,
-              case .scheduled(let attempt, _) = current.progress, attempt == started.attempt,
-              let step = step(started.ref) else { return [] }
+              case .scheduled(let attempt, _) = current.progress, attempt == started.attempt else { return [] }
+        guard let step = step(started.ref) else {
+            return impossible("attempt started for \(started.ref), which the scenario has no step at", step: started.ref, at: now)
+        }
         state.attempts.append(.init(ref: started.ref, stepName: step.name, attempt: started.attempt, action: started.action,
                                     startedAt: now, samples: 0))
         if case .phase = started.ref, started.attempt == 1 { registerCompensations(for: started.ref, step: step, at: now) }
@@ -73,13 +76,13 @@ extension DrillMachine {
             if let deadline { actions.append(.armDeadline(started.ref, attempt: attempt, at: deadline)) }
             return actions
         case .waitFor:
-            guard let action = started.action else { return [] }
+            guard let action = started.action else { return impossibleAttempt(started.ref, attempt: attempt, "started with no action to poll", at: now) }
             state.current?.progress = .polling(.init(attempt: attempt, action: action, startedAt: now, deadline: deadline, sample: 1, streak: 0))
             var actions: [DrillAction] = [.sampleProbe(started.ref, attempt: attempt, sample: 1, action: action, at: now)]
             if let deadline { actions.append(.armDeadline(started.ref, attempt: attempt, at: deadline)) }
             return actions
         case .probe, .kill, .sleep:
-            guard let action = started.action else { return [] }
+            guard let action = started.action else { return impossibleAttempt(started.ref, attempt: attempt, "started with no action to perform", at: now) }
             state.current?.progress = .performing(attempt: attempt, action: action, deadline: deadline)
             return [.perform(started.ref, attempt: attempt, action: action, deadline: deadline)]
         }
@@ -108,8 +111,7 @@ extension DrillMachine {
     mutating func attemptFinished(_ finished: AttemptFinished, at now: DrillInstant) -> [DrillAction] {
         // The step a resume halted for has an outcome after all (its deadline passed): nothing is in doubt.
         if let halt = state.halt, halt.ref == finished.ref, halt.attempt == finished.attempt {
-            state.halt = nil
-            state.status = .running
+            state.course = .running
         }
         recordEnd(finished.ref, attempt: finished.attempt, report: finished.report, verdict: finished.report.verdict,
                   summary: finished.report.summary, endedAt: finished.endedAt)
@@ -136,9 +138,12 @@ extension DrillMachine {
             state.attempts[index].samples += 1
             state.attempts[index].summary = sampled.report.summary
         }
+        // Stale: a sample of a poll already over.
         guard let current = state.current, current.ref == sampled.ref, case .polling(var polling) = current.progress,
-              polling.attempt == sampled.attempt, polling.sample == sampled.sample,
-              let step = step(sampled.ref), case .waitFor(let waitFor) = step.action else { return [] }
+              polling.attempt == sampled.attempt, polling.sample == sampled.sample else { return [] }
+        guard let step = step(sampled.ref), case .waitFor(let waitFor) = step.action else {
+            return impossibleAttempt(sampled.ref, attempt: sampled.attempt, "sampled, but it is not a wait_for step", at: now)
+        }
         let expected = sampled.report.passed == (waitFor.expect == .pass)
         if expected {
             if polling.streak == 0 {
@@ -215,7 +220,8 @@ extension DrillMachine {
     }
 
     mutating func deadlinePassed(_ ref: StepRef, attempt: Int, at now: DrillInstant) -> [DrillAction] {
-        guard let current = state.current, current.ref == ref, let step = step(ref) else { return [] }
+        guard let current = state.current, current.ref == ref else { return [] }  // stale: that step is over
+        guard let step = step(ref) else { return impossible("deadline passed for \(ref), which the scenario has no step at", step: ref, at: now) }
         let timeout = step.timeout.map { "timed out after \($0)" } ?? "timed out"
         switch current.progress {
         case .polling(let polling) where polling.attempt == attempt:
@@ -275,7 +281,7 @@ extension DrillMachine {
 
     mutating func stepAttemptFailed(_ ref: StepRef, attempt: Int, summary: String, verdict: DriverReport.Verdict,
                                     startedAt: DrillInstant, endedAt: DrillInstant, at now: DrillInstant) -> [DrillAction] {
-        guard let step = step(ref) else { return [] }
+        guard let step = step(ref) else { return impossible("an attempt of \(ref) failed, and the scenario has no step there", step: ref, at: now) }
         if attempt <= step.retries, verdict != .cancelled {
             return schedule(ref, attempt: attempt + 1, at: now + step.retryDelay)
         }
@@ -329,7 +335,7 @@ extension DrillMachine {
         case .phases: return stopGuards() + stopCanary(at: now) + requestCanaryRead() + enter(.steadyAfter, at: now)
         case .steadyAfter, .rollback: return enter(.teardown, at: now)
         case .teardown:
-            state.finishRequested = true
+            state.course = .finishing(endNotified: false)
             return finishIfDone(at: now)
         case .ended: return []
         }
@@ -348,12 +354,12 @@ extension DrillMachine {
         // overtakes "recovered"), and the run ends once they report.
         guard state.endNotified || state.notificationsPending.isEmpty else { return [] }
         if !state.endNotified {
-            state.endNotified = true
+            state.course = .finishing(endNotified: true)
             let actions = notify(.end)
             if !actions.isEmpty { return actions }
         }
         guard state.notificationsPending.isEmpty else { return [] }
-        return [.finish(state.outcome)]
+        return [.finish(state.outcome.status)]
     }
 
     mutating func abortRequested(by: String, reason: String, at now: DrillInstant) -> [DrillAction] {
@@ -361,10 +367,7 @@ extension DrillMachine {
         state.abort = .init(by: by, reason: reason, at: now)
         let told = notify(.abort)
         // Aborting settles a step in doubt: its compensation is owed like any other's.
-        if state.halt != nil {
-            state.halt = nil
-            state.status = .running
-        }
+        if state.halt != nil { state.course = .running }
         state.outcome = .aborted
         state.failureReason = "aborted by \(by): \(reason)"
         state.deviations.append(.init(at: now, ref: state.current?.ref, message: "aborted by \(by): \(reason)"))
@@ -378,7 +381,7 @@ extension DrillMachine {
         switch current.progress {
         case .performing(let attempt, _, _):
             // Wait for the cancelled driver call to report before compensating for it.
-            state.drainingTo = next
+            state.course = .draining(to: next)
             return actions + [.cancel(.attempt(current.ref, attempt))]
         case .scheduled(let attempt, _):
             actions.append(.cancel(.attempt(current.ref, attempt)))
@@ -396,7 +399,7 @@ extension DrillMachine {
     mutating func resumeAfterDrain(_ ref: StepRef, attempt: Int, at now: DrillInstant) -> [DrillAction] {
         guard let next = state.drainingTo, let current = state.current, current.ref == ref,
               case .performing(let a, _, _) = current.progress, a == attempt else { return finishIfDone(at: now) }
-        state.drainingTo = nil
+        state.course = .running
         return enter(next, at: now)
     }
 }

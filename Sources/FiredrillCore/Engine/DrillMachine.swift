@@ -55,14 +55,14 @@ public struct DrillMachine: Hashable, Sendable {
             return abortRequested(by: by, reason: reason, at: now)
         case .runSuspended:
             state.suspensions.append(now)
-            state.status = .waiting
-            return []
+            state.presence = .waiting
+            return [.suspend]
         case .runResumed(let runner):
             state.runners.append(runner)
-            state.status = state.halt == nil ? .running : .halted
+            state.presence = .carriedOn
             return []
         case .runEnded(let status):
-            state.status = status
+            state.course = .ended(status)
             state.stage = .ended
             state.endedAt = now
             state.current = nil
@@ -72,14 +72,13 @@ public struct DrillMachine: Hashable, Sendable {
         case .maxDurationPassed:
             return maxDurationPassed(at: now)
         case .runHalted(let halted):
-            state.halt = .init(ref: halted.ref, attempt: halted.attempt, reason: halted.reason, at: now)
-            state.status = .halted
+            state.course = .halted(.init(ref: halted.ref, attempt: halted.attempt, reason: halted.reason, at: now))
             return []
         case .operatorResolved(let resolution):
             return operatorResolved(resolution, at: now)
         case .runInterrupted:
             state.interruptions.append(now)
-            state.status = .interrupted
+            state.presence = .interrupted
             return []
         case .notificationSent(let sent):
             return notificationSent(sent, at: now)
@@ -188,10 +187,20 @@ public struct DrillMachine: Hashable, Sendable {
 extension ResolvedAction {
     /// Whether performing it again could change the system twice.
     public var isInjecting: Bool {
+        if case .http(let http) = self { return ActionKind.injects(kind, method: http.method) }
+        return ActionKind.injects(kind, method: nil)
+    }
+
+    /// The kind of step it was resolved from (`ssh` and `kubectl` resolve to `run`).
+    public var kind: String {
         switch self {
-        case .run, .shell, .kill: true
-        case .http(let http): !["GET", "HEAD", "OPTIONS"].contains(http.method.uppercased())
-        case .tcp, .sleep, .prometheus: false
+        case .run: "run"
+        case .shell: "shell"
+        case .http: "http"
+        case .tcp: "tcp"
+        case .kill: "kill"
+        case .sleep: "sleep"
+        case .prometheus: "prometheus"
         }
     }
 }

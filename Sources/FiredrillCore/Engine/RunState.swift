@@ -137,16 +137,79 @@ public struct RunState: Hashable, Sendable {
         public var at: DrillInstant
     }
 
+    /// How the run stands, as one value: a run cannot be halted and draining, or ended and halted.
+    public enum Course: Hashable, Sendable {
+        case running
+        /// An in-flight attempt was cancelled (an abort); the run goes to `to` once it reports.
+        case draining(to: Stage)
+        /// An injecting attempt was in doubt on resume; the run waits for `firedrill resolve`.
+        case halted(Halt)
+        /// Teardown is done; the run ends once the canary, the silence and the notifications
+        /// settle. `endNotified`: the end notifications were asked for.
+        case finishing(endNotified: Bool)
+        case ended(RunStatus)
+    }
+
+    /// Whether an orchestrator is carrying the run on, apart from its course.
+    public enum Presence: Hashable, Sendable {
+        case carriedOn
+        /// Suspended at a manual step with nobody at a terminal, until `firedrill confirm`.
+        case waiting
+        /// Stopped at once (a second signal), until `firedrill resume`.
+        case interrupted
+    }
+
+    /// The status a run ends with once its rollbacks and teardown are done.
+    public enum Outcome: String, Hashable, Sendable {
+        case completed, deviated, failed, aborted
+        public var status: RunStatus {
+            switch self {
+            case .completed: .completed
+            case .deviated: .deviated
+            case .failed: .failed
+            case .aborted: .aborted
+            }
+        }
+    }
+
     public var stage: Stage = .notStarted
-    public var status: RunStatus = .running
+    public var course: Course = .running
+    public var presence: Presence = .carriedOn
     public var started: RunStarted?
     public var startedAt: DrillInstant?
     public var endedAt: DrillInstant?
     public var current: Current?
+    public var outcome: Outcome = .completed
+
+    /// The run's status, as the runs table and the commands show it.
+    public var status: RunStatus {
+        // An interruption is the last thing that happened to a halted run until a resume (the
+        // runs table's projection reads it the same way).
+        switch (course, presence) {
+        case (.ended(let status), _): status
+        case (_, .interrupted): .interrupted
+        case (_, .waiting): .waiting
+        case (.halted, .carriedOn): .halted
+        case (_, .carriedOn): .running
+        }
+    }
+    public var halt: Halt? { if case .halted(let halt) = course { halt } else { nil } }
     /// Where the run goes once the in-flight attempt that was cancelled reports back.
-    public var drainingTo: Stage?
-    /// The status the run ends with once rollbacks and teardown are done.
-    public var outcome: RunStatus = .completed
+    public var drainingTo: Stage? { if case .draining(let stage) = course { stage } else { nil } }
+    public var finishRequested: Bool {
+        switch course {
+        case .finishing, .ended: true
+        case .running, .draining, .halted: false
+        }
+    }
+    /// The end notifications were asked for: the run finishes once they report.
+    public var endNotified: Bool {
+        switch course {
+        case .finishing(let notified): notified
+        case .ended: true
+        case .running, .draining, .halted: false
+        }
+    }
     public var failureReason: String?
     public var abort: Abort?
     public var ledger: [LedgerEntry] = []
@@ -171,18 +234,14 @@ public struct RunState: Hashable, Sendable {
     /// Steps that ran to success, by ref, with their last attempt's end.
     public var stepsPassed: Set<StepRef> = []
     public var stepsFailed: Set<StepRef> = []
-    public var finishRequested = false
     public var guards: [GuardState] = []
     public var guardTrip: GuardTrip?
     public var maxDurationPassedAt: DrillInstant?
-    public var halt: Halt?
     public var resolutions: [ResolutionRecord] = []
     public var interruptions: [DrillInstant] = []
     /// Notifications asked for and not yet reported.
     public var notificationsPending: Set<NotificationKey> = []
     public var notifications: [NotificationSent] = []
-    /// The end notifications were asked for: the run finishes once they report.
-    public var endNotified = false
     public var silence = SilenceState()
 
     /// The drill's Alertmanager silence: asked for at the start, expired before the run ends.

@@ -263,11 +263,8 @@ public enum StepAction: Hashable, Sendable, Codable {
     /// Whether running it again could change the system twice (a kill, a command).
     /// Probes by HTTP GET/HEAD, TCP connects, sleeps and polls are safe to repeat.
     public var isInjecting: Bool {
-        switch self {
-        case .probe(let probe): probe.isInjecting
-        case .kill: true
-        case .sleep, .manual, .waitFor: false
-        }
+        if case .probe(let probe) = self { return probe.isInjecting }
+        return ActionKind.injects(kind, method: nil)
     }
 }
 
@@ -290,11 +287,8 @@ public enum Probe: Hashable, Sendable, Codable {
     }
 
     public var isInjecting: Bool {
-        switch self {
-        case .run, .shell: true
-        case .http(let http): !["GET", "HEAD", "OPTIONS"].contains(http.method.uppercased())
-        case .tcp, .prometheus: false
-        }
+        if case .http(let http) = self { return ActionKind.injects(kind, method: http.method) }
+        return ActionKind.injects(kind, method: nil)
     }
 }
 

@@ -78,7 +78,7 @@ extension ScenarioValidator {
     /// exactly like the validator's (which it then drops as duplicates).
     public enum Rules {
         public static let signals = ["KILL", "TERM", "INT", "HUP", "QUIT", "USR1", "USR2", "STOP", "CONT"]
-        public static let probeKinds = ["http", "tcp", "run", "shell", "ssh", "kubectl", "prometheus"]
+        public static let probeKinds = ActionKind.probes.map(\.key)
 
         public static func formatVersion(_ version: Int) -> String? {
             version == 1 ? nil : "unsupported format version \(version); this firedrill reads 'firedrill: 1'"

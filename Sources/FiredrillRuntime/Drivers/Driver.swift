@@ -9,7 +9,7 @@ import FiredrillCore
 /// - On task cancellation stop promptly (killing any process and what it started) and return `.cancelled`.
 /// - Keep at most `limits.outputBytes` of each output stream; count the rest.
 public protocol Driver: Sendable {
-    func perform(_ action: ResolvedAction, deadline: ContinuousClock.Instant?, limits: DriverLimits) async -> DriverReport
+    func perform(_ action: ResolvedAction, deadline: Deadline, limits: DriverLimits) async -> DriverReport
 }
 
 public struct DriverLimits: Sendable, Hashable {

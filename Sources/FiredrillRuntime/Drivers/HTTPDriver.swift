@@ -27,11 +27,11 @@ public struct HTTPDriver: Driver {
         self.defaultTimeout = defaultTimeout
     }
 
-    public func perform(_ action: ResolvedAction, deadline: ContinuousClock.Instant?, limits: DriverLimits) async -> DriverReport {
+    public func perform(_ action: ResolvedAction, deadline: Deadline, limits: DriverLimits) async -> DriverReport {
         guard case .http(let http) = action else {
             return DriverReport(verdict: .error, summary: "the HTTP driver cannot perform: \(action.summary)")
         }
-        return await request(http, deadline: deadline, limits: limits)
+        return await request(http, deadline: deadline.continuous, limits: limits)
     }
 
     public func request(_ http: ResolvedHTTP, deadline: ContinuousClock.Instant?, limits: DriverLimits) async -> DriverReport {

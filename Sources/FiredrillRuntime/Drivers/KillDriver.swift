@@ -13,12 +13,12 @@ import Darwin
 public struct KillDriver: Driver {
     public init() {}
 
-    public func perform(_ action: ResolvedAction, deadline: ContinuousClock.Instant?, limits: DriverLimits) async -> DriverReport {
+    public func perform(_ action: ResolvedAction, deadline: Deadline, limits: DriverLimits) async -> DriverReport {
         guard case .kill(let target, let signal, let processGroup) = action else {
             return DriverReport(verdict: .error, summary: "the kill driver cannot perform: \(action.summary)")
         }
         if Task.isCancelled { return DriverReport(verdict: .cancelled, summary: "cancelled before sending \(signal)") }
-        if let deadline, deadline <= .now { return DriverReport(verdict: .timedOut, summary: "timed out before sending \(signal)") }
+        if deadline.hasPassed { return DriverReport(verdict: .timedOut, summary: "timed out before sending \(signal)") }
         return send(signal: signal, to: target, processGroup: processGroup)
     }
 

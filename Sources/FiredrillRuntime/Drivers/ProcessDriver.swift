@@ -43,12 +43,12 @@ public struct ProcessDriver: Driver {
     /// there, before it could fork anything. `exec` keeps the pid, argv[0] and the PATH lookup.
     static let enterCgroup = #"echo 0 >"$0" || exit 125; exec "$@""#
 
-    public func perform(_ action: ResolvedAction, deadline: ContinuousClock.Instant?, limits: DriverLimits) async -> DriverReport {
+    public func perform(_ action: ResolvedAction, deadline: Deadline, limits: DriverLimits) async -> DriverReport {
         switch action {
         case .run(let argv):
-            await execute(argv: argv, deadline: deadline, limits: limits)
+            await execute(argv: argv, deadline: deadline.continuous, limits: limits)
         case .shell(let script):
-            await execute(argv: ["/bin/sh", "-c", script], deadline: deadline, limits: limits)
+            await execute(argv: ["/bin/sh", "-c", script], deadline: deadline.continuous, limits: limits)
         default:
             DriverReport(verdict: .error, summary: "the process driver cannot perform: \(action.summary)")
         }

@@ -15,7 +15,7 @@ public struct PrometheusDriver: Driver {
         self.responseLimit = responseLimit
     }
 
-    public func perform(_ action: ResolvedAction, deadline: ContinuousClock.Instant?, limits: DriverLimits) async -> DriverReport {
+    public func perform(_ action: ResolvedAction, deadline: Deadline, limits: DriverLimits) async -> DriverReport {
         guard case .prometheus(let prom) = action else {
             return DriverReport(verdict: .error, summary: "the prometheus driver cannot perform: \(action.summary)")
         }

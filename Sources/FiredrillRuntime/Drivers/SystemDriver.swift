@@ -21,7 +21,7 @@ public struct SystemDriver: Driver {
         self.prometheus = prometheus
     }
 
-    public func perform(_ action: ResolvedAction, deadline: ContinuousClock.Instant?, limits: DriverLimits) async -> DriverReport {
+    public func perform(_ action: ResolvedAction, deadline: Deadline, limits: DriverLimits) async -> DriverReport {
         switch action {
         case .run, .shell: await process.perform(action, deadline: deadline, limits: limits)
         case .http: await http.perform(action, deadline: deadline, limits: limits)

@@ -19,11 +19,11 @@ public struct TCPDriver: Driver {
         self.defaultTimeout = defaultTimeout
     }
 
-    public func perform(_ action: ResolvedAction, deadline: ContinuousClock.Instant?, limits: DriverLimits) async -> DriverReport {
+    public func perform(_ action: ResolvedAction, deadline: Deadline, limits: DriverLimits) async -> DriverReport {
         guard case .tcp(let host, let port, let timeout) = action else {
             return DriverReport(verdict: .error, summary: "the TCP driver cannot perform: \(action.summary)")
         }
-        return await connect(host: host, port: port, timeout: timeout, deadline: deadline)
+        return await connect(host: host, port: port, timeout: timeout, deadline: deadline.continuous)
     }
 
     public func connect(host: String, port: Int, timeout: DrillDuration?, deadline: ContinuousClock.Instant?) async -> DriverReport {

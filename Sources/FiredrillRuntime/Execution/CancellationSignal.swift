@@ -1,18 +1,20 @@
-import Foundation
+import Synchronization
 
 /// Lets the executor stop one child of its task group: the child races its work against
 /// this signal, as a timeout races a service in a ServiceGroup.
-final class CancellationSignal: @unchecked Sendable {
-    private let lock = NSLock()
-    private var fired = false
-    private var continuation: CheckedContinuation<Void, Never>?
+final class CancellationSignal: Sendable {
+    private struct State {
+        var fired = false
+        var continuation: CheckedContinuation<Void, Never>?
+    }
+    private let state = Mutex(State())
 
     func fire() {
-        lock.lock()
-        fired = true
-        let waiting = continuation
-        continuation = nil
-        lock.unlock()
+        let waiting = state.withLock { state in
+            state.fired = true
+            defer { state.continuation = nil }
+            return state.continuation
+        }
         waiting?.resume()
     }
 
@@ -20,27 +22,20 @@ final class CancellationSignal: @unchecked Sendable {
     func wait() async {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                lock.lock()
-                if fired || Task.isCancelled {
-                    lock.unlock()
-                    continuation.resume()
-                } else {
-                    self.continuation = continuation
-                    lock.unlock()
+                let now = state.withLock { state in
+                    if state.fired || Task.isCancelled { return true }
+                    state.continuation = continuation
+                    return false
                 }
+                if now { continuation.resume() }
             }
         } onCancel: {
-            lock.lock()
-            let waiting = continuation
-            continuation = nil
-            lock.unlock()
-            waiting?.resume()
+            state.withLock { state in
+                defer { state.continuation = nil }
+                return state.continuation
+            }?.resume()
         }
     }
 
-    var isFired: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return fired
-    }
+    var isFired: Bool { state.withLock { $0.fired } }
 }

@@ -8,17 +8,17 @@ extension DrillExecutor {
         case event(DrillEvent, ActivityID?)
         /// An attempt's start time came: resolve the step and record `attemptStarted`.
         case ready(StepRef, attempt: Int)
-        /// A manual step with nobody at a terminal: stop here and wait for `firedrill confirm`.
-        case suspend(ActivityID, reason: String)
         /// Messages posted by other processes (confirmations, aborts).
         case inbox([InboxMessage])
         /// Cancelled before it did anything.
         case nothing(ActivityID?)
     }
 
+    typealias Children = ThrowingTaskGroup<Completion, any Error>
+
     func drive(_ initial: [DrillAction]) async throws -> RunOutcome {
         try await withThrowingTaskGroup(of: Completion.self) { group in
-            group.addTask { await self.pollInbox() }
+            addInboxPoll(to: &group)
             do {
                 try await loop(initial, in: &group)
             } catch {
@@ -34,53 +34,168 @@ extension DrillExecutor {
         }
     }
 
-    func loop(_ initial: [DrillAction], in group: inout ThrowingTaskGroup<Completion, any Error>) async throws {
+    func loop(_ initial: [DrillAction], in group: inout Children) async throws {
         var pending = initial
         while true {
-            for action in pending {
-                switch action {
-                case .finish(let status):
-                    try finish(status)
-                case .cancel(let id):
-                    signals[id]?.fire()
-                default:
-                    start(action, in: &group)
+            var next = 0
+            // Once the run is suspended nothing more starts: a resume re-arms what the state owes.
+            while next < pending.count, !suspended {
+                pending += try run(pending[next], in: &group)
+                next += 1
+            }
+            if machine.state.stage == .ended || suspended { return }
+            quiescence.waiting(true)
+            let completion = try await group.next()
+            quiescence.waiting(false)
+            guard let completion else { return }
+            quiescence.received()
+            pending = try receive(completion, in: &group)
+        }
+    }
+
+    /// The one place a decided action is carried out: on the loop for what changes the run
+    /// itself (finish, cancel, suspend), as a child of the task group for what waits or calls
+    /// out. Returns the actions that follow from what it recorded.
+    func run(_ action: DrillAction, in group: inout Children) throws -> [DrillAction] {
+        switch action {
+        case .finish(let status):
+            try finish(status)
+            return []
+        case .cancel(let id):
+            if let signal = signals[id], !signal.isFired {
+                signal.fire()
+                quiescence.cancelling(+1)
+            }
+            return []
+        case .suspend:
+            run.status = .waiting
+            try store.updateRun(run)
+            try store.releaseLease(run.id, pid: lease.pid)
+            suspended = true
+            return []
+        case .awaitOperator(let ref, _, let instructions):
+            let name = machine.step(ref)?.name ?? ref.description
+            guard console.isInteractive else {
+                // Nobody to ask here: the run waits for `firedrill confirm`, unless a deadline passed first.
+                let overdue = try recordOverdue().actions
+                guard machine.awaitingOperator != nil else { return overdue }
+                // Suspended at once: the actions still in hand (a silence, a notification) are not started only to be cut off.
+                let then = try record(.runSuspended(reason: "manual step '\(name)' waits for an operator: firedrill confirm \(run.id) --by NAME"))
+                for action in then where action == .suspend { _ = try run(action, in: &group) }
+                return overdue + then.filter { $0 != .suspend }
+            }
+            start(action, .askOperator(ref, step: name, instructions: instructions), in: &group)
+        case .startAttempt(let ref, let attempt, let at):
+            start(action, .wake(at: at, then: .ready(ref, attempt: attempt)), in: &group)
+        case .perform(let ref, let attempt, let resolved, let deadline):
+            // No call starts past its deadline (a resume re-arming a step whose time ran out while
+            // no orchestrator was there): it is recorded as timed out, never sent.
+            if let deadline, deadline <= now() {
+                let at = now()
+                start(action, .finished(.attemptFinished(.init(ref: ref, attempt: attempt, report: DriverReport(
+                    verdict: .timedOut, summary: "its deadline passed before it could be dispatched, so it was not"),
+                    startedAt: at, endedAt: at))), in: &group)
+            } else {
+                switch withSecrets(ref, resolved) {
+                case .success(let actual): start(action, .perform(ref, attempt: attempt, actual, deadline: deadline), in: &group)
+                case .failure(let failure):
+                    let at = now()
+                    start(action, .finished(.attemptFinished(.init(ref: ref, attempt: attempt, report: DriverReport(verdict: .error,
+                        summary: failure.description), startedAt: at, endedAt: at))), in: &group)
                 }
             }
-            pending = []
-            if machine.state.stage == .ended { return }
-            guard let completion = try await group.next() else { return }
-            switch completion {
-            case .event(let event, let id):
-                if let id { signals[id] = nil }
-                let (actions, passed) = try recordOverdue(at: event.observedAt)
-                pending = actions
-                // A deadline's own timer reporting what was just recorded for it adds nothing.
-                if !passed.contains(event) { pending += try record(event) }
-            case .ready(let ref, let attempt):
-                signals[.attempt(ref, attempt)] = nil
-                pending = try recordOverdue().actions
-                guard machine.isScheduled(ref, attempt: attempt) else { continue }
-                pending += try record(.attemptStarted(resolveAttempt(ref, attempt: attempt)))
-            case .suspend(let id, let reason):
-                signals[id] = nil
-                pending = try recordOverdue().actions
-                guard machine.awaitingOperator != nil else { continue }
-                try record(.runSuspended(reason: reason))
-                run.status = .waiting
-                try store.updateRun(run)
-                try store.releaseLease(run.id, pid: lease.pid)
-                return
-            case .inbox(let messages):
-                try store.deleteInbox(messages.map(\.id))
-                // A confirmation posted after the step's deadline finds the deadline passed.
-                pending = try recordOverdue().actions
-                for message in messages { pending += try record(message.event) }
-                group.addTask { await self.pollInbox() }
-            case .nothing(let id):
-                if let id { signals[id] = nil }
+        case .sampleProbe(let ref, let attempt, let sample, let resolved, let at):
+            switch withSecrets(ref, resolved) {
+            case .success(let actual): start(action, .sampleProbe(ref, attempt: attempt, sample: sample, actual, at: at), in: &group)
+            case .failure(let failure):
+                start(action, .finished(.probeSampled(.init(ref: ref, attempt: attempt, sample: sample, report: DriverReport(verdict: .error,
+                    summary: failure.description), startedAt: at, endedAt: at))), in: &group)
             }
+        case .armDeadline(let ref, let attempt, let at):
+            start(action, .wake(at: at, then: .event(.deadlinePassed(ref: ref, attempt: attempt), action.activity)), in: &group)
+        case .armMaxDuration(let at):
+            start(action, .wake(at: at, then: .event(.maxDurationPassed, action.activity)), in: &group)
+        case .writeCanary(let seq, let at):
+            let prepared = prepare(scenario.canary?.write, what: "canary", scope: scope.with(canarySeq: seq))
+            start(action, .writeCanary(seq: seq, at: at, prepared), in: &group)
+        case .readCanary:
+            let prepared = prepare(scenario.canary?.read, what: "canary", scope: scope)
+            start(action, .readCanary(prepared, every: scenario.canary?.every ?? .milliseconds(200)), in: &group)
+        case .sampleGuard(let index, let sample, let at):
+            guard let spec = scenario.guards[safe: index] else { return [] }
+            start(action, .sampleGuard(guardIndex: index, sample: sample, at: at, prepare(spec.probe, what: "guard", scope: scope),
+                                       every: spec.every), in: &group)
+        case .notify(let index, let trigger):
+            start(action, .call(notification(index, trigger), .notification(index, trigger)), in: &group)
+        case .createSilence:
+            start(action, .call(silenceRequest(), .createSilence), in: &group)
+        case .expireSilence(let silenceID):
+            start(action, .call(expireRequest(silenceID), .expireSilence(silenceID)), in: &group)
+        case .abandon(let ref, let attempt, let startedAt, let reason):
+            start(action, .finished(.attemptFinished(.init(ref: ref, attempt: attempt, report: DriverReport(verdict: .cancelled, summary: reason),
+                                                           startedAt: startedAt, endedAt: now()))), in: &group)
         }
+        return []
+    }
+
+    /// Takes one child's outcome in: what passed by the clock first, then the outcome itself.
+    func receive(_ completion: Completion, in group: inout Children) throws -> [DrillAction] {
+        switch completion {
+        case .event(let event, let id):
+            settle(id)
+            let (actions, passed) = try recordOverdue(at: event.observedAt)
+            // A deadline's own timer reporting what was just recorded for it adds nothing.
+            return passed.contains(event) ? actions : actions + (try record(event))
+        case .ready(let ref, let attempt):
+            settle(.attempt(ref, attempt))
+            let actions = try recordOverdue().actions
+            guard machine.isScheduled(ref, attempt: attempt) else { return actions }
+            return actions + (try record(.attemptStarted(resolveAttempt(ref, attempt: attempt))))
+        case .inbox(let messages):
+            try store.deleteInbox(messages.map(\.id))
+            // A confirmation posted after the step's deadline finds the deadline passed.
+            var actions = try recordOverdue().actions
+            for message in messages { actions += try record(message.event) }
+            addInboxPoll(to: &group)
+            return actions
+        case .nothing(let id):
+            settle(id)
+            return []
+        }
+    }
+
+    /// A child is back: its signal goes, and a cancelled one is no longer on its way out.
+    func settle(_ id: ActivityID?) {
+        guard let id, let signal = signals.removeValue(forKey: id) else { return }
+        if signal.isFired { quiescence.cancelling(-1) }
+    }
+
+    /// Starts `activity` for `action` as a child that a `.cancel` of its id stops.
+    func start(_ action: DrillAction, _ activity: Activity, in group: inout Children) {
+        guard let id = action.activity else { return }
+        let signal = CancellationSignal()
+        signals[id] = signal
+        let activities = activities()
+        quiescence.started()
+        group.addTask { await activities.race(id, against: signal, activity) }
+    }
+
+    func addInboxPoll(to group: inout Children) {
+        let activities = activities()
+        quiescence.started()
+        group.addTask { await activities.pollInbox() }
+    }
+
+    /// What a child needs, as the loop has it now.
+    func activities() -> Activities {
+        Activities(driver: driver, clock: clock, console: console, store: store, timeline: timeline, runID: run.id, floor: recorder.lastAt,
+                   limits: limits, defaultProbeTimeout: defaultProbeTimeout, inboxPollInterval: inboxPollInterval)
+    }
+
+    /// A canary or guard probe with its references resolved on the loop.
+    func prepare(_ probe: Probe?, what: String, scope: VariableScope) -> Activity.Prepared {
+        guard let probe else { return .failure(PreparationFailure(description: "no \(what) in this scenario")) }
+        do { return .success(try scope.resolve(probe)) } catch { return .failure(PreparationFailure(description: error.description)) }
     }
 
     /// Records the deadlines that have passed by the clock and the actions they imply.
@@ -102,7 +217,7 @@ extension DrillExecutor {
         try record(.runEnded(status))
         let measurement = DrillMeasurement(scenario: scenario, state: machine.state)
         run.status = status
-        run.endedWallNs = lastRecordedWallNs
+        run.endedWallNs = recorder.lastWallNs
         run.rtoSeconds = measurement.rto?.value.seconds
         run.rpoSeconds = measurement.rpo?.span?.value.seconds
         run.objectivesMet = measurement.objectivesMet
@@ -124,227 +239,19 @@ extension DrillExecutor {
         }
     }
 
-    func start(_ action: DrillAction, in group: inout ThrowingTaskGroup<Completion, any Error>) {
-        guard let id = action.activity else { return }
-        let signal = CancellationSignal()
-        signals[id] = signal
-        // Calls built on the loop (they read the machine's state) and performed as plain HTTP.
-        switch action {
-        case .notify(let index, let trigger):
-            startCall(id, signal, notification(index, trigger), in: &group) { report, start, end in
-                .notificationSent(.init(notifier: index, trigger: trigger, report: report, startedAt: start, endedAt: end))
-            }
-            return
-        case .createSilence:
-            startCall(id, signal, silenceRequest(), in: &group) { report, _, _ in
-                let silenceID = report.passed ? (report.stdout?.text).flatMap(Self.silenceID) : nil
-                let recorded = report.passed && silenceID == nil ? DriverReport(verdict: .error, summary: "no silenceID in the answer") : report
-                return .silenceCreated(.init(id: silenceID, report: recorded))
-            }
-            return
-        case .expireSilence(let silenceID):
-            startCall(id, signal, expireRequest(silenceID), in: &group) { report, _, _ in
-                .silenceExpired(.init(id: silenceID, report: report))
-            }
-            return
-        default:
-            break
-        }
-        // No call starts past its deadline (a resume re-arming a step whose time ran out while
-        // no orchestrator was there): it is recorded as timed out, never sent.
-        if case .perform(let ref, let attempt, _, let deadline?) = action, deadline <= now() {
-            let at = now()
-            group.addTask {
-                .event(.attemptFinished(.init(ref: ref, attempt: attempt, report: DriverReport(
-                    verdict: .timedOut, summary: "its deadline passed before it could be dispatched, so it was not"),
-                    startedAt: at, endedAt: at)), id)
-            }
-            return
-        }
-        let action = withSecrets(action)
-        // Children get the scope as it is now: the loop goes on changing it (marks).
-        let scope = scope
-        group.addTask {
-            await self.race(id, against: signal) { await self.perform(action, id: id, scope: scope) }
-        }
-    }
-
-    /// Performs one prepared HTTP call (bounded to 10 s) and records what `event` makes of its report.
-    func startCall(_ id: ActivityID, _ signal: CancellationSignal, _ request: Result<ResolvedHTTP, NotificationError>,
-                   in group: inout ThrowingTaskGroup<Completion, any Error>,
-                   event: @escaping @Sendable (DriverReport, DrillInstant, DrillInstant) -> DrillEvent) {
-        group.addTask {
-            await self.race(id, against: signal) {
-                let start = self.now()
-                let report: DriverReport = switch request {
-                case .success(let http):
-                    await self.driver.perform(.http(http), deadline: self.continuousDeadline(start + .seconds(10)),
-                                              limits: DriverLimits(outputBytes: 4096))
-                case .failure(let error): DriverReport(verdict: .error, summary: error.description)
-                }
-                return .event(event(report, start, self.now()), id)
-            }
-        }
-    }
-
     /// The machine holds actions as recorded, secrets masked; the driver gets them resolved
-    /// again from the step, secrets and all. Runs on the loop, which owns the machine.
-    func withSecrets(_ action: DrillAction) -> DrillAction {
-        switch action {
-        case .perform(let ref, let attempt, let resolved, let deadline) where !redactor.isEmpty:
-            guard let step = machine.step(ref), let actual = try? scope.resolve(step.action).action else { return action }
-            return .perform(ref, attempt: attempt, action: actual, deadline: deadline)
-        case .sampleProbe(let ref, let attempt, let sample, _, let at) where !redactor.isEmpty:
-            guard let step = machine.step(ref), let actual = try? scope.resolve(step.action).action else { return action }
-            return .sampleProbe(ref, attempt: attempt, sample: sample, action: actual, at: at)
-        default:
-            return action
-        }
-    }
-
-    /// Runs `work` unless `signal` fires first; then cancels it and returns what it reports.
-    func race(_ id: ActivityID, against signal: CancellationSignal, work: @escaping @Sendable () async -> Completion) async -> Completion {
-        await withTaskGroup(of: Completion?.self) { inner in
-            inner.addTask { await work() }
-            inner.addTask {
-                await signal.wait()
-                return nil
-            }
-            while let next = await inner.next() {
-                inner.cancelAll()
-                if let next { return next }
-            }
-            return .nothing(id)
-        }
-    }
-
-    func sleep(until instant: DrillInstant) async throws {
-        try await clock.sleep(untilMono: timeline.mono(at: instant, now: clock.now()))
-    }
-
-    /// A driver deadline from a run-timeline instant.
-    func continuousDeadline(_ instant: DrillInstant?) -> ContinuousClock.Instant? {
-        guard let instant else { return nil }
-        let remaining = instant - now()
-        return ContinuousClock.now.advanced(by: .nanoseconds(remaining.nanoseconds))
-    }
-
-    /// Writes the processes of a step in flight to the record (best effort: a step is not failed
-    /// because its processes could not be noted; the events are what the run stops on).
-    func stepProcessRecorder(_ id: ActivityID) -> StepProcessRecorder {
-        let store = store
-        let runID = run.id
-        let activity = id.description
-        return StepProcessRecorder(runID: runID, activity: activity,
-                                   record: { try? store.recordStepProcesses(runID, $0) },
-                                   clear: { try? store.clearStepProcesses(runID, activity: activity) })
-    }
-
-    func probeDeadline(_ action: ResolvedAction, from start: DrillInstant) -> DrillInstant {
-        start + (action.ownTimeout ?? defaultProbeTimeout)
-    }
-
-    func perform(_ action: DrillAction, id: ActivityID, scope: VariableScope) async -> Completion {
-        switch action {
-        case .startAttempt(let ref, let attempt, let at):
-            do { try await sleep(until: at) } catch { return .nothing(id) }
-            return .ready(ref, attempt: attempt)
-
-        case .perform(let ref, let attempt, let resolved, let deadline):
-            let start = now()
-            let recorder = stepProcessRecorder(id)
-            let deadline = continuousDeadline(deadline)
-            let report = await StepProcessRecorder.$current.withValue(recorder) {
-                await driver.perform(resolved, deadline: deadline, limits: limits)
-            }
-            return .event(.attemptFinished(.init(ref: ref, attempt: attempt, report: report, startedAt: start, endedAt: now())), id)
-
-        case .sampleProbe(let ref, let attempt, let sample, let resolved, let at):
-            do { try await sleep(until: at) } catch { return .nothing(id) }
-            let start = now()
-            let report = await driver.perform(resolved, deadline: continuousDeadline(probeDeadline(resolved, from: start)),
-                                              limits: DriverLimits(outputBytes: min(limits.outputBytes, 4096)))
-            if report.verdict == .cancelled { return .nothing(id) }
-            return .event(.probeSampled(.init(ref: ref, attempt: attempt, sample: sample, report: report, startedAt: start, endedAt: now())), id)
-
-        case .awaitOperator(let ref, _, let instructions):
-            guard console.isInteractive else {
-                let name = machine.step(ref)?.name ?? ref.description
-                return .suspend(id, reason: "manual step '\(name)' waits for an operator: firedrill confirm \(run.id) --by NAME")
-            }
-            let name = machine.step(ref)?.name ?? ref.description
-            guard let answer = await console.confirm(step: name, instructions: instructions, runID: run.id) else { return .nothing(id) }
-            return .event(.operatorConfirmed(.init(ref: ref, by: answer.by, note: answer.note)), id)
-
-        case .armDeadline(let ref, let attempt, let at):
-            do { try await sleep(until: at) } catch { return .nothing(id) }
-            return .event(.deadlinePassed(ref: ref, attempt: attempt), id)
-
-        case .writeCanary(let seq, let at):
-            do { try await sleep(until: at) } catch { return .nothing(id) }
-            let start = now()
-            let report = await canaryCall(scenario.canary?.write, seq: seq, start: start, scope: scope)
-            return .event(.canaryWritten(.init(seq: seq, report: report, startedAt: start, endedAt: now())), id)
-
-        case .readCanary:
-            let start = now()
-            // A service just restored may drop its first connections: a failed read is tried
-            // twice more, a period apart, before the RPO is given up as unknown.
-            var report = await canaryCall(scenario.canary?.read, seq: nil, start: start, scope: scope)
-            for _ in 0..<2 where !report.passed && report.verdict != .cancelled {
-                do { try await Task.sleep(nanoseconds: UInt64((scenario.canary?.every ?? .milliseconds(200)).nanoseconds)) } catch { break }
-                report = await canaryCall(scenario.canary?.read, seq: nil, start: now(), scope: scope)
-            }
-            if report.verdict == .cancelled { return .nothing(id) }
-            let highest = report.passed ? (report.stdout?.text).flatMap(CanaryRead.lastInteger) : nil
-            return .event(.canaryRead(.init(highestSeq: highest, report: report, startedAt: start, endedAt: now())), id)
-
-        case .sampleGuard(let index, let sample, let at):
-            do { try await sleep(until: at) } catch { return .nothing(id) }
-            guard let spec = scenario.guards[safe: index] else { return .nothing(id) }
-            let start = now()
-            let report: DriverReport
-            do {
-                let resolved = try scope.resolve(spec.probe)
-                // A guard must answer before its next poll is due, to trip within its period:
-                // a poll still running then has failed.
-                let due = at + spec.every
-                report = await driver.perform(resolved, deadline: continuousDeadline(min(start + (resolved.ownTimeout ?? spec.every), due)),
-                                              limits: DriverLimits(outputBytes: min(limits.outputBytes, 4096)))
-            } catch {
-                report = DriverReport(verdict: .error, summary: error.description)
-            }
-            if report.verdict == .cancelled { return .nothing(id) }
-            return .event(.guardSampled(.init(guardIndex: index, sample: sample, report: report, startedAt: start, endedAt: now())), id)
-
-        case .armMaxDuration(let at):
-            do { try await sleep(until: at) } catch { return .nothing(id) }
-            return .event(.maxDurationPassed, id)
-
-        case .abandon(let ref, let attempt, let startedAt, let reason):
-            return .event(.attemptFinished(.init(ref: ref, attempt: attempt, report: DriverReport(verdict: .cancelled, summary: reason),
-                                                 startedAt: startedAt, endedAt: now())), id)
-
-        case .cancel, .finish, .notify, .createSilence, .expireSilence:
-            return .nothing(id)
-        }
-    }
-
-    func canaryCall(_ probe: Probe?, seq: Int?, start: DrillInstant, scope: VariableScope) async -> DriverReport {
-        guard let probe else { return DriverReport(verdict: .error, summary: "no canary in this scenario") }
+    /// again from the step, secrets and all. A step that no longer resolves is an error, never
+    /// the masked action sent as if it were the real one.
+    func withSecrets(_ ref: StepRef, _ masked: ResolvedAction) -> Result<ResolvedAction, PreparationFailure> {
+        guard !redactor.isEmpty else { return .success(masked) }
+        guard let step = machine.step(ref) else { return .failure(PreparationFailure(description: "no step at \(ref)")) }
         do {
-            let resolved = try (seq.map { scope.with(canarySeq: $0) } ?? scope).resolve(probe)
-            return await driver.perform(resolved, deadline: continuousDeadline(probeDeadline(resolved, from: start)), limits: limits)
+            guard let actual = try scope.resolve(step.action).action else {
+                return .failure(PreparationFailure(description: "step '\(step.name)' resolves to no action"))
+            }
+            return .success(actual)
         } catch {
-            return DriverReport(verdict: .error, summary: error.description)
+            return .failure(PreparationFailure(description: error.description))
         }
-    }
-
-    func pollInbox() async -> Completion {
-        while !Task.isCancelled {
-            if let messages = try? store.inbox(of: run.id), !messages.isEmpty { return .inbox(messages) }
-            try? await Task.sleep(nanoseconds: UInt64(inboxPollInterval.nanoseconds))
-        }
-        return .nothing(nil)
     }
 }

@@ -4,7 +4,7 @@ import Foundation
 extension DrillExecutor {
     /// The request telling notifier `index` about `trigger`: Slack's `{"text": ...}` or a
     /// generic JSON body with the run's figures so far.
-    func notification(_ index: Int, _ trigger: NotifyTrigger) -> Result<ResolvedHTTP, NotificationError> {
+    func notification(_ index: Int, _ trigger: NotifyTrigger) -> Result<ResolvedHTTP, PreparationFailure> {
         guard let notifier = scenario.notify[safe: index] else { return .failure(.init(description: "no notifier \(index)")) }
         let state = machine.state
         let measurement = DrillMeasurement(scenario: scenario, state: state)
@@ -82,7 +82,7 @@ extension DrillExecutor {
 extension DrillExecutor {
     /// `POST /api/v2/silences`: the scenario's matchers, from now for `duration` (or the drill's
     /// `max_duration`, or 4 hours), with a comment naming the run so people know whose it is.
-    func silenceRequest() -> Result<ResolvedHTTP, NotificationError> {
+    func silenceRequest() -> Result<ResolvedHTTP, PreparationFailure> {
         guard let silence = scenario.silence else { return .failure(.init(description: "no silence in this scenario")) }
         do {
             let wall = clock.now().wallNs
@@ -107,7 +107,7 @@ extension DrillExecutor {
         }
     }
 
-    func expireRequest(_ id: String) -> Result<ResolvedHTTP, NotificationError> {
+    func expireRequest(_ id: String) -> Result<ResolvedHTTP, PreparationFailure> {
         guard let silence = scenario.silence else { return .failure(.init(description: "no silence in this scenario")) }
         do {
             let encoded = id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id
@@ -122,8 +122,4 @@ extension DrillExecutor {
     static func silenceID(_ text: String) -> String? {
         (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])?["silenceID"] as? String
     }
-}
-
-struct NotificationError: Error, CustomStringConvertible {
-    var description: String
 }

@@ -32,8 +32,11 @@ public struct RunOutcome: Sendable {
 
 /// Performs what the drill machine decides. One task group: every activity is a child
 /// returning one `Completion`; the loop records each outcome as an event (durably, before
-/// applying it), applies it, and starts the actions that come back.
-public final class DrillExecutor: @unchecked Sendable {
+/// applying it), applies it, and runs the actions that come back through `run(_:in:)`.
+///
+/// Not `Sendable`: the machine, the scope and the run belong to the loop. Children get plain
+/// values (`Activities`, `Activity`); the one part another thread may reach is the `recorder`.
+public final class DrillExecutor {
     public let scenario: Scenario
     public let store: any RunStore
     public let driver: any Driver
@@ -45,24 +48,22 @@ public final class DrillExecutor: @unchecked Sendable {
     public var inboxPollInterval: DrillDuration = .milliseconds(200)
     /// Bound for one probe sample or canary call when the probe sets no timeout of its own.
     public var defaultProbeTimeout: DrillDuration = .seconds(10)
+    /// Writes the run's events; `interruptNow` may be called on it from a signal handler's thread.
+    public let recorder: RunRecorder
+    /// Whether the run waits on nothing but its clock (for tests on `ManualClock`).
+    public let quiescence = Quiescence()
 
     var machine: DrillMachine
     var run: RunRecord
     var scope: VariableScope
-    var timeline: RunTimeline
-    var nextSeq = 1
+    let timeline: RunTimeline
     var signals: [ActivityID: CancellationSignal] = [:]
+    /// Set by `.suspend`: the loop stops once the actions in hand are run.
+    var suspended = false
     let runner: RunnerIdentity
     let lease: RunnerLease
     /// Masks the scenario's secrets in everything recorded or shown.
     let redactor: Redactor
-    /// Serializes recording with `interruptNow`, which may come from a signal handler's thread.
-    let recording = NSLock()
-    var interrupted = false
-    /// The wall clock of the event last recorded: the run's end is its `run_ended`'s, as the chain has it.
-    var lastRecordedWallNs: Int64 = 0
-    /// The instant of the event last recorded: the run's time never goes back past it.
-    var lastAt: DrillInstant = .start
     /// Signs the chain's head at the run's end (`firedrill key create`), when a key is configured.
     public var signer: SigningKey?
 
@@ -82,6 +83,7 @@ public final class DrillExecutor: @unchecked Sendable {
         runner = RunnerIdentity(pid: lease.pid, host: lease.host)
         self.lease = lease
         redactor = Redactor(secrets: Array(secrets.values))
+        recorder = RunRecorder(runID: run.id, store: store, clock: clock, timeline: timeline, redactor: redactor, leasePID: lease.pid)
     }
 
     /// The values of the scenario's secrets, read from the environment; every missing or
@@ -130,7 +132,12 @@ public final class DrillExecutor: @unchecked Sendable {
         let started = RunStarted(scenario: loaded.scenario.name, scenarioSHA256: loaded.sha256, firedrillVersion: Firedrill.version,
                                  vars: vars, participants: participants, runner: executor.runner,
                                  scenarioText: loaded.text, scenarioPath: loaded.path, bootID: clock.bootID)
-        let first = try executor.stamp(.runStarted(started), reading: reading)
+        let first: RecordedEvent
+        do {
+            first = try executor.recorder.stamp(.runStarted(started), reading: reading)
+        } catch {
+            throw ExecutorError.recordFailed(error.description, runID: id, owed: [])
+        }
         do {
             CrashPoint.check(.before, seq: 1)
             try store.createRun(record, first: first)
@@ -140,7 +147,7 @@ public final class DrillExecutor: @unchecked Sendable {
         } catch {
             throw ExecutorError.recordFailed(StoreError.describe(error, path: "the record").description, runID: id, owed: [])
         }
-        executor.nextSeq = 2
+        executor.recorder.recorded(first)
         configure(executor)
         let actions = executor.apply(first)
         return try await executor.drive(actions)
@@ -172,8 +179,7 @@ public final class DrillExecutor: @unchecked Sendable {
         executor.machine = replayed
         executor.signer = try signingKey(environment)
         executor.syncMarks()
-        executor.nextSeq = (events.last?.seq ?? 0) + 1
-        executor.lastAt = events.last?.at ?? .start
+        executor.recorder.continueAfter(events.last)
         guard executor.machine.state.stage != .ended else { return executor.outcome() }
         let previous = try store.acquireLease(runID, lease: lease, force: force)
         if let previous {
@@ -192,7 +198,7 @@ public final class DrillExecutor: @unchecked Sendable {
             // decision that comes after them finds the step timed out, or the drill past its end.
             try executor.recordOverdue(abandoned: true)
             for event in first { try executor.record(event) }
-            switch executor.machine.resumePlan(at: executor.now()) {
+            switch executor.machine.resumePlan(at: executor.recorder.now()) {
             case .halt(let halted):
                 if executor.machine.state.halt == nil { try executor.record(.runHalted(halted)) }
                 try? store.releaseLease(runID, pid: lease.pid)
@@ -233,22 +239,9 @@ public final class DrillExecutor: @unchecked Sendable {
         return stamp + "-" + String(repeating: "0", count: 4 - suffix.count) + suffix
     }
 
-    /// Never before the last event recorded: a wall clock set back across a reboot does not
-    /// turn the run's time back, nor reopen a deadline.
-    func now() -> DrillInstant { max(timeline.instant(clock.now()), lastAt) }
-
     public var runID: String { run.id }
     /// The machine's state as this executor last left it.
     public var currentState: RunState { machine.state }
-
-    /// The event as it will be recorded: secrets masked, both clocks read.
-    func stamp(_ event: DrillEvent, reading: ClockReading) throws -> RecordedEvent {
-        guard let event = redactor.isEmpty ? event : redactor.redact(event) else {
-            throw ExecutorError.recordFailed("a '\(event.type)' event could not be masked for secrets, so it was not recorded",
-                                             runID: run.id, owed: owedRollbackNames())
-        }
-        return RecordedEvent(seq: nextSeq, event: event, at: max(timeline.instant(reading), lastAt), monoNs: reading.monoNs, wallNs: reading.wallNs)
-    }
 
     func apply(_ recorded: RecordedEvent) -> [DrillAction] {
         let actions = machine.apply(recorded.event, at: recorded.at)
@@ -267,38 +260,17 @@ public final class DrillExecutor: @unchecked Sendable {
     /// The machine sees exactly what was recorded (secrets masked), so a replay matches.
     @discardableResult
     func record(_ event: DrillEvent) throws -> [DrillAction] {
-        let recorded: RecordedEvent = try recording.withLock {
-            guard !interrupted else { throw ExecutorError.interrupted(runID: run.id) }
-            let recorded = try stamp(event, reading: clock.now())
-            CrashPoint.check(.before, seq: recorded.seq)
-            do {
-                try store.append([recorded], to: run.id)
-                CrashPoint.check(.after, seq: recorded.seq)
-            } catch {
-                throw ExecutorError.recordFailed(StoreError.describe(error, path: "the record").description, runID: run.id,
-                                                 owed: owedRollbackNames())
-            }
-            nextSeq += 1
-            lastRecordedWallNs = recorded.wallNs
-            lastAt = recorded.at
-            return recorded
+        let recorded: RecordedEvent
+        do {
+            recorded = try recorder.record(event)
+        } catch let failure as RunRecorder.Failure {
+            throw ExecutorError.recordFailed(failure.description, runID: run.id, owed: owedRollbackNames())
         }
         return apply(recorded)
     }
 
-    /// Stops at once (a second SIGINT): records that the run was interrupted, gives up the
-    /// lease, and records nothing after. What is owed stays owed for `resume`.
-    public func interruptNow(reason: String) {
-        recording.withLock {
-            guard !interrupted else { return }
-            interrupted = true
-            if let recorded = try? stamp(.runInterrupted(reason: reason), reading: clock.now()),
-               (try? store.append([recorded], to: run.id)) != nil {
-                nextSeq += 1
-            }
-            try? store.releaseLease(run.id, pid: lease.pid)
-        }
-    }
+    /// The run's time now, never before its last event.
+    func now() -> DrillInstant { recorder.now() }
 
     func owedRollbackNames() -> [String] {
         machine.state.rollbacksOwed.compactMap { machine.state.ledger[safe: $0]?.step.name }

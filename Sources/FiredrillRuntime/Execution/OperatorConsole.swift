@@ -1,5 +1,6 @@
 import FiredrillCore
 import Foundation
+import Synchronization
 
 /// How manual steps reach a person.
 public protocol OperatorConsole: Sendable {
@@ -12,14 +13,16 @@ public protocol OperatorConsole: Sendable {
 /// The terminal. Lines are read on one background thread (reading a terminal blocks) into a
 /// buffer; a prompt waits for the next line without blocking a task, and a cancelled prompt
 /// (confirmed from another terminal) leaves the reader intact for the next one.
-public final class TerminalConsole: OperatorConsole, @unchecked Sendable {
+public final class TerminalConsole: OperatorConsole, Sendable {
     public let isInteractive: Bool
-    private let lock = NSLock()
-    private var buffered: [String] = []
-    private var closed = false
-    private var waiter: (id: UInt64, continuation: CheckedContinuation<String?, Never>)?
-    private var nextWaiterID: UInt64 = 0
-    private var readerStarted = false
+    private struct State {
+        var buffered: [String] = []
+        var closed = false
+        var waiter: (id: UInt64, continuation: CheckedContinuation<String?, Never>)?
+        var nextWaiterID: UInt64 = 0
+        var readerStarted = false
+    }
+    private let state = Mutex(State())
     private let defaultName: String
 
     public init(interactive: Bool = isatty(STDIN_FILENO) == 1) {
@@ -28,10 +31,11 @@ public final class TerminalConsole: OperatorConsole, @unchecked Sendable {
     }
 
     private func startReader() {
-        lock.lock()
-        defer { lock.unlock() }
-        guard !readerStarted else { return }
-        readerStarted = true
+        let start = state.withLock { state in
+            defer { state.readerStarted = true }
+            return !state.readerStarted
+        }
+        guard start else { return }
         Thread.detachNewThread { [self] in
             while let line = readLine() { deliver(line) }
             deliver(nil)
@@ -39,45 +43,41 @@ public final class TerminalConsole: OperatorConsole, @unchecked Sendable {
     }
 
     private func deliver(_ line: String?) {
-        lock.lock()
-        if line == nil { closed = true }
-        if let current = waiter {
-            waiter = nil
-            lock.unlock()
-            current.continuation.resume(returning: line)
-            return
+        let waiting = state.withLock { state -> CheckedContinuation<String?, Never>? in
+            if line == nil { state.closed = true }
+            if let current = state.waiter {
+                state.waiter = nil
+                return current.continuation
+            }
+            if let line { state.buffered.append(line) }
+            return nil
         }
-        if let line { buffered.append(line) }
-        lock.unlock()
+        waiting?.resume(returning: line)
     }
 
     private func nextLine() async -> String? {
         startReader()
-        let id = lock.withLock {
-            nextWaiterID += 1
-            return nextWaiterID
+        let id = state.withLock { state in
+            state.nextWaiterID += 1
+            return state.nextWaiterID
         }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<String?, Never>) in
-                lock.lock()
-                if !buffered.isEmpty {
-                    let line = buffered.removeFirst()
-                    lock.unlock()
-                    continuation.resume(returning: line)
-                } else if closed || Task.isCancelled {
-                    lock.unlock()
-                    continuation.resume(returning: nil)
-                } else {
-                    waiter = (id, continuation)
-                    lock.unlock()
+                // nil: parked; otherwise the answer to give at once.
+                let answer = state.withLock { state -> String?? in
+                    if !state.buffered.isEmpty { return .some(state.buffered.removeFirst()) }
+                    if state.closed || Task.isCancelled { return .some(nil) }
+                    state.waiter = (id, continuation)
+                    return nil
                 }
+                if let answer { continuation.resume(returning: answer) }
             }
         } onCancel: {
-            lock.lock()
-            let current = waiter?.id == id ? waiter : nil
-            if current != nil { waiter = nil }
-            lock.unlock()
-            current?.continuation.resume(returning: nil)
+            state.withLock { state -> CheckedContinuation<String?, Never>? in
+                guard state.waiter?.id == id else { return nil }
+                defer { state.waiter = nil }
+                return state.waiter?.continuation
+            }?.resume(returning: nil)
         }
     }
 

@@ -1,3 +1,5 @@
+import FiredrillCore
+
 extension ScenarioLoader {
     /// The keys valid at each position of a scenario file, in the order the format documents them;
     /// unknown keys are reported with the closest of these.
@@ -9,8 +11,8 @@ extension ScenarioLoader {
         static let objectives = ["rto", "rpo"]
         static let canary = ["every", "warmup", "write", "read"]
         static let phase = ["name", "steps"]
-        static let probeKinds = ["http", "tcp", "run", "shell", "ssh", "kubectl", "prometheus"]
-        static let stepKinds = ["run", "shell", "http", "tcp", "ssh", "kubectl", "prometheus", "kill", "sleep", "manual", "wait_for"]
+        static let probeKinds = ActionKind.probes.map(\.key)
+        static let stepKinds = ActionKind.all.map(\.key)
         static let stepCommon = ["name", "timeout", "retries", "retry_delay", "on_failure", "mark", "rollback", "idempotent"]
         static let step = stepCommon + stepKinds
         static let http = ["method", "url", "headers", "body", "status", "body_contains", "timeout", "max_body"]

@@ -61,6 +61,15 @@ public enum AuditChain {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// `recorded` linked after `previous`: its payload as every store writes it, and its hash.
+    public static func link(_ recorded: RecordedEvent, runID: String, after previous: String) throws -> Link {
+        let payload = try StoreJSON.text(recorded.event)
+        let hash = hash(previous: previous, runID: runID, seq: recorded.seq, type: recorded.event.type, atNs: recorded.at.nanoseconds,
+                        monoNs: recorded.monoNs, wallNs: recorded.wallNs, payload: payload)
+        return Link(seq: recorded.seq, type: recorded.event.type, atNs: recorded.at.nanoseconds, monoNs: recorded.monoNs,
+                    wallNs: recorded.wallNs, payload: payload, prevHash: previous, hash: hash)
+    }
+
     public static func hash(of link: Link, runID: String) -> String {
         hash(previous: link.prevHash, runID: runID, seq: link.seq, type: link.type, atNs: link.atNs, monoNs: link.monoNs,
              wallNs: link.wallNs, payload: link.payload)

@@ -86,22 +86,26 @@ public protocol RunStore: Sendable {
     /// (`LeaseError.scenarioBusy`) while another run of the same scenario is unfinished.
     func createRun(_ run: RunRecord, first: RecordedEvent) throws
     /// Makes `lease` the run's runner. A live holder on this host refuses; a holder gone from
-    /// this host is replaced; a holder on another host is replaced only with `force`.
-    /// Returns the holder replaced, if any.
+    /// this host is replaced; a holder on another host is replaced only with `force`
+    /// (`RunnerLease.takeOver`). Returns the holder replaced, if any.
     @discardableResult
     func acquireLease(_ runID: String, lease: RunnerLease, force: Bool) throws -> RunnerLease?
     /// Gives the run up, if `pid` holds it.
     func releaseLease(_ runID: String, pid: Int32) throws
     /// Appends durably (the call returns once the events survive a crash), in one transaction,
-    /// each linked into the run's hash chain. Sequence numbers must follow on without a gap.
+    /// each linked into the run's hash chain and projected onto its row (`RunProjection`).
+    /// Sequence numbers must follow on without a gap.
     func append(_ events: [RecordedEvent], to runID: String) throws
     func events(of runID: String) throws -> [RecordedEvent]
     /// The run's events in order, each handed to `body` as it is read and not kept: a long
     /// run's log is read in bounded memory. An error `body` throws ends the read and is rethrown.
     func forEachEvent(of runID: String, _ body: (RecordedEvent) throws -> Void) throws
+    /// The run's events as the chain links them (payload as stored, previous hash, hash), in order, for `verify`.
+    func chain(of runID: String) throws -> [AuditChain.Link]
     func run(_ id: String) throws -> RunRecord?
-    /// Newest first.
+    /// Newest first (`RunProjection.newestFirst`).
     func runs(scenario: String?) throws -> [RunRecord]
+    /// Sets the run's status, end and figures (`RunProjection.updated`); the rest of its row is the store's.
     func updateRun(_ run: RunRecord) throws
     func saveMeasurement(runID: String, measurement: DrillMeasurement, marks: [Mark]) throws
     func post(_ event: DrillEvent, to runID: String) throws

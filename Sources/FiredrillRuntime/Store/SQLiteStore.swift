@@ -247,26 +247,14 @@ public final class SQLiteStore: RunStore {
         return migrator.migrations
     }
 
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
-
-    static func json<T: Encodable>(_ value: T) throws -> String {
-        String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
+    /// Runs whose status is not final, for the scenario-busy rule.
+    static let unfinishedCondition = "status NOT IN (\(RunStatus.allCases.filter(\.isFinal).map { "'\($0.rawValue)'" }.joined(separator: ", ")))"
 
     public func createRun(_ run: RunRecord, first: RecordedEvent) throws {
         try write { db in
-            for row in try Row.fetchAll(db, sql: """
-                \(Self.selectRuns) WHERE scenario = ? AND status NOT IN ('completed', 'deviated', 'failed', 'aborted')
-                ORDER BY started_wall_ns DESC
-                """, arguments: [run.scenario]) {
-                let other = Self.record(row)
-                let holder = other.runner.flatMap { $0.isLive == false ? nil : $0 }
-                throw LeaseError.scenarioBusy(scenario: run.scenario, runID: other.id, status: other.status, by: holder)
-            }
+            let unfinished = try Row.fetchAll(db, sql: "\(Self.selectRuns) WHERE scenario = ? AND \(Self.unfinishedCondition)",
+                                              arguments: [run.scenario]).map(Self.record)
+            if let busy = LeaseError.scenarioBusy(among: unfinished) { throw busy }
             try db.execute(sql: """
                 INSERT INTO runs (id, scenario, title, scenario_path, scenario_text, scenario_sha256, status, started_wall_ns,
                     started_mono_ns, boot_id, runner_pid, runner_host, runner_since_wall_ns, runner_token, vars_json)
@@ -284,26 +272,20 @@ public final class SQLiteStore: RunStore {
             guard let row = try Row.fetchOne(db, sql: "\(Self.selectRuns) WHERE id = ?", arguments: [runID]) else {
                 throw StoreError(description: "no run '\(runID)' in \(path)")
             }
-            let previous = Self.record(row).runner
-            if let previous, previous.pid != lease.pid || previous.host != lease.host {
-                switch previous.isLive {
-                case true?: throw LeaseError.held(runID: runID, by: previous)
-                case nil where !force: throw LeaseError.otherHost(runID: runID, by: previous)
-                default: break
-                }
-            }
+            let replaced = try RunnerLease.takeOver(runID, from: Self.record(row).runner, by: lease, force: force)
             try db.execute(sql: "UPDATE runs SET runner_pid = ?, runner_host = ?, runner_since_wall_ns = ?, runner_token = ? WHERE id = ?",
                            arguments: [lease.pid, lease.host, lease.sinceWallNs, lease.token, runID])
-            return previous?.pid == lease.pid && previous?.host == lease.host ? nil : previous
+            return replaced
         }
     }
 
     public func releaseLease(_ runID: String, pid: Int32) throws {
         try write { db in
+            let holder = try Row.fetchOne(db, sql: "\(Self.selectRuns) WHERE id = ?", arguments: [runID]).map(Self.record)?.runner
+            guard RunnerLease.mayRelease(holder, pid: pid) else { return }
             try db.execute(sql: """
-                UPDATE runs SET runner_pid = NULL, runner_host = NULL, runner_since_wall_ns = NULL, runner_token = NULL
-                WHERE id = ? AND runner_pid = ?
-                """, arguments: [runID, pid])
+                UPDATE runs SET runner_pid = NULL, runner_host = NULL, runner_since_wall_ns = NULL, runner_token = NULL WHERE id = ?
+                """, arguments: [runID])
         }
     }
 
@@ -351,15 +333,12 @@ public final class SQLiteStore: RunStore {
             guard recorded.seq == count + 1 else {
                 throw StoreError(description: "event \(recorded.seq) of run \(runID) does not follow event \(count): another process is writing this run")
             }
-            let payload = try Self.json(recorded.event)
-            let hash = AuditChain.hash(previous: previous, runID: runID, seq: recorded.seq, type: recorded.event.type,
-                                       atNs: recorded.at.nanoseconds, monoNs: recorded.monoNs, wallNs: recorded.wallNs, payload: payload)
+            let link = try AuditChain.link(recorded, runID: runID, after: previous)
             try db.execute(sql: """
                 INSERT INTO events (run_id, seq, type, at_ns, mono_ns, wall_ns, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [runID, recorded.seq, recorded.event.type, recorded.at.nanoseconds, recorded.monoNs,
-                                 recorded.wallNs, payload, previous, hash])
+                """, arguments: [runID, link.seq, link.type, link.atNs, link.monoNs, link.wallNs, link.payload, link.prevHash, link.hash])
             try project(recorded, runID: runID, db: db)
-            previous = hash
+            previous = link.hash
             count += 1
         }
         try db.execute(sql: "INSERT OR REPLACE INTO chain_heads VALUES (?, ?, ?)", arguments: [runID, previous, count])
@@ -367,13 +346,7 @@ public final class SQLiteStore: RunStore {
 
     /// The head the chain of `events` has, computed as `append` links them.
     public static func chainHead(runID: String, events: [RecordedEvent]) throws -> String {
-        var previous = AuditChain.genesis
-        for recorded in events {
-            previous = AuditChain.hash(previous: previous, runID: runID, seq: recorded.seq, type: recorded.event.type,
-                                       atNs: recorded.at.nanoseconds, monoNs: recorded.monoNs, wallNs: recorded.wallNs,
-                                       payload: try json(recorded.event))
-        }
-        return previous
+        try events.reduce(AuditChain.genesis) { previous, recorded in try AuditChain.link(recorded, runID: runID, after: previous).hash }
     }
 
     /// A run's chain as stored, for `verify`.
@@ -431,21 +404,12 @@ public final class SQLiteStore: RunStore {
             try db.execute(sql: "INSERT OR REPLACE INTO canary_writes VALUES (?, ?, ?, ?, ?, ?)",
                            arguments: [runID, written.seq, written.startedAt.nanoseconds, written.endedAt.nanoseconds,
                                        written.report.passed, written.report.summary])
-        case .runEnded(let status):
-            try db.execute(sql: "UPDATE runs SET status = ?, ended_wall_ns = ? WHERE id = ?",
-                           arguments: [status.rawValue, recorded.wallNs, runID])
-        case .runSuspended:
-            try db.execute(sql: "UPDATE runs SET status = ? WHERE id = ?", arguments: [RunStatus.waiting.rawValue, runID])
-        case .runResumed:
-            try db.execute(sql: "UPDATE runs SET status = ? WHERE id = ?", arguments: [RunStatus.running.rawValue, runID])
-        case .runHalted:
-            try db.execute(sql: "UPDATE runs SET status = ? WHERE id = ?", arguments: [RunStatus.halted.rawValue, runID])
-        case .runInterrupted:
-            try db.execute(sql: "UPDATE runs SET status = ? WHERE id = ?", arguments: [RunStatus.interrupted.rawValue, runID])
-        case .operatorResolved:
-            try db.execute(sql: "UPDATE runs SET status = ? WHERE id = ?", arguments: [RunStatus.running.rawValue, runID])
         default:
             break
+        }
+        if let change = RunProjection.change(for: recorded) {
+            try db.execute(sql: "UPDATE runs SET status = ?, ended_wall_ns = COALESCE(?, ended_wall_ns) WHERE id = ?",
+                           arguments: [change.status.rawValue, change.endedWallNs, runID])
         }
     }
 
@@ -542,7 +506,7 @@ public final class SQLiteStore: RunStore {
     public func saveMeasurement(runID: String, measurement: DrillMeasurement, marks: [Mark]) throws {
         try write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO measurements (run_id, json) VALUES (?, ?)",
-                           arguments: [runID, try Self.json(measurement)])
+                           arguments: [runID, try StoreJSON.text(measurement)])
             try db.execute(sql: "DELETE FROM marks WHERE run_id = ?", arguments: [runID])
             for mark in marks {
                 try db.execute(sql: "INSERT INTO marks VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -585,7 +549,7 @@ public final class SQLiteStore: RunStore {
 
     public func post(_ event: DrillEvent, to runID: String) throws {
         try write { db in
-            try db.execute(sql: "INSERT INTO inbox (run_id, payload) VALUES (?, ?)", arguments: [runID, try Self.json(event)])
+            try db.execute(sql: "INSERT INTO inbox (run_id, payload) VALUES (?, ?)", arguments: [runID, try StoreJSON.text(event)])
         }
     }
 

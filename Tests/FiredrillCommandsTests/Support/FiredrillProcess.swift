@@ -30,8 +30,8 @@ enum FiredrillProcess {
              executable: String = FiredrillProcess.path) throws {
             out = URL(fileURLWithPath: directory).appendingPathComponent("out-\(UUID().uuidString).txt")
             err = URL(fileURLWithPath: directory).appendingPathComponent("err-\(UUID().uuidString).txt")
-            FileManager.default.createFile(atPath: out.path, contents: nil)
-            FileManager.default.createFile(atPath: err.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: err.path, contents: nil)
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = arguments
             process.currentDirectoryURL = URL(fileURLWithPath: directory)

@@ -108,7 +108,7 @@ struct DrillMachineRearmTests {
         run.start()
         run.begin(.steadyBefore(0))
         #expect(run.machine.inDoubt == nil)
-        #expect(run.machine.rearm(at: t(60)) == [.perform(.steadyBefore(0), attempt: 1, action: Drill.healthAction, deadline: nil)])
+        #expect(run.machine.rearm(at: t(60)) == [.perform(.steadyBefore(0), attempt: 1, action: Drill.healthAction, deadline: .none)])
     }
 
     @Test func pollingAndCanaryCarryOnFromNow() {

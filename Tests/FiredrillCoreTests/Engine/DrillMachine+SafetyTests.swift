@@ -152,14 +152,14 @@ struct DrillMachineSafetyTests {
         var idempotent = ScriptedRun(Self.scenario(idempotent: true))
         idempotent.start()
         idempotent.begin(Self.inject, at: t(1))
-        #expect(idempotent.machine.resumePlan(at: t(5)) == .carryOn([.perform(Self.inject, attempt: 1, action: .run(argv: ["inject"]), deadline: nil)]))
+        #expect(idempotent.machine.resumePlan(at: t(5)) == .carryOn([.perform(Self.inject, attempt: 1, action: .run(argv: ["inject"]), deadline: .none)]))
     }
 
     @Test func steadyStateProbesAreRunAgainWhateverTheyRun() {
         var run = ScriptedRun(Self.scenario(steady: true))
         run.start()
         run.begin(.steadyBefore(0), at: t(0.1))
-        #expect(run.machine.resumePlan(at: t(2)) == .carryOn([.perform(.steadyBefore(0), attempt: 1, action: .run(argv: ["check"]), deadline: nil)]))
+        #expect(run.machine.resumePlan(at: t(2)) == .carryOn([.perform(.steadyBefore(0), attempt: 1, action: .run(argv: ["check"]), deadline: .none)]))
     }
 
     static func halted() -> ScriptedRun {

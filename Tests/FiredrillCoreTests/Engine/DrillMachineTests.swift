@@ -131,7 +131,7 @@ struct DrillMachineTests {
         let sb = StepRef.steadyBefore(0)
         // Empty setup: straight to the first steady-state check.
         #expect(run.start() == [.startAttempt(sb, attempt: 1, at: .start)])
-        #expect(run.begin(sb) == [.perform(sb, attempt: 1, action: Drill.healthAction, deadline: nil)])
+        #expect(run.begin(sb) == [.perform(sb, attempt: 1, action: Drill.healthAction, deadline: .none)])
         // Entering the phases starts the canary at once and the first phase step after the warmup (3 × 1s).
         #expect(run.end(sb, at: t(0.1)) == [.writeCanary(seq: 1, at: t(0.1)), .startAttempt(.kill, attempt: 1, at: t(3.1))])
         #expect(run.write() == [.writeCanary(seq: 2, at: t(1.1))])
@@ -139,7 +139,7 @@ struct DrillMachineTests {
         #expect(run.write() == [.writeCanary(seq: 4, at: t(3.1))])
 
         // Disaster: compensations become owed on dispatch, scenario-level first.
-        #expect(run.begin(.kill) == [.perform(.kill, attempt: 1, action: Drill.killAction, deadline: nil)])
+        #expect(run.begin(.kill) == [.perform(.kill, attempt: 1, action: Drill.killAction, deadline: .none)])
         #expect(run.state.ledger.map(\.step.name) == ["restore traffic", "restart primary"])
         #expect(run.write() == [.writeCanary(seq: 5, at: t(4.1))])
         // The disaster mark stops the canary: the scheduled write is cancelled and not waited for.

@@ -84,8 +84,8 @@ enum DriverTestSupport {
         return nil
     }
 
-    static func deadline(in duration: Duration) -> ContinuousClock.Instant {
-        ContinuousClock.now + duration
+    static func deadline(in duration: Duration) -> Deadline {
+        .after(duration)
     }
 
     /// Kills leftovers a test started on purpose (a daemon that must survive its step).

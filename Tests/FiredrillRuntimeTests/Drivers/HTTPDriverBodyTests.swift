@@ -20,7 +20,7 @@ struct HTTPDriverBodyTests {
     @Test func anEndlessBodyStopsAtTheDefaultLimit() async throws {
         try await HTTPBodyServer.with { base in
             let report = await driver.perform(.http(ResolvedHTTP(method: "GET", url: base + "/endless", timeout: .seconds(60))),
-                                              deadline: nil, limits: DriverLimits())
+                                              deadline: .none, limits: DriverLimits())
             #expect(report.verdict == .failed)
             #expect(report.summary.hasPrefix("HTTP 200 OK, but the response body passed its 1 MiB limit after "), "\(report.summary)")
             #expect(report.summary.hasSuffix("s; stopped reading"), "\(report.summary)")
@@ -35,7 +35,7 @@ struct HTTPDriverBodyTests {
     @Test func memoryStaysBoundedWhileAnEndlessBodyStreams() async throws {
         try await HTTPBodyServer.with { base in
             let http = ResolvedHTTP(method: "GET", url: base + "/endless", bodyContains: "never sent", timeout: .seconds(120), maxBody: 512 << 20)
-            let (report, growth) = await Self.peakGrowth { await driver.perform(.http(http), deadline: nil, limits: DriverLimits()) }
+            let (report, growth) = await Self.peakGrowth { await driver.perform(.http(http), deadline: .none, limits: DriverLimits()) }
             print("endless body: resident memory grew \(growth >> 20) MiB while \((report.stdout?.totalBytes ?? 0) >> 20) MiB came in")
             #expect(report.summary.contains("passed its 512 MiB limit"), "\(report.summary)")
             #expect((report.stdout?.totalBytes ?? 0) > 512 << 20)
@@ -48,7 +48,7 @@ struct HTTPDriverBodyTests {
         try await HTTPBodyServer.with { base in
             let http = ResolvedHTTP(method: "GET", url: base + "/large", bodyContains: HTTPBodyServer.tail, timeout: .seconds(120),
                                     maxBody: 1 << 30)
-            let (report, growth) = await Self.peakGrowth { await driver.perform(.http(http), deadline: nil, limits: DriverLimits()) }
+            let (report, growth) = await Self.peakGrowth { await driver.perform(.http(http), deadline: .none, limits: DriverLimits()) }
             print("large body: resident memory grew \(growth >> 20) MiB over \(report.stdout?.totalBytes ?? 0) bytes")
             #expect(report.verdict == .passed, "\(report.summary)")
             #expect(report.summary == "HTTP 200 OK")
@@ -61,7 +61,7 @@ struct HTTPDriverBodyTests {
     @Test func aBodyAnnouncedOverTheLimitIsNotRead() async throws {
         try await HTTPBodyServer.with { base in
             let report = await driver.perform(.http(ResolvedHTTP(method: "GET", url: base + "/large", maxBody: 10 << 20)),
-                                              deadline: nil, limits: DriverLimits())
+                                              deadline: .none, limits: DriverLimits())
             #expect(report.verdict == .failed)
             #expect(report.summary == "HTTP 200 OK, but the response body is 400 MiB (Content-Length), over its 10 MiB limit; not read",
                     "\(report.summary)")
@@ -72,11 +72,11 @@ struct HTTPDriverBodyTests {
     @Test func bodyContainsMatchesAcrossWritesOfTheServer() async throws {
         try await HTTPBodyServer.with { base in
             let found = await driver.perform(.http(ResolvedHTTP(method: "GET", url: base + "/split", bodyContains: "systems ready")),
-                                             deadline: nil, limits: DriverLimits(outputBytes: 4))
+                                             deadline: .none, limits: DriverLimits(outputBytes: 4))
             #expect(found.verdict == .passed, "\(found.summary)")
             #expect(found.stdout?.text == "all ")
             let absent = await driver.perform(.http(ResolvedHTTP(method: "GET", url: base + "/split", bodyContains: "systems down")),
-                                              deadline: nil, limits: DriverLimits())
+                                              deadline: .none, limits: DriverLimits())
             #expect(absent.verdict == .failed)
         }
     }

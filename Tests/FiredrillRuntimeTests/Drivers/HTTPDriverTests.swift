@@ -13,7 +13,7 @@ struct HTTPDriverTests {
 
     @Test func okIsAcceptedByDefault() async throws {
         try await DriverTestHTTPServer.with { base in
-            let report = await driver.perform(.http(ResolvedHTTP(method: "GET", url: base + "/ok")), deadline: nil, limits: limits)
+            let report = await driver.perform(.http(ResolvedHTTP(method: "GET", url: base + "/ok")), deadline: .none, limits: limits)
             #expect(report.verdict == .passed)
             #expect(report.summary == "HTTP 200 OK")
             #expect(report.httpStatus == 200)
@@ -23,7 +23,7 @@ struct HTTPDriverTests {
 
     @Test func serverErrorIsRejectedByDefault() async throws {
         try await DriverTestHTTPServer.with { base in
-            let report = await driver.perform(.http(ResolvedHTTP(method: "GET", url: base + "/status/503")), deadline: nil, limits: limits)
+            let report = await driver.perform(.http(ResolvedHTTP(method: "GET", url: base + "/status/503")), deadline: .none, limits: limits)
             #expect(report.verdict == .failed)
             #expect(report.summary == "HTTP 503 Service Unavailable, expected 2xx")
             #expect(report.httpStatus == 503)
@@ -34,27 +34,27 @@ struct HTTPDriverTests {
     @Test func statusListAcceptsExactlyItsCodes() async throws {
         try await DriverTestHTTPServer.with { base in
             let expectingOutage = ResolvedHTTP(method: "GET", url: base + "/status/503", status: [503])
-            let outage = await driver.perform(.http(expectingOutage), deadline: nil, limits: limits)
+            let outage = await driver.perform(.http(expectingOutage), deadline: .none, limits: limits)
             #expect(outage.verdict == .passed)
             #expect(outage.summary == "HTTP 503 Service Unavailable")
 
             let list = ResolvedHTTP(method: "GET", url: base + "/status/404", status: [200, 204])
-            let rejected = await driver.perform(.http(list), deadline: nil, limits: limits)
+            let rejected = await driver.perform(.http(list), deadline: .none, limits: limits)
             #expect(rejected.verdict == .failed)
             #expect(rejected.summary == "HTTP 404 Not Found, expected 200 or 204")
 
             let okNotListed = ResolvedHTTP(method: "GET", url: base + "/ok", status: [201])
-            #expect(await driver.perform(.http(okNotListed), deadline: nil, limits: limits).verdict == .failed)
+            #expect(await driver.perform(.http(okNotListed), deadline: .none, limits: limits).verdict == .failed)
         }
     }
 
     @Test func bodyContainsIsChecked() async throws {
         try await DriverTestHTTPServer.with { base in
             let present = ResolvedHTTP(method: "GET", url: base + "/ok", bodyContains: "systems ready")
-            #expect(await driver.perform(.http(present), deadline: nil, limits: limits).verdict == .passed)
+            #expect(await driver.perform(.http(present), deadline: .none, limits: limits).verdict == .passed)
 
             let absent = ResolvedHTTP(method: "GET", url: base + "/ok", bodyContains: "degraded")
-            let report = await driver.perform(.http(absent), deadline: nil, limits: limits)
+            let report = await driver.perform(.http(absent), deadline: .none, limits: limits)
             #expect(report.verdict == .failed)
             #expect(report.summary == "HTTP 200 OK, but the body does not contain \"degraded\"")
             #expect(report.httpStatus == 200)
@@ -67,7 +67,7 @@ struct HTTPDriverTests {
                 method: "POST", url: base + "/echo",
                 headers: [.init(name: "X-Drill", value: "restore-42"), .init(name: "Content-Type", value: "application/json")],
                 body: #"{"restore":"now"}"#, bodyContains: "restore-42")
-            let report = await driver.perform(.http(http), deadline: nil, limits: limits)
+            let report = await driver.perform(.http(http), deadline: .none, limits: limits)
             #expect(report.verdict == .passed)
             #expect(report.stdout?.text == #"POST x-drill=restore-42 type=application/json body={"restore":"now"}"#)
         }
@@ -76,7 +76,7 @@ struct HTTPDriverTests {
     @Test func credentialsInTheURLAreSentAsBasicAuth() async throws {
         try await DriverTestHTTPServer.with { base in
             let url = base.replacingOccurrences(of: "http://", with: "http://drill:p%40ss@") + "/whoami"
-            let report = await driver.perform(.http(ResolvedHTTP(method: "GET", url: url)), deadline: nil, limits: limits)
+            let report = await driver.perform(.http(ResolvedHTTP(method: "GET", url: url)), deadline: .none, limits: limits)
             #expect(report.stdout?.text == "Basic " + Data("drill:p@ss".utf8).base64EncodedString(), "\(report.summary)")
         }
     }
@@ -84,7 +84,7 @@ struct HTTPDriverTests {
     @Test func bodyIsCapturedWithinTheBound() async throws {
         try await DriverTestHTTPServer.with { base in
             let report = await driver.perform(
-                .http(ResolvedHTTP(method: "GET", url: base + "/big")), deadline: nil, limits: DriverLimits(outputBytes: 1000))
+                .http(ResolvedHTTP(method: "GET", url: base + "/big")), deadline: .none, limits: DriverLimits(outputBytes: 1000))
             #expect(report.verdict == .passed)
             #expect(report.stdout?.keptBytes == 1000)
             #expect(report.stdout?.totalBytes == 100_000)
@@ -96,7 +96,7 @@ struct HTTPDriverTests {
         try await DriverTestHTTPServer.with { base in
             let http = ResolvedHTTP(method: "GET", url: base + "/slow", timeout: .milliseconds(500))
             let started = ContinuousClock.now
-            let report = await driver.perform(.http(http), deadline: nil, limits: limits)
+            let report = await driver.perform(.http(http), deadline: .none, limits: limits)
             #expect(ContinuousClock.now - started < .seconds(30))
             #expect(report.verdict == .failed)
             #expect(report.summary == "timed out after 0.5s")
@@ -117,7 +117,7 @@ struct HTTPDriverTests {
             let driver = driver
             let limits = limits
             let task = Task {
-                await driver.perform(.http(ResolvedHTTP(method: "GET", url: base + "/slow")), deadline: nil, limits: limits)
+                await driver.perform(.http(ResolvedHTTP(method: "GET", url: base + "/slow")), deadline: .none, limits: limits)
             }
             try await Task.sleep(for: .milliseconds(300))
             task.cancel()
@@ -128,7 +128,7 @@ struct HTTPDriverTests {
 
     @Test func closedPortIsRefused() async {
         // Nothing listens on port 1, and binding it needs root.
-        let report = await driver.perform(.http(ResolvedHTTP(method: "GET", url: "http://127.0.0.1:1/health")), deadline: nil, limits: limits)
+        let report = await driver.perform(.http(ResolvedHTTP(method: "GET", url: "http://127.0.0.1:1/health")), deadline: .none, limits: limits)
         #expect(report.verdict == .failed)
         #expect(report.summary == "connection refused by 127.0.0.1:1")
         #expect(report.httpStatus == nil)
@@ -142,7 +142,7 @@ struct HTTPDriverTests {
             connection.write("SSH-2.0-OpenSSH_9.2\r\n\u{01}\u{02} garbage \u{7f}\r\n\r\n")
         }
         defer { server.stop() }
-        let report = await driver.perform(.http(ResolvedHTTP(method: "GET", url: server.base + "/health")), deadline: nil, limits: limits)
+        let report = await driver.perform(.http(ResolvedHTTP(method: "GET", url: server.base + "/health")), deadline: .none, limits: limits)
         #expect(report.verdict == .failed)
         #expect(report.summary == "the server's answer was not HTTP (from 127.0.0.1:\(server.port))", "\(report.summary)")
         #expect(report.httpStatus == nil)
@@ -158,7 +158,7 @@ struct HTTPDriverTests {
         }
         defer { server.stop() }
         let report = await driver.perform(.http(ResolvedHTTP(method: "GET", url: server.base + "/", timeout: .seconds(20))),
-                                          deadline: nil, limits: limits)
+                                          deadline: .none, limits: limits)
         #expect(report.verdict == .failed)
         #expect(report.summary == "the server's answer was not HTTP: its headers ran past the limit (from 127.0.0.1:\(server.port))",
                 "\(report.summary)")
@@ -176,7 +176,7 @@ struct HTTPDriverTests {
         }
         defer { server.stop() }
         let report = await driver.perform(.http(ResolvedHTTP(method: "GET", url: server.base + "/", timeout: .seconds(1))),
-                                          deadline: nil, limits: limits)
+                                          deadline: .none, limits: limits)
         #expect(report.verdict == .failed)
         #expect(report.summary == "timed out after 1.0s", "\(report.summary)")
     }
@@ -185,7 +185,7 @@ struct HTTPDriverTests {
     @Test func aFailedTLSHandshakeIsSaidSo() async throws {
         try await DriverTestHTTPServer.with { base in
             let url = base.replacingOccurrences(of: "http://", with: "https://") + "/ok"
-            let report = await driver.perform(.http(ResolvedHTTP(method: "GET", url: url, timeout: .seconds(10))), deadline: nil, limits: limits)
+            let report = await driver.perform(.http(ResolvedHTTP(method: "GET", url: url, timeout: .seconds(10))), deadline: .none, limits: limits)
             #expect(report.verdict == .failed)
             #expect(report.summary.hasPrefix("TLS handshake with 127.0.0.1:"), "\(report.summary)")
             #expect(report.summary.hasSuffix(" failed: wrong version number"), "\(report.summary)")
@@ -193,7 +193,7 @@ struct HTTPDriverTests {
     }
 
     @Test func malformedURLIsAnError() async {
-        let report = await driver.perform(.http(ResolvedHTTP(method: "GET", url: "ftp://127.0.0.1/file")), deadline: nil, limits: limits)
+        let report = await driver.perform(.http(ResolvedHTTP(method: "GET", url: "ftp://127.0.0.1/file")), deadline: .none, limits: limits)
         #expect(report.verdict == .error)
     }
 }

@@ -23,7 +23,7 @@ struct KillDriverTests {
         let script = "sleep 300 & echo $$ > '\(pidfile).tmp'; mv '\(pidfile).tmp' '\(pidfile)'; echo $$ $! > '\(pids)'; sleep 300"
         let processes = processes
         let limits = limits
-        let step = Task { await processes.perform(.shell(script: script), deadline: nil, limits: limits) }
+        let step = Task { await processes.perform(.shell(script: script), deadline: .none, limits: limits) }
         guard let found = await DriverTestSupport.waitForPids(in: pids, count: 2) else {
             step.cancel()
             throw DriverTestFailure("the shell never wrote its pids")
@@ -37,7 +37,7 @@ struct KillDriverTests {
         let tree = try await startTree(in: dir)
         defer { DriverTestSupport.cleanUpGroup(tree.shell) }
 
-        let report = await driver.perform(.kill(.pidfile(tree.pidfile), signal: "KILL", processGroup: true), deadline: nil, limits: limits)
+        let report = await driver.perform(.kill(.pidfile(tree.pidfile), signal: "KILL", processGroup: true), deadline: .none, limits: limits)
         #expect(report.verdict == .passed)
         #expect(report.summary == "sent KILL to process group \(tree.shell) (pid \(tree.shell))")
 
@@ -53,7 +53,7 @@ struct KillDriverTests {
         let tree = try await startTree(in: dir)
         defer { DriverTestSupport.cleanUpGroup(tree.shell) }
 
-        let report = await driver.perform(.kill(.pid(tree.shell), signal: "TERM", processGroup: false), deadline: nil, limits: limits)
+        let report = await driver.perform(.kill(.pid(tree.shell), signal: "TERM", processGroup: false), deadline: .none, limits: limits)
         #expect(report.verdict == .passed)
         #expect(report.summary == "sent TERM to pid \(tree.shell)")
 
@@ -73,18 +73,18 @@ struct KillDriverTests {
             _ = waitpid(child, &status, 0)
         }
         // CONT is harmless should the refusal ever fail.
-        let report = await driver.perform(.kill(.pid(child), signal: "CONT", processGroup: true), deadline: nil, limits: limits)
+        let report = await driver.perform(.kill(.pid(child), signal: "CONT", processGroup: true), deadline: .none, limits: limits)
         #expect(report.verdict == .error)
         #expect(report.summary.contains("Firedrill's own process group"))
 
-        let ourselves = await driver.perform(.kill(.pid(getpid()), signal: "CONT", processGroup: false), deadline: nil, limits: limits)
+        let ourselves = await driver.perform(.kill(.pid(getpid()), signal: "CONT", processGroup: false), deadline: .none, limits: limits)
         #expect(ourselves.verdict == .error)
         #expect(ourselves.summary == "refusing to send CONT to Firedrill itself (pid \(getpid()))")
     }
 
     @Test func refusesInitAndNonPositivePids() async {
         for pid: pid_t in [1, 0, -1] {
-            let report = await driver.perform(.kill(.pid(pid), signal: "CONT", processGroup: false), deadline: nil, limits: limits)
+            let report = await driver.perform(.kill(.pid(pid), signal: "CONT", processGroup: false), deadline: .none, limits: limits)
             #expect(report.verdict == .error)
             #expect(report.summary == "refusing to send CONT to pid \(pid)")
         }
@@ -92,12 +92,12 @@ struct KillDriverTests {
 
     @Test func missingProcessFails() async throws {
         // A pid that existed a moment ago and has been reaped.
-        let report = await processes.perform(.shell(script: "echo $$"), deadline: nil, limits: limits)
+        let report = await processes.perform(.shell(script: "echo $$"), deadline: .none, limits: limits)
         let pid = try #require(report.stdout.flatMap { pid_t($0.text.trimmingCharacters(in: .whitespacesAndNewlines)) })
-        let kill = await driver.perform(.kill(.pid(pid), signal: "CONT", processGroup: false), deadline: nil, limits: limits)
+        let kill = await driver.perform(.kill(.pid(pid), signal: "CONT", processGroup: false), deadline: .none, limits: limits)
         #expect(kill.verdict == .failed)
         #expect(kill.summary == "no process \(pid)")
-        let group = await driver.perform(.kill(.pid(pid), signal: "CONT", processGroup: true), deadline: nil, limits: limits)
+        let group = await driver.perform(.kill(.pid(pid), signal: "CONT", processGroup: true), deadline: .none, limits: limits)
         #expect(group.verdict == .failed)
         #expect(group.summary == "no process \(pid)")
     }
@@ -106,7 +106,7 @@ struct KillDriverTests {
         let dir = try DriverTestSupport.scratchDirectory()
         defer { DriverTestSupport.removeScratch(dir) }
         let path = dir + "/absent.pid"
-        let report = await driver.perform(.kill(.pidfile(path), signal: "TERM", processGroup: true), deadline: nil, limits: limits)
+        let report = await driver.perform(.kill(.pidfile(path), signal: "TERM", processGroup: true), deadline: .none, limits: limits)
         #expect(report.verdict == .error)
         #expect(report.summary == "cannot read pidfile \(path): No such file or directory")
     }
@@ -116,13 +116,13 @@ struct KillDriverTests {
         defer { DriverTestSupport.removeScratch(dir) }
         let garbled = dir + "/garbled.pid"
         try "not-a-pid\n".write(toFile: garbled, atomically: true, encoding: .utf8)
-        let report = await driver.perform(.kill(.pidfile(garbled), signal: "TERM", processGroup: false), deadline: nil, limits: limits)
+        let report = await driver.perform(.kill(.pidfile(garbled), signal: "TERM", processGroup: false), deadline: .none, limits: limits)
         #expect(report.verdict == .error)
         #expect(report.summary == "pidfile \(garbled) does not start with a process id")
 
         let empty = dir + "/empty.pid"
         try "  \n".write(toFile: empty, atomically: true, encoding: .utf8)
-        let emptyReport = await driver.perform(.kill(.pidfile(empty), signal: "TERM", processGroup: false), deadline: nil, limits: limits)
+        let emptyReport = await driver.perform(.kill(.pidfile(empty), signal: "TERM", processGroup: false), deadline: .none, limits: limits)
         #expect(emptyReport.verdict == .error)
         #expect(emptyReport.summary == "pidfile \(empty) is empty")
     }
@@ -136,7 +136,7 @@ struct KillDriverTests {
     }
 
     @Test func unknownSignalIsAnError() async {
-        let report = await driver.perform(.kill(.pid(4_000_000), signal: "BOOM", processGroup: false), deadline: nil, limits: limits)
+        let report = await driver.perform(.kill(.pid(4_000_000), signal: "BOOM", processGroup: false), deadline: .none, limits: limits)
         #expect(report.verdict == .error)
         #expect(report.summary.hasPrefix("unknown signal 'BOOM'"))
     }

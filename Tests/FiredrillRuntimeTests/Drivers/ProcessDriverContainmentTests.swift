@@ -21,7 +21,7 @@ struct ProcessDriverContainmentTests {
         let limits = limits
         return Task {
             await StepProcessRecorder.$current.withValue(recorder) {
-                await ProcessDriver().perform(.run(argv: [program.path]), deadline: nil, limits: limits)
+                await ProcessDriver().perform(.run(argv: [program.path]), deadline: .none, limits: limits)
             }
         }
     }
@@ -33,7 +33,7 @@ struct ProcessDriverContainmentTests {
         let program = try EscapingProgram(in: dir, escapes: escapes)
         let limits = limits
         // Generous: the deadline only has to come after the children started, on a loaded machine.
-        let deadline = cancel ? nil : DriverTestSupport.deadline(in: .seconds(5))
+        let deadline = cancel ? Deadline.none : DriverTestSupport.deadline(in: .seconds(10))
         let task = Task { await driver.perform(.run(argv: [program.path]), deadline: deadline, limits: limits) }
         guard let processes = await program.processes() else {
             task.cancel()
@@ -120,7 +120,7 @@ struct ProcessDriverContainmentTests {
         let dir = try DriverTestSupport.scratchDirectory()
         defer { DriverTestSupport.removeScratch(dir) }
         let program = try EscapingProgram(in: dir, escapes: ["double"], daemonOnly: true)
-        let report = await ProcessDriver(containment: containment).perform(.run(argv: [program.path]), deadline: nil, limits: limits)
+        let report = await ProcessDriver(containment: containment).perform(.run(argv: [program.path]), deadline: .none, limits: limits)
         #expect(report.verdict == .passed, "\(report.summary)")
         let daemon = try #require(await program.processes()?.first)
         defer { EscapingProgram.cleanUp([daemon]) }
@@ -165,7 +165,6 @@ struct ProcessDriverContainmentTests {
         let rows = Rows()
         let recorder = StepProcessRecorder(runID: "r1", activity: "attempt s#1", record: { rows.add($0) }, clear: {})
         let program = try EscapingProgram(in: dir, escapes: ["setsid", "setpgid", "double"])
-        let limits = limits
         // The task is left waiting, as a dead orchestrator's would be; killing its processes ends it.
         let task = started(program, recording: recorder)
         let processes = try #require(await program.processes())
@@ -175,7 +174,7 @@ struct ProcessDriverContainmentTests {
         bystander.arguments = ["1000"]
         try bystander.run()
         defer { kill(bystander.processIdentifier, SIGKILL); bystander.waitUntilExit() }
-        // Recorded once the supervisor watches the command: on a loaded machine, after the pids were written.
+        // The supervisor records the command once it watches it: on a loaded machine, after its children wrote their pids.
         let end = ContinuousClock.now + .seconds(30)
         while rows.all.isEmpty, ContinuousClock.now < end { try await Task.sleep(for: .milliseconds(20)) }
         var stale = try #require(rows.all.first)

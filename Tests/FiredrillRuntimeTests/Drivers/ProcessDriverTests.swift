@@ -14,7 +14,7 @@ struct ProcessDriverTests {
     let limits = DriverLimits()
 
     @Test func exitZeroPasses() async {
-        let report = await driver.perform(.run(argv: ["true"]), deadline: nil, limits: limits)
+        let report = await driver.perform(.run(argv: ["true"]), deadline: .none, limits: limits)
         #expect(report.verdict == .passed)
         #expect(report.summary == "exit 0")
         #expect(report.exitStatus == 0)
@@ -22,14 +22,14 @@ struct ProcessDriverTests {
     }
 
     @Test func nonZeroExitFails() async {
-        let report = await driver.perform(.shell(script: "exit 3"), deadline: nil, limits: limits)
+        let report = await driver.perform(.shell(script: "exit 3"), deadline: .none, limits: limits)
         #expect(report.verdict == .failed)
         #expect(report.summary == "exit 3")
         #expect(report.exitStatus == 3)
     }
 
     @Test func killedBySignalFails() async {
-        let report = await driver.perform(.shell(script: "kill -9 $$"), deadline: nil, limits: limits)
+        let report = await driver.perform(.shell(script: "kill -9 $$"), deadline: .none, limits: limits)
         #expect(report.verdict == .failed)
         #expect(report.summary == "killed by signal 9 (KILL)")
         #expect(report.terminationSignal == 9)
@@ -37,7 +37,7 @@ struct ProcessDriverTests {
     }
 
     @Test func capturesStdoutAndStderrSeparately() async {
-        let report = await driver.perform(.shell(script: "echo out; echo err >&2; echo more"), deadline: nil, limits: limits)
+        let report = await driver.perform(.shell(script: "echo out; echo err >&2; echo more"), deadline: .none, limits: limits)
         #expect(report.verdict == .passed)
         #expect(report.stdout?.text == "out\nmore\n")
         #expect(report.stderr?.text == "err\n")
@@ -47,7 +47,7 @@ struct ProcessDriverTests {
 
     @Test func largeOutputIsBoundedButCounted() async {
         let report = await driver.perform(
-            .run(argv: ["head", "-c", "5000000", "/dev/zero"]), deadline: nil, limits: DriverLimits(outputBytes: 1000))
+            .run(argv: ["head", "-c", "5000000", "/dev/zero"]), deadline: .none, limits: DriverLimits(outputBytes: 1000))
         #expect(report.verdict == .passed)
         #expect(report.stdout?.keptBytes == 1000)
         #expect(report.stdout?.totalBytes == 5_000_000)
@@ -67,7 +67,7 @@ struct ProcessDriverTests {
     }
 
     @Test func invalidUTF8IsEscapedNotFatal() async {
-        let report = await driver.perform(.run(argv: ["printf", "a\\377\\376b"]), deadline: nil, limits: limits)
+        let report = await driver.perform(.run(argv: ["printf", "a\\377\\376b"]), deadline: .none, limits: limits)
         #expect(report.verdict == .passed)
         #expect(report.stdout?.text == "a\\xff\\xfeb")
         #expect(report.stdout?.totalBytes == 4)
@@ -75,7 +75,7 @@ struct ProcessDriverTests {
 
     @Test func boundNeverSplitsACharacter() async {
         // "é" is two bytes; a bound of 3 would cut the second one in half.
-        let report = await driver.perform(.run(argv: ["printf", "%s", "ééé"]), deadline: nil, limits: DriverLimits(outputBytes: 3))
+        let report = await driver.perform(.run(argv: ["printf", "%s", "ééé"]), deadline: .none, limits: DriverLimits(outputBytes: 3))
         #expect(report.stdout?.text == "é")
         #expect(report.stdout?.keptBytes == 2)
         #expect(report.stdout?.totalBytes == 6)
@@ -83,18 +83,18 @@ struct ProcessDriverTests {
 
     @Test func argvIsPassedLiterallyWithoutAShell() async {
         let nasty = "it's \"quoted\"; echo pwned $(echo subst) `echo tick` $HOME * ~ | cat\nsecond line\\n"
-        let report = await driver.perform(.run(argv: ["printf", "%s", nasty]), deadline: nil, limits: limits)
+        let report = await driver.perform(.run(argv: ["printf", "%s", nasty]), deadline: .none, limits: limits)
         #expect(report.verdict == .passed)
         #expect(report.stdout?.text == nasty)
     }
 
     @Test func argvElementsStaySeparate() async {
-        let report = await driver.perform(.run(argv: ["printf", "<%s>", "a b", "", "c;d"]), deadline: nil, limits: limits)
+        let report = await driver.perform(.run(argv: ["printf", "<%s>", "a b", "", "c;d"]), deadline: .none, limits: limits)
         #expect(report.stdout?.text == "<a b><><c;d>")
     }
 
     @Test func shellScriptRunsThroughBinSh() async {
-        let report = await driver.perform(.shell(script: "x=1; y=$((x + 41)); echo \"$y\" | tr 4 X"), deadline: nil, limits: limits)
+        let report = await driver.perform(.shell(script: "x=1; y=$((x + 41)); echo \"$y\" | tr 4 X"), deadline: .none, limits: limits)
         #expect(report.verdict == .passed)
         #expect(report.stdout?.text == "X2\n")
     }
@@ -108,7 +108,7 @@ struct ProcessDriverTests {
 
     @Test func commandRunsInItsOwnProcessGroup() async {
         // Field 5 of /proc/PID/stat is the process group.
-        let report = await driver.perform(.shell(script: "echo $$; cut -d' ' -f5 /proc/$$/stat"), deadline: nil, limits: limits)
+        let report = await driver.perform(.shell(script: "echo $$; cut -d' ' -f5 /proc/$$/stat"), deadline: .none, limits: limits)
         let lines = report.stdout?.text.split(separator: "\n").map(String.init) ?? []
         #expect(lines.count == 2)
         #expect(lines.first == lines.last)
@@ -143,7 +143,7 @@ struct ProcessDriverTests {
         let driver = driver
         let limits = limits
         let task = Task {
-            await driver.perform(.shell(script: "sleep 300 & echo $$ $! > '\(pidfile)'; sleep 300"), deadline: nil, limits: limits)
+            await driver.perform(.shell(script: "sleep 300 & echo $$ $! > '\(pidfile)'; sleep 300"), deadline: .none, limits: limits)
         }
         let pids = try #require(await DriverTestSupport.waitForPids(in: pidfile, count: 2))
         defer { DriverTestSupport.cleanUpGroup(pids[0]) }
@@ -159,14 +159,14 @@ struct ProcessDriverTests {
         let limits = limits
         let task = Task {
             withUnsafeCurrentTask { $0?.cancel() }
-            return await driver.perform(.run(argv: ["true"]), deadline: nil, limits: limits)
+            return await driver.perform(.run(argv: ["true"]), deadline: .none, limits: limits)
         }
         let report = await task.value
         #expect(report.verdict == .cancelled)
     }
 
     @Test func deadlineAlreadyPassedLaunchesNothing() async {
-        let report = await driver.perform(.run(argv: ["true"]), deadline: .now - .seconds(1), limits: limits)
+        let report = await driver.perform(.run(argv: ["true"]), deadline: Deadline(clock: SystemClock(), monoNs: SystemClock().now().monoNs - 1_000_000_000), limits: limits)
         #expect(report.verdict == .timedOut)
     }
 
@@ -219,13 +219,13 @@ struct ProcessDriverTests {
     }
 
     @Test func missingExecutableIsAnError() async {
-        let report = await driver.perform(.run(argv: ["nosuchcmd-firedrill", "x"]), deadline: nil, limits: limits)
+        let report = await driver.perform(.run(argv: ["nosuchcmd-firedrill", "x"]), deadline: .none, limits: limits)
         #expect(report.verdict == .error)
         #expect(report.summary == "no such executable 'nosuchcmd-firedrill' in PATH")
     }
 
     @Test func missingExecutablePathIsAnError() async {
-        let report = await driver.perform(.run(argv: ["/no/such/firedrill-tool"]), deadline: nil, limits: limits)
+        let report = await driver.perform(.run(argv: ["/no/such/firedrill-tool"]), deadline: .none, limits: limits)
         #expect(report.verdict == .error)
         #expect(report.summary == "no such executable '/no/such/firedrill-tool'")
     }
@@ -235,13 +235,13 @@ struct ProcessDriverTests {
         defer { DriverTestSupport.removeScratch(dir) }
         let path = dir + "/plain.txt"
         try "echo hi\n".write(toFile: path, atomically: true, encoding: .utf8)
-        let report = await driver.perform(.run(argv: [path]), deadline: nil, limits: limits)
+        let report = await driver.perform(.run(argv: [path]), deadline: .none, limits: limits)
         #expect(report.verdict == .error)
         #expect(report.summary == "cannot execute '\(path)': permission denied")
     }
 
     @Test func emptyArgvIsAnError() async {
-        let report = await driver.perform(.run(argv: []), deadline: nil, limits: limits)
+        let report = await driver.perform(.run(argv: []), deadline: .none, limits: limits)
         #expect(report.verdict == .error)
     }
 

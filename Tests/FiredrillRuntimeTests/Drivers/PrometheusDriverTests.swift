@@ -28,34 +28,34 @@ import Testing
             return ["--config.file=\(dir)/prometheus.yml", "--storage.tsdb.path=\(dir)/data", "--web.listen-address=127.0.0.1:\(port)"]
         }, isReady: { base in
             await PrometheusDriver().perform(.prometheus(ResolvedPrometheus(url: base, query: "up", expect: .init())),
-                                             deadline: nil, limits: DriverLimits()).passed
+                                             deadline: .none, limits: DriverLimits()).passed
         }, body)
     }
 
     @Test(.enabled(if: binary != nil, "prometheus is not installed: apt-get install prometheus"))
     func queriesARealPrometheus() async throws {
         try await Self.withPrometheus { base in
-            let up = await driver.perform(probe(base, #"up{job="prometheus"}"#, "> 0"), deadline: nil, limits: DriverLimits())
+            let up = await driver.perform(probe(base, #"up{job="prometheus"}"#, "> 0"), deadline: .none, limits: DriverLimits())
             #expect(up.verdict == .passed, "\(up.summary)")
             #expect(up.summary == "1 result (1); expected > 0")
 
-            let equal = await driver.perform(probe(base, "scalar(up)", "== 1"), deadline: nil, limits: DriverLimits())
+            let equal = await driver.perform(probe(base, "scalar(up)", "== 1"), deadline: .none, limits: DriverLimits())
             #expect(equal.verdict == .passed, "\(equal.summary)")
 
-            let down = await driver.perform(probe(base, "up == 0", "count > 0"), deadline: nil, limits: DriverLimits())
+            let down = await driver.perform(probe(base, "up == 0", "count > 0"), deadline: .none, limits: DriverLimits())
             #expect(down.verdict == .failed)
             #expect(down.summary == "no data; expected count > 0")
 
-            let missing = await driver.perform(probe(base, "firedrill_no_such_metric", "> 0"), deadline: nil, limits: DriverLimits())
+            let missing = await driver.perform(probe(base, "firedrill_no_such_metric", "> 0"), deadline: .none, limits: DriverLimits())
             #expect(missing.verdict == .failed)
             #expect(missing.summary == "no data; expected > 0")
-            let absent = await driver.perform(probe(base, "firedrill_no_such_metric", "count == 0"), deadline: nil, limits: DriverLimits())
+            let absent = await driver.perform(probe(base, "firedrill_no_such_metric", "count == 0"), deadline: .none, limits: DriverLimits())
             #expect(absent.verdict == .passed)
 
-            let wrong = await driver.perform(probe(base, "up < 0.5", "count == 1"), deadline: nil, limits: DriverLimits())
+            let wrong = await driver.perform(probe(base, "up < 0.5", "count == 1"), deadline: .none, limits: DriverLimits())
             #expect(wrong.verdict == .failed)
 
-            let bad = await driver.perform(probe(base, "up{", "> 0"), deadline: nil, limits: DriverLimits())
+            let bad = await driver.perform(probe(base, "up{", "> 0"), deadline: .none, limits: DriverLimits())
             #expect(bad.verdict == .failed)
             #expect(bad.summary.hasPrefix("query failed: bad_data: "), "\(bad.summary)")
         }
@@ -71,11 +71,11 @@ import Testing
             return Response(status: ok ? .ok : .badRequest, body: .init(byteBuffer: ByteBuffer(string: body)))
         }
         try await DriverTestSupport.serving(router) { base in
-            let bearer = await driver.perform(probe(base, "x", ">= 3", bearer: "t0ken"), deadline: nil, limits: DriverLimits())
+            let bearer = await driver.perform(probe(base, "x", ">= 3", bearer: "t0ken"), deadline: .none, limits: DriverLimits())
             #expect(bearer.verdict == .passed, "\(bearer.summary)")
-            let basic = await driver.perform(probe(base, "x", "== 3", user: "ops"), deadline: nil, limits: DriverLimits())
+            let basic = await driver.perform(probe(base, "x", "== 3", user: "ops"), deadline: .none, limits: DriverLimits())
             #expect(basic.verdict == .passed, "\(basic.summary)")
-            let none = await driver.perform(probe(base, "x", "== 3"), deadline: nil, limits: DriverLimits())
+            let none = await driver.perform(probe(base, "x", "== 3"), deadline: .none, limits: DriverLimits())
             #expect(none.verdict == .failed)
             #expect(none.summary == "query failed: unauthorized: no auth")
         }
@@ -87,7 +87,7 @@ import Testing
         let body = #"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"l":"\#(String(repeating: "é", count: 50))"},"value":[1,"1"]}]}}"#
         router.get("api/v1/query") { _, _ -> Response in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: body))) }
         try await DriverTestSupport.serving(router) { base in
-            let report = await driver.perform(probe(base, "x", "== 1"), deadline: nil, limits: DriverLimits(outputBytes: 101))
+            let report = await driver.perform(probe(base, "x", "== 1"), deadline: .none, limits: DriverLimits(outputBytes: 101))
             #expect(report.verdict == .passed, "\(report.summary)")
             let excerpt = try #require(report.stdout)
             // 101 bytes end inside an "é": the half is dropped.
@@ -110,11 +110,11 @@ import Testing
             })
         }
         try await DriverTestSupport.serving(router) { base in
-            let whole = await driver.perform(probe(base, "up", "count == 200"), deadline: nil, limits: DriverLimits())
+            let whole = await driver.perform(probe(base, "up", "count == 200"), deadline: .none, limits: DriverLimits())
             #expect(whole.verdict == .passed, "\(whole.summary)")
             guard case .prometheus(var small) = probe(base, "up", "count == 200") else { return }
             small.maxBody = 1024
-            let cut = await driver.perform(.prometheus(small), deadline: nil, limits: DriverLimits())
+            let cut = await driver.perform(.prometheus(small), deadline: .none, limits: DriverLimits())
             #expect(cut.verdict == .error)
             #expect(cut.summary.hasPrefix("HTTP 200 OK, but the response body passed its 1 KiB limit after "), "\(cut.summary)")
             #expect(cut.summary.hasSuffix("; stopped reading; narrow the query or raise max_body"), "\(cut.summary)")

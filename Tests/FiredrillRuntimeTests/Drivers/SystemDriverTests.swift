@@ -8,33 +8,33 @@ struct SystemDriverTests {
     let limits = DriverLimits()
 
     @Test func eachActionReachesItsDriver() async throws {
-        let run = await driver.perform(.run(argv: ["sh", "-c", "echo via-run"]), deadline: nil, limits: limits)
+        let run = await driver.perform(.run(argv: ["sh", "-c", "echo via-run"]), deadline: .none, limits: limits)
         #expect(run.verdict == .passed)
         #expect(run.stdout?.text == "via-run\n")
 
-        let shell = await driver.perform(.shell(script: "exit 7"), deadline: nil, limits: limits)
+        let shell = await driver.perform(.shell(script: "exit 7"), deadline: .none, limits: limits)
         #expect(shell.summary == "exit 7")
 
-        let sleep = await driver.perform(.sleep(.milliseconds(1)), deadline: nil, limits: limits)
+        let sleep = await driver.perform(.sleep(.milliseconds(1)), deadline: .none, limits: limits)
         #expect(sleep.summary == "slept 1ms")
 
-        let tcp = await driver.perform(.tcp(host: "127.0.0.1", port: 1, timeout: .seconds(5)), deadline: nil, limits: limits)
+        let tcp = await driver.perform(.tcp(host: "127.0.0.1", port: 1, timeout: .seconds(5)), deadline: .none, limits: limits)
         #expect(tcp.summary == "connection refused to 127.0.0.1:1")
 
-        let http = await driver.perform(.http(ResolvedHTTP(method: "GET", url: "http://127.0.0.1:1/")), deadline: nil, limits: limits)
+        let http = await driver.perform(.http(ResolvedHTTP(method: "GET", url: "http://127.0.0.1:1/")), deadline: .none, limits: limits)
         #expect(http.summary == "connection refused by 127.0.0.1:1")
 
-        let kill = await driver.perform(.kill(.pidfile("/nonexistent/firedrill.pid"), signal: "TERM", processGroup: true), deadline: nil, limits: limits)
+        let kill = await driver.perform(.kill(.pidfile("/nonexistent/firedrill.pid"), signal: "TERM", processGroup: true), deadline: .none, limits: limits)
         #expect(kill.verdict == .error)
         #expect(kill.summary.hasPrefix("cannot read pidfile /nonexistent/firedrill.pid"))
     }
 
     @Test func driversRejectActionsThatAreNotTheirs() async {
-        let report = await ProcessDriver().perform(.sleep(.seconds(1)), deadline: nil, limits: limits)
+        let report = await ProcessDriver().perform(.sleep(.seconds(1)), deadline: .none, limits: limits)
         #expect(report.verdict == .error)
-        #expect(await HTTPDriver().perform(.shell(script: "true"), deadline: nil, limits: limits).verdict == .error)
-        #expect(await TCPDriver().perform(.shell(script: "true"), deadline: nil, limits: limits).verdict == .error)
-        #expect(await KillDriver().perform(.shell(script: "true"), deadline: nil, limits: limits).verdict == .error)
-        #expect(await SleepDriver().perform(.shell(script: "true"), deadline: nil, limits: limits).verdict == .error)
+        #expect(await HTTPDriver().perform(.shell(script: "true"), deadline: .none, limits: limits).verdict == .error)
+        #expect(await TCPDriver().perform(.shell(script: "true"), deadline: .none, limits: limits).verdict == .error)
+        #expect(await KillDriver().perform(.shell(script: "true"), deadline: .none, limits: limits).verdict == .error)
+        #expect(await SleepDriver().perform(.shell(script: "true"), deadline: .none, limits: limits).verdict == .error)
     }
 }

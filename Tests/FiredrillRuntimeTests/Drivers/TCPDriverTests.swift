@@ -15,13 +15,13 @@ struct TCPDriverTests {
     @Test func listeningPortConnects() async throws {
         let listener = try #require(TCPTestListener(backlog: 16))
         defer { listener.stop() }
-        let report = await driver.perform(.tcp(host: "127.0.0.1", port: listener.port, timeout: .seconds(5)), deadline: nil, limits: limits)
+        let report = await driver.perform(.tcp(host: "127.0.0.1", port: listener.port, timeout: .seconds(5)), deadline: .none, limits: limits)
         #expect(report.verdict == .passed)
         #expect(report.summary == "connected to 127.0.0.1:\(listener.port)")
     }
 
     @Test func closedPortIsRefused() async {
-        let report = await driver.perform(.tcp(host: "127.0.0.1", port: 1, timeout: .seconds(5)), deadline: nil, limits: limits)
+        let report = await driver.perform(.tcp(host: "127.0.0.1", port: 1, timeout: .seconds(5)), deadline: .none, limits: limits)
         #expect(report.verdict == .failed)
         #expect(report.summary == "connection refused to 127.0.0.1:1")
     }
@@ -33,7 +33,7 @@ struct TCPDriverTests {
         let fillers = listener.fillAcceptQueue()
         defer { fillers.forEach { _ = close($0) } }
 
-        let report = await driver.perform(.tcp(host: "127.0.0.1", port: listener.port, timeout: .milliseconds(500)), deadline: nil, limits: limits)
+        let report = await driver.perform(.tcp(host: "127.0.0.1", port: listener.port, timeout: .milliseconds(500)), deadline: .none, limits: limits)
         #expect(report.verdict == .failed)
         #expect(report.summary == "connect to 127.0.0.1:\(listener.port) timed out after 0.5s")
 
@@ -51,7 +51,7 @@ struct TCPDriverTests {
         let driver = driver
         let limits = limits
         let port = listener.port
-        let task = Task { await driver.perform(.tcp(host: "127.0.0.1", port: port, timeout: .seconds(60)), deadline: nil, limits: limits) }
+        let task = Task { await driver.perform(.tcp(host: "127.0.0.1", port: port, timeout: .seconds(60)), deadline: .none, limits: limits) }
         try await Task.sleep(for: .milliseconds(200))
         task.cancel()
         let started = ContinuousClock.now
@@ -61,7 +61,7 @@ struct TCPDriverTests {
     }
 
     @Test func invalidPortIsAnError() async {
-        let report = await driver.perform(.tcp(host: "127.0.0.1", port: 0, timeout: nil), deadline: nil, limits: limits)
+        let report = await driver.perform(.tcp(host: "127.0.0.1", port: 0, timeout: nil), deadline: .none, limits: limits)
         #expect(report.verdict == .error)
     }
 }

@@ -4,8 +4,9 @@ import FiredrillTestSupport
 import Foundation
 import Testing
 
-/// The executor end to end with a scripted driver (no system effects) on the real clock,
-/// with short periods.
+/// The executor end to end with a scripted driver (no system effects) on `ManualClock`: time
+/// moves only when every activity waits on the clock, so each instant below is the one the
+/// scenario and the script imply (the real clock and real drivers: `DemoDrillTests`).
 @Suite struct DrillExecutorTests {
     static func probe(_ url: String, method: String = "GET") -> Probe {
         .http(HTTPProbe(method: method, url: Template(url)))
@@ -22,7 +23,8 @@ import Testing
             objectives: Objectives(rto: .seconds(30), rpo: .seconds(30)),
             vars: [Variable(name: "url", value: "http://127.0.0.1:9")],
             steadyState: [Step(name: "healthy", action: .probe(probe("${url}/steady")))],
-            canary: Canary(every: .milliseconds(20), warmup: .milliseconds(100),
+            // Writes at 0, 20, ..., 100 ms; the phases start at 110, between two writes.
+            canary: Canary(every: .milliseconds(20), warmup: .milliseconds(110),
                            write: probe("${url}/write?seq=${canary.seq}", method: "POST"), read: probe("${url}/latest")),
             phases: [
                 Phase(name: "disaster", steps: [
@@ -47,6 +49,26 @@ import Testing
         ScenarioSource(scenario: scenario, path: "scripted.yaml", text: "# built in code", sha256: "00")
     }
 
+    static func ms(_ value: Int64) -> DrillInstant { DrillInstant(nanoseconds: value * 1_000_000) }
+
+    /// Starts `scenario` on `clock` and drives it to where it stops.
+    static func start(_ scenario: Scenario, store: InMemoryStore, driver: ScriptedDriver, clock: ManualClock,
+                      configure: @escaping @Sendable (DrillExecutor) -> Void = { _ in }) async throws -> RunOutcome {
+        try await clock.drive { drive in
+            try await DrillExecutor.start(source(scenario), store: store, driver: driver, clock: clock, console: TerminalConsole(interactive: false),
+                                          progress: ProgressPrinter(enabled: false), configure: { drive($0); configure($0) })
+        }
+    }
+
+    static func resume(_ runID: String, _ scenario: Scenario, first: [DrillEvent], store: InMemoryStore, driver: ScriptedDriver,
+                       clock: ManualClock) async throws -> RunOutcome {
+        try await clock.drive { drive in
+            try await DrillExecutor.resume(runID: runID, scenario: scenario, first: first, store: store, driver: driver, clock: clock,
+                                           console: TerminalConsole(interactive: false), progress: ProgressPrinter(enabled: false),
+                                           configure: drive)
+        }
+    }
+
     static func driver() -> ScriptedDriver {
         ScriptedDriver([
             "/down": [.pass(), .pass(), .fail("connection refused")],
@@ -61,39 +83,45 @@ import Testing
         return DrillMachine.replay(scenario, events: events.map { ($0.event, $0.at) }).state
     }
 
+    func started(_ state: RunState, _ ref: StepRef) -> [DrillInstant] {
+        state.attempts.filter { $0.ref == ref }.map(\.startedAt)
+    }
+
+    /// Steady state and six canary writes in the warmup, the kill at 110 ms, `/down` failing
+    /// on its third sample (130 ms), the restart, `/up` passing twice in a row from 170 ms.
     @Test func completesAndMeasures() async throws {
         let store = InMemoryStore()
         let driver = Self.driver()
         let scenario = Self.scenario()
-        let outcome = try await DrillExecutor.start(Self.source(scenario), store: store, driver: driver,
-                                                    console: TerminalConsole(interactive: false), progress: ProgressPrinter(enabled: false))
+        let outcome = try await Self.start(scenario, store: store, driver: driver, clock: ManualClock())
         #expect(outcome.status == .completed)
         #expect(outcome.exitCode == 0)
+        let state = try replayMatches(store, outcome.runID, scenario)
+        #expect(started(state, .phase(0, 0)) == [Self.ms(110)])
+        #expect(state.samples.filter { $0.ref == .phase(1, 0) }.map(\.startedAt) == [110, 120, 130].map(Self.ms))
+        #expect(state.samples.filter { $0.ref == .phase(3, 0) }.map(\.startedAt) == [130, 140, 150, 160, 170, 180].map(Self.ms))
+        #expect(state.mark("disaster")?.at == Self.ms(110))
+        #expect(state.mark("detected")?.at == Self.ms(130))
+        // The streak was broken once by "blip" (160 ms): the mark is the start of the final streak.
+        let recovered = try #require(state.mark("recovered"))
+        #expect(recovered.at == Self.ms(170))
+        #expect(recovered.lower == Self.ms(160))
+
         let m = try #require(outcome.measurement)
         let rto = try #require(m.rto)
-        #expect(rto.value > .zero)
-        #expect(rto.lower <= rto.value && rto.value <= rto.upper)
-        // The spacing achieved between the probes around the marks, never finer than the 10 ms period.
-        #expect(rto.resolution >= .milliseconds(10))
-        let marks = try replayMatches(store, outcome.runID, scenario).marks.filter { ["disaster", "recovered"].contains($0.name) }
-        let spacing = marks.compactMap(\.probeInterval).max()
-        #expect(rto.resolution == spacing)
-        #expect(m.timeToDetect != nil)
+        #expect((rto.value, rto.lower, rto.upper, rto.resolution) == (.milliseconds(60), .milliseconds(50), .milliseconds(60), .milliseconds(10)))
+        let detect = try #require(m.timeToDetect)
+        #expect((detect.value, detect.lower, detect.upper) == (.milliseconds(20), .milliseconds(10), .milliseconds(20)))
         let rpo = try #require(m.rpo)
+        #expect(rpo.acknowledgedWrites == 6, "writes at 0, 20, ..., 100 ms")
         #expect(rpo.highestSurvivingSeq == 3)
-        // How many writes a 100 ms warmup gets acknowledged depends on the machine's load; the
-        // writes after the surviving seq 3 are the lost ones, however many there were.
-        #expect(rpo.acknowledgedWrites >= 1)
-        #expect(rpo.lostWrites == max(0, rpo.acknowledgedWrites - 3))
-        // The streak was broken once by "blip": the mark is the start of the final streak.
-        let state = try replayMatches(store, outcome.runID, scenario)
-        let recovered = try #require(state.mark("recovered"))
-        let upSamples = state.samples.filter { if case .phase(3, 0) = $0.ref { true } else { false } }
-        #expect(upSamples.count == 6)
-        #expect(recovered.at == upSamples[4].startedAt)
-        #expect(recovered.lower == upSamples[3].startedAt)
+        #expect(rpo.lostWrites == 3)
+        // Seq 3 (40 ms) survived, seq 4 (60 ms) did not: the loss began between them, before the kill at 110.
+        let span = try #require(rpo.span)
+        #expect((span.value, span.lower, span.upper, span.resolution) == (.milliseconds(70), .milliseconds(50), .milliseconds(70), .milliseconds(20)))
         #expect(driver.count("undo-kill") == 0, "no rollback on success")
         #expect(try store.run(outcome.runID)?.status == .completed)
+        #expect(try store.events(of: outcome.runID).last?.at == Self.ms(180))
     }
 
     @Test func replayReproducesTheLiveState() async throws {
@@ -101,58 +129,60 @@ import Testing
         let scenario = Self.scenario()
         final class Capture: @unchecked Sendable { var executor: DrillExecutor? }
         let capture = Capture()
-        let outcome = try await DrillExecutor.start(Self.source(scenario), store: store, driver: Self.driver(),
-                                                    console: TerminalConsole(interactive: false), progress: ProgressPrinter(enabled: false),
-                                                    configure: { capture.executor = $0 })
+        let outcome = try await Self.start(scenario, store: store, driver: Self.driver(), clock: ManualClock(),
+                                           configure: { capture.executor = $0 })
         let live = try #require(capture.executor).currentState
         let replayed = try replayMatches(store, outcome.runID, scenario)
         #expect(replayed == live)
     }
 
+    /// Each retry starts its delay after the attempt before it failed; then what ran is undone in reverse.
     @Test func failedStepRollsBackWhatRanInReverse() async throws {
         let store = InMemoryStore()
         let driver = Self.driver()
-        driver.script("restart-app", [.fail("exit 1")])
+        driver.script("restart-app", [.fail("exit 1", after: .milliseconds(3))])
         var restart = Step(name: "restart", action: .probe(.run(argv: ["restart-app"])), retries: 2, retryDelay: .milliseconds(5))
         restart.rollback = [Step(name: "undo restart", action: .probe(.run(argv: ["undo-restart"])))]
         let scenario = Self.scenario(restore: restart)
-        let outcome = try await DrillExecutor.start(Self.source(scenario), store: store, driver: driver,
-                                                    console: TerminalConsole(interactive: false), progress: ProgressPrinter(enabled: false))
+        let outcome = try await Self.start(scenario, store: store, driver: driver, clock: ManualClock())
         #expect(outcome.status == .failed)
         #expect(outcome.exitCode == 3)
-        #expect(driver.count("restart-app") == 3, "one attempt and two retries")
+        let state = try replayMatches(store, outcome.runID, scenario)
+        // 130 ms, each failing 3 ms later, each retry 5 ms after that.
+        #expect(started(state, .phase(2, 0)) == [130, 138, 146].map(Self.ms))
+        #expect(state.attempts.filter { $0.ref == .phase(2, 0) }.map(\.endedAt) == [133, 141, 149].map(Self.ms))
         let order = driver.performed.map(\.summary).filter { $0.contains("undo") || $0.contains("scenario-rollback") }
         #expect(order == ["run undo-restart", "run undo-kill", "run scenario-rollback"])
         #expect(driver.count("/up") == 0, "nothing after the failed step ran")
-        let state = try replayMatches(store, outcome.runID, scenario)
         #expect(state.failureReason?.contains("restart") == true)
     }
 
+    /// The wait for the operator is exactly the time between the suspension and the confirmation.
     @Test func manualStepSuspendsAndConfirmCarriesOn() async throws {
         let store = InMemoryStore()
         let scenario = Self.scenario(manual: true)
-        let first = try await DrillExecutor.start(Self.source(scenario), store: store, driver: Self.driver(),
-                                                  console: TerminalConsole(interactive: false), progress: ProgressPrinter(enabled: false))
+        let clock = ManualClock()
+        let first = try await Self.start(scenario, store: store, driver: Self.driver(), clock: clock)
         #expect(first.status == .waiting)
         #expect(first.exitCode == 4)
         let suspended = try replayMatches(store, first.runID, scenario)
         #expect(suspended.status == .waiting)
-        var machine = DrillMachine(scenario: scenario)
-        machine = DrillMachine.replay(scenario, events: try store.events(of: first.runID).map { ($0.event, $0.at) })
+        #expect(suspended.suspensions == [Self.ms(130)])
+        let machine = DrillMachine.replay(scenario, events: try store.events(of: first.runID).map { ($0.event, $0.at) })
         let waiting = try #require(machine.awaitingOperator)
         #expect(waiting.step.name == "operator restores")
 
-        try await Task.sleep(for: .milliseconds(50))
-        let second = try await DrillExecutor.resume(
-            runID: first.runID, scenario: scenario,
-            first: [.operatorConfirmed(.init(ref: waiting.ref, by: "alice", note: "restored from last night"))],
-            store: store, driver: Self.driver(), console: TerminalConsole(interactive: false), progress: ProgressPrinter(enabled: false))
+        clock.advance(by: 50_000_000)
+        let second = try await Self.resume(first.runID, scenario, first: [
+            .operatorConfirmed(.init(ref: waiting.ref, by: "alice", note: "restored from last night")),
+        ], store: store, driver: Self.driver(), clock: clock)
         #expect(second.status == .completed)
         let state = try replayMatches(store, first.runID, scenario)
         #expect(state.confirmations.first?.0.by == "alice")
         let m = try #require(second.measurement)
-        #expect(m.manualWait >= .milliseconds(50), "time spent waiting counts")
-        #expect(try #require(m.rto).value >= m.manualWait, "and is inside the RTO")
+        #expect(m.manualWait == .milliseconds(50), "time spent waiting counts")
+        // The restart at 180 ms, /up from 180 to 230 ms, recovered at its fifth sample (220 ms): 110 ms after the kill.
+        #expect(try #require(m.rto).value == .milliseconds(110), "and is inside the RTO")
     }
 
     /// `${mark.disaster}` is the mark's wall-clock time, also for a run carried on by another executor.
@@ -160,41 +190,120 @@ import Testing
         let store = InMemoryStore()
         let restart = Step(name: "restart", action: .probe(.run(argv: ["restart-app", "${mark.disaster}"])))
         let scenario = Self.scenario(restore: restart, manual: true)
-        let first = try await DrillExecutor.start(Self.source(scenario), store: store, driver: Self.driver(),
-                                                  console: TerminalConsole(interactive: false), progress: ProgressPrinter(enabled: false))
+        let clock = ManualClock()
+        let first = try await Self.start(scenario, store: store, driver: Self.driver(), clock: clock)
         #expect(first.status == .waiting)
         let machine = DrillMachine.replay(scenario, events: try store.events(of: first.runID).map { ($0.event, $0.at) })
         let waiting = try #require(machine.awaitingOperator)
         let driver = Self.driver()
-        let second = try await DrillExecutor.resume(
-            runID: first.runID, scenario: scenario, first: [.operatorConfirmed(.init(ref: waiting.ref, by: "alice"))],
-            store: store, driver: driver, console: TerminalConsole(interactive: false), progress: ProgressPrinter(enabled: false))
+        clock.advance(by: 1_000_000_000)
+        let second = try await Self.resume(first.runID, scenario, first: [.operatorConfirmed(.init(ref: waiting.ref, by: "alice"))],
+                                           store: store, driver: driver, clock: clock)
         #expect(second.status == .completed)
         let run = try #require(try store.run(first.runID))
-        let disaster = try #require(machine.state.mark("disaster"))
-        let expected = VariableScope.unixSeconds(run.startedWallNs + disaster.at.nanoseconds)
-        #expect(driver.performed.map(\.summary).contains("run restart-app \(expected)"), "\(driver.performed.map(\.summary))")
+        // The manual clock's wall starts at 1 795 000 000 s; the kill was 110 ms in.
+        #expect(run.startedWallNs == 1_795_000_000_000_000_000)
+        #expect(driver.performed.map(\.summary).contains("run restart-app 1795000000.110"), "\(driver.performed.map(\.summary))")
     }
 
+    /// An abort posted while the detect phase polls is taken at the inbox's next poll, and
+    /// nothing of the drill runs after it but the rollbacks.
     @Test func abortFromAnotherProcessRollsBack() async throws {
         let store = InMemoryStore()
         let driver = Self.driver()
-        driver.script("/down", [.pass(after: .milliseconds(5))])
-        let scenario = Self.scenario()
         final class Capture: @unchecked Sendable { var id: String? }
         let capture = Capture()
-        async let outcome = DrillExecutor.start(Self.source(scenario), store: store, driver: driver,
-                                                console: TerminalConsole(interactive: false), progress: ProgressPrinter(enabled: false),
-                                                configure: { capture.id = $0.runID })
-        // Wait until the detect phase is polling, then abort through the inbox.
-        for _ in 0..<500 where driver.count("/down") < 3 { try await Task.sleep(for: .milliseconds(10)) }
-        try store.post(.abortRequested(by: "bob", reason: "test"), to: try #require(capture.id))
-        let result = try await outcome
+        driver.script("/down", [.pass(), .pass(), .pass(then: { try? store.post(.abortRequested(by: "bob", reason: "test"), to: capture.id!) }),
+                                .pass()])
+        let scenario = Self.scenario()
+        // Polls at 0 and 155 ms: between two samples (every 10 ms from 110), after the post at 130.
+        let result = try await Self.start(scenario, store: store, driver: driver, clock: ManualClock(), configure: {
+            capture.id = $0.runID
+            $0.inboxPollInterval = .milliseconds(155)
+        })
         #expect(result.status == .aborted)
         #expect(result.exitCode == 3)
+        let events = try store.events(of: result.runID)
+        let abort = try #require(events.first { if case .abortRequested = $0.event { true } else { false } })
+        #expect(abort.at == Self.ms(155))
+        let state = try replayMatches(store, result.runID, scenario)
+        #expect(state.samples.filter { $0.ref == .phase(1, 0) }.map(\.startedAt) == [110, 120, 130, 140, 150].map(Self.ms))
         #expect(driver.count("undo-kill") == 1)
         #expect(driver.count("scenario-rollback") == 1)
         #expect(driver.count("/up") == 0)
+    }
+
+    /// A step that would take 10 s with a 2 s timeout ends at its deadline, not a moment later.
+    @Test func aStepTimesOutAtItsDeadline() async throws {
+        let store = InMemoryStore()
+        let driver = Self.driver()
+        driver.script("restart-app", [.pass(after: .seconds(10))])
+        let restart = Step(name: "restart", action: .probe(.run(argv: ["restart-app"])), timeout: .seconds(2))
+        let scenario = Self.scenario(restore: restart)
+        let outcome = try await Self.start(scenario, store: store, driver: driver, clock: ManualClock())
+        #expect(outcome.status == .failed)
+        let state = try replayMatches(store, outcome.runID, scenario)
+        let attempt = try #require(state.attempts.first { $0.ref == .phase(2, 0) })
+        #expect((attempt.startedAt, attempt.endedAt) == (Self.ms(130), Self.ms(2130)))
+        #expect(attempt.verdict == .timedOut)
+        #expect(driver.performed.map(\.summary).suffix(2) == ["run undo-kill", "run scenario-rollback"])
+    }
+
+    /// `max_duration` stops the step in flight at the drill's deadline and rolls back from there.
+    @Test func maxDurationAbortsAtTheDrillsDeadline() async throws {
+        let store = InMemoryStore()
+        let driver = Self.driver()
+        driver.script("restart-app", [.pass(after: .seconds(10))])
+        var scenario = Self.scenario()
+        scenario.maxDuration = .seconds(1)
+        let outcome = try await Self.start(scenario, store: store, driver: driver, clock: ManualClock())
+        #expect(outcome.status == .aborted)
+        let events = try store.events(of: outcome.runID)
+        let passed = try #require(events.first { if case .maxDurationPassed = $0.event { true } else { false } })
+        #expect(passed.at == Self.ms(1000))
+        let state = try replayMatches(store, outcome.runID, scenario)
+        let attempt = try #require(state.attempts.first { $0.ref == .phase(2, 0) })
+        #expect(attempt.endedAt == Self.ms(1000))
+        #expect(attempt.verdict == .cancelled)
+        #expect(driver.count("undo-kill") == 1)
+        #expect(driver.count("/up") == 0)
+    }
+
+    /// A guard polled every 50 ms from the start trips on its second failure in a row, and the
+    /// drill aborts at that poll.
+    @Test func aGuardTripsAtThePollThatFailsIt() async throws {
+        let store = InMemoryStore()
+        let driver = Self.driver()
+        driver.script("/guard", [.pass(), .pass(), .fail("budget burnt"), .fail("budget burnt")])
+        driver.script("restart-app", [.pass(after: .seconds(10))])
+        var scenario = Self.scenario()
+        scenario.guards = [Guard(name: "error budget", probe: Self.probe("${url}/guard"), every: .milliseconds(50), tripAfter: 2)]
+        let outcome = try await Self.start(scenario, store: store, driver: driver, clock: ManualClock())
+        #expect(outcome.status == .aborted)
+        let state = try replayMatches(store, outcome.runID, scenario)
+        let trip = try #require(state.guardTrip)
+        #expect(trip.name == "error budget")
+        let polls = try store.events(of: outcome.runID).compactMap { event -> DrillInstant? in
+            if case .guardSampled(let sampled) = event.event { sampled.startedAt } else { nil }
+        }
+        #expect(trip.at == polls.last)
+        #expect(polls.count == 4)
+        #expect(zip(polls, polls.dropFirst()).allSatisfy { $1 - $0 == .milliseconds(50) }, "\(polls)")
+        #expect(driver.count("undo-kill") == 1)
+    }
+
+    /// A second SIGINT that comes after the run ended records nothing: nothing follows `run_ended`.
+    @Test func anInterruptionAfterTheEndIsNotRecorded() async throws {
+        let store = InMemoryStore()
+        final class Capture: @unchecked Sendable { var recorder: RunRecorder? }
+        let capture = Capture()
+        let outcome = try await Self.start(Self.scenario(), store: store, driver: Self.driver(), clock: ManualClock(),
+                                           configure: { capture.recorder = $0.recorder })
+        #expect(outcome.status == .completed)
+        let count = try store.events(of: outcome.runID).count
+        try #require(capture.recorder).interruptNow(reason: "second SIGINT received: stopped at once")
+        #expect(try store.events(of: outcome.runID).count == count)
+        #expect(try store.run(outcome.runID)?.status == .completed)
     }
 
     /// Whoever carries a run on kills what the record says a step in flight had running,
@@ -202,8 +311,8 @@ import Testing
     @Test func carryingARunOnKillsTheProcessesRecordedForAStepInFlight() async throws {
         let store = InMemoryStore()
         let scenario = Self.scenario(manual: true)
-        let first = try await DrillExecutor.start(Self.source(scenario), store: store, driver: Self.driver(),
-                                                  console: TerminalConsole(interactive: false), progress: ProgressPrinter(enabled: false))
+        let clock = ManualClock()
+        let first = try await Self.start(scenario, store: store, driver: Self.driver(), clock: clock)
         #expect(first.status == .waiting)
         let leftover = Process()
         leftover.executableURL = URL(fileURLWithPath: "/bin/sleep")
@@ -217,9 +326,8 @@ import Testing
         ])
         let machine = DrillMachine.replay(scenario, events: try store.events(of: first.runID).map { ($0.event, $0.at) })
         let waiting = try #require(machine.awaitingOperator)
-        let second = try await DrillExecutor.resume(
-            runID: first.runID, scenario: scenario, first: [.operatorConfirmed(.init(ref: waiting.ref, by: "alice"))],
-            store: store, driver: Self.driver(), console: TerminalConsole(interactive: false), progress: ProgressPrinter(enabled: false))
+        let second = try await Self.resume(first.runID, scenario, first: [.operatorConfirmed(.init(ref: waiting.ref, by: "alice"))],
+                                           store: store, driver: Self.driver(), clock: clock)
         #expect(second.status == .completed)
         #expect(!ProcessTable.isRunning(entry.pid, startTicks: entry.startTicks), "the recorded process outlived the takeover")
         #expect(try store.stepProcesses(of: first.runID).isEmpty)

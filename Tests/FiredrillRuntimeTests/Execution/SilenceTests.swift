@@ -15,7 +15,7 @@ import Testing
             return ["--config.file=\(dir)/alertmanager.yml", "--storage.path=\(dir)/data",
                     "--web.listen-address=127.0.0.1:\(port)", "--cluster.listen-address="]
         }, isReady: { base in
-            await HTTPDriver().perform(.http(ResolvedHTTP(method: "GET", url: base + "/api/v2/status")), deadline: nil, limits: DriverLimits()).passed
+            await HTTPDriver().perform(.http(ResolvedHTTP(method: "GET", url: base + "/api/v2/status")), deadline: .none, limits: DriverLimits()).passed
         }, body)
     }
 
@@ -31,7 +31,7 @@ import Testing
 
     /// The silences Alertmanager holds, as (comment, state).
     static func silences(_ base: String) async throws -> [(comment: String, state: String, matchers: [[String: Any]])] {
-        let report = await HTTPDriver().perform(.http(ResolvedHTTP(method: "GET", url: base + "/api/v2/silences")), deadline: nil, limits: DriverLimits())
+        let report = await HTTPDriver().perform(.http(ResolvedHTTP(method: "GET", url: base + "/api/v2/silences")), deadline: .none, limits: DriverLimits())
         let list = try #require(try JSONSerialization.jsonObject(with: Data((report.stdout?.text ?? "[]").utf8)) as? [[String: Any]])
         return list.map { ($0["comment"] as? String ?? "", ($0["status"] as? [String: Any])?["state"] as? String ?? "",
                            $0["matchers"] as? [[String: Any]] ?? []) }

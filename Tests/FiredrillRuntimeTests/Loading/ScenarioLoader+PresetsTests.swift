@@ -102,7 +102,7 @@ import Testing
         for value in values {
             let argv = try Self.argv(model, vars: ["value": value])
             let remote = argv[(argv.firstIndex(of: "--")! + 1)...].joined(separator: " ")
-            let report = await ProcessDriver().perform(.run(argv: ["/bin/sh", "-c", remote]), deadline: nil, limits: DriverLimits())
+            let report = await ProcessDriver().perform(.run(argv: ["/bin/sh", "-c", remote]), deadline: .none, limits: DriverLimits())
             // printf repeats its format for each word: every value comes back whole, in its own word.
             #expect(report.stdout?.text == "\(value)|$(touch \(dir)/PWNED)|", "\(value)")
         }

@@ -284,7 +284,7 @@ private let malformed: [Malformed] = [
           - name: s
             shell: "true"
 
-    """, expected: ["t.yaml:5:5: error: steady_state steps must be probes (http, tcp, run, shell, ssh, kubectl, prometheus), not 'wait_for'"]),
+    """, expected: ["t.yaml:5:5: error: steady_state steps must be probes (run, shell, http, tcp, ssh, kubectl, prometheus), not 'wait_for'"]),
 
     Malformed(label: "runbook not found", yaml: """
     firedrill: 1

@@ -47,7 +47,7 @@ import Testing
         var samples = SampleJSON()
         for _ in 0..<3_000 {
             let event = Self.event(&random)
-            let payload = try SQLiteStore.json(event)
+            let payload = try StoreJSON.text(event)
             let read = samples.event(payload)
             let decoded = try #require(read, "\(payload)")
             #expect(decoded == event, "\(payload)")
@@ -58,7 +58,7 @@ import Testing
     @Test func anyOtherFormIsLeftToJSONDecoder() throws {
         let event = DrillEvent.probeSampled(ProbeSampled(ref: .phase(1, 0), attempt: 1, sample: 7, report: DriverReport(verdict: .passed, summary: "ok"),
                                                          startedAt: .init(nanoseconds: 10), endedAt: .init(nanoseconds: 20)))
-        let payload = try SQLiteStore.json(event)
+        let payload = try StoreJSON.text(event)
         var samples = SampleJSON()
         #expect(samples.event(payload) == event)
         let others = [

@@ -1,0 +1,78 @@
+import ArgumentParser
+import FiredrillCore
+import FiredrillRuntime
+import Foundation
+
+struct HistoryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "history", abstract: "List past runs.")
+
+    @Option(help: "Only runs of this scenario.") var scenario: String?
+    @Flag(help: "A JSON array of runs.") var json = false
+    @OptionGroup var store: StoreOptions
+
+    struct Entry: Encodable {
+        var id: String
+        var scenario: String
+        var status: String
+        var started_at: String
+        var ended_at: String?
+        var rto_seconds: Double?
+        var rpo_seconds: Double?
+        var objectives_met: Bool?
+        /// met, missed, undetermined (bounds straddling an objective, or a figure not measured), or null.
+        var objectives: String?
+        var rto_objective: String?
+        var rpo_objective: String?
+
+        enum CodingKeys: String, CodingKey {
+            case id, scenario, status, started_at, ended_at, rto_seconds, rpo_seconds, objectives_met, objectives, rto_objective, rpo_objective
+        }
+
+        // nil fields are written as null, not left out.
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id)
+            try c.encode(scenario, forKey: .scenario)
+            try c.encode(status, forKey: .status)
+            try c.encode(started_at, forKey: .started_at)
+            try c.encode(ended_at, forKey: .ended_at)
+            try c.encode(rto_seconds, forKey: .rto_seconds)
+            try c.encode(rpo_seconds, forKey: .rpo_seconds)
+            try c.encode(objectives_met, forKey: .objectives_met)
+            try c.encode(objectives, forKey: .objectives)
+            try c.encode(rto_objective, forKey: .rto_objective)
+            try c.encode(rpo_objective, forKey: .rpo_objective)
+        }
+    }
+
+    func run() throws {
+        let db = try store.openExisting()
+        // Figures from each run's chain, not the editable runs table (`verify` names any difference).
+        let found = try chainedRuns(scenario: scenario, in: db)
+        let runs = found.map(\.run)
+        func judged(_ objective: DrillMeasurement.Objective?, _ run: RunRecord) -> String? {
+            run.endedWallNs == nil ? nil : objective?.verdict.rawValue
+        }
+        if json {
+            let entries = found.map { e in
+                let run = e.run
+                return Entry(id: run.id, scenario: run.scenario, status: run.status.rawValue, started_at: WallTime.iso8601(run.startedWallNs),
+                             ended_at: run.endedWallNs.map(WallTime.iso8601), rto_seconds: run.rtoSeconds, rpo_seconds: run.rpoSeconds,
+                             objectives_met: run.objectivesMet,
+                             objectives: run.endedWallNs == nil ? nil : e.measurement.objectivesVerdict?.rawValue,
+                             rto_objective: judged(e.measurement.rtoObjective, run), rpo_objective: judged(e.measurement.rpoObjective, run))
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(entries), as: UTF8.self))
+            return
+        }
+        if runs.isEmpty { print("no runs\(scenario.map { " of \($0)" } ?? "")") }
+        for (run, e) in zip(runs, found) {
+            let rto = run.rtoSeconds.map { String(format: "RTO %.3fs", $0) } ?? "RTO —"
+            let rpo = run.rpoSeconds.map { String(format: "RPO %.3fs", $0) } ?? "RPO —"
+            let met = run.endedWallNs == nil ? "" : e.measurement.objectivesVerdict.map { "objectives \($0.summaryWord)" } ?? ""
+            print("\(run.id)  \(WallTime.human(run.startedWallNs))  \(run.scenario)  \(run.status.rawValue)  \(rto)  \(rpo)  \(met)")
+        }
+    }
+}
