@@ -24,7 +24,8 @@ public struct ActionKind: Hashable, Sendable {
         case unlessSafeMethod = "unless GET, HEAD or OPTIONS"
     }
 
-    public init(key: String, value: String, summary: String, isProbe: Bool, injects: Injects, example: String, readsAs: String? = nil) {
+    /// The summary comes last, as it reads in the list: it is the long part.
+    public init(key: String, value: String, isProbe: Bool, injects: Injects, example: String, readsAs: String? = nil, summary: String) {
         self.key = key
         self.value = value
         self.summary = summary
@@ -78,11 +79,5 @@ extension ActionKind {
     /// The documentation's table of actions (`docs/scenario-format.md`, Actions), as Markdown.
     public static var documentationTable: String {
         (["| Key | Value | Does |", "|---|---|---|"] + all.map { "| `\($0.key)` | \($0.value) | \($0.summary) |" }).joined(separator: "\n")
-    }
-}
-
-extension ActionKind {
-    init(key: String, value: String, isProbe: Bool, injects: Injects, example: String, readsAs: String? = nil, summary: String) {
-        self.init(key: key, value: value, summary: summary, isProbe: isProbe, injects: injects, example: example, readsAs: readsAs)
     }
 }

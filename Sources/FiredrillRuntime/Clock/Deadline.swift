@@ -15,8 +15,6 @@ public struct Deadline: Sendable {
     /// No deadline, on the system clock.
     public static let none = Deadline(clock: SystemClock(), monoNs: nil)
 
-    public static func none(on clock: any DrillClock) -> Deadline { Deadline(clock: clock, monoNs: nil) }
-
     public static func after(_ duration: Duration, on clock: any DrillClock = SystemClock()) -> Deadline {
         Deadline(clock: clock, monoNs: clock.now().monoNs.saturatingAdd(duration.nanosecondsClamped))
     }
@@ -56,7 +54,7 @@ extension Int64 {
 
 extension Duration {
     /// Whole nanoseconds, saturating instead of trapping on a duration past Int64's range.
-    var nanosecondsClamped: Int64 {
+    public var nanosecondsClamped: Int64 {
         let (seconds, attoseconds) = components
         let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
         guard !overflow else { return seconds < 0 ? .min : .max }

@@ -99,7 +99,7 @@ public enum ScenarioSchema {
         for kind in ActionKind.all {
             var schema = described(kindTypes[kind.key] ?? [:], kind.summary)
             if let example = try? Yams.load(yaml: kind.example) { schema["examples"] = [example] }
-            defs["kind_" + kind.key] = schema
+            defs["kind_" + kind.key] = schema  // what kindRef(kind.key) points at
         }
         return defs
     }
@@ -132,7 +132,7 @@ public enum ScenarioSchema {
             "name": string("Unique name."), "timeout": ref("duration"), "retries": integer(minimum: 0), "retry_delay": ref("duration"),
             "on_failure": oneWord(["abort", "continue"]), "mark": ["type": "string"], "rollback": ref("steps"), "idempotent": boolean,
         ]
-        for kind in ActionKind.all { types[kind.key] = ref("kind_" + kind.key) }
+        for kind in ActionKind.all { types[kind.key] = kindRef(kind.key) }
         return types
     }
     /// The value of each action kind's key.
@@ -176,13 +176,14 @@ public enum ScenarioSchema {
             "process_group": boolean,
         ]
     }
+    static func kindRef(_ key: String) -> JSON { ref("kind_" + key) }
+    /// Where a probe is held (wait_for, a guard): one of the probe kinds, each its own definition.
+    static var probeKindRefs: [String: JSON] { Dictionary(uniqueKeysWithValues: Keys.probeKinds.map { ($0, kindRef($0)) }) }
     static var waitForTypes: [String: JSON] {
-        Dictionary(uniqueKeysWithValues: Keys.probeKinds.map { ($0, ref("kind_" + $0)) })
-            .merging(["expect": oneWord(["pass", "fail"]), "every": ref("duration"), "consecutive": integer(minimum: 1)]) { $1 }
+        probeKindRefs.merging(["expect": oneWord(["pass", "fail"]), "every": ref("duration"), "consecutive": integer(minimum: 1)]) { $1 }
     }
     static var guardTypes: [String: JSON] {
-        Dictionary(uniqueKeysWithValues: Keys.probeKinds.map { ($0, ref("kind_" + $0)) })
-            .merging(["name": string(), "every": ref("duration"), "trip_after": integer(minimum: 1)]) { $1 }
+        probeKindRefs.merging(["name": string(), "every": ref("duration"), "trip_after": integer(minimum: 1)]) { $1 }
     }
     static var notifierTypes: [String: JSON] { [
         "name": string(), "slack": ref("notifier_target"), "webhook": ref("notifier_target"),

@@ -174,6 +174,18 @@ struct DrillMachineSafetyTests {
         run.feed(.operatorResolved(Resolution(ref: Self.inject, attempt: 1, decision: decision, by: "carol", note: "checked the VMs")), at: at)
     }
 
+    /// A halted run stopped at once by a second signal reads interrupted, as the runs table has
+    /// it; the resume that carries it on finds it halted again.
+    @Test func aHaltedRunInterruptedReadsInterruptedUntilResumed() {
+        var run = Self.halted()
+        #expect(run.state.status == .halted)
+        run.feed(.runInterrupted(reason: "second SIGINT"), at: t(6))
+        #expect(run.state.status == .interrupted)
+        #expect(run.state.halt != nil, "the step is still in doubt")
+        run.feed(.runResumed(ScriptedRun.runner), at: t(7))
+        #expect(run.state.status == .halted)
+    }
+
     @Test func retryRunsTheStepAgainAsANewAttempt() {
         var run = Self.halted()
         #expect(Self.resolve(&run, .retry) == [.startAttempt(Self.inject, attempt: 2, at: t(9))])

@@ -292,6 +292,29 @@ import Testing
         #expect(driver.count("undo-kill") == 1)
     }
 
+    /// A run that suspends starts nothing more of what it had in hand: a resume with nobody at a
+    /// terminal re-arms the manual step and its owed notification, suspends at the step, and
+    /// sends nothing that would only be cut off (the notification stays owed, in the state).
+    @Test func aSuspensionStopsTheActionsInHand() async throws {
+        let store = InMemoryStore()
+        var scenario = Self.scenario()
+        scenario.setup = [Step(name: "announce", action: .manual(instructions: "Tell the on-call"))]
+        scenario.notify = [Notifier(name: "drill channel", format: .webhook, url: Template("${url}/hook"), on: [.start])]
+        let clock = ManualClock()
+        // The start notification is slow: the run suspends at the manual step while it is in flight.
+        let first = try await Self.start(scenario, store: store, driver: ScriptedDriver(["/hook": [.pass(after: .seconds(5))]]), clock: clock)
+        #expect(first.status == .waiting)
+        let owed = DrillMachine.replay(scenario, events: try store.events(of: first.runID).map { ($0.event, $0.at) })
+        #expect(owed.state.notificationsPending.count == 1)
+        let driver = ScriptedDriver()
+        let second = try await Self.resume(first.runID, scenario, first: [], store: store, driver: driver, clock: clock)
+        #expect(second.status == .waiting)
+        #expect(driver.performed.isEmpty, "started and cut off at once: \(driver.performed.map(\.summary))")
+        let state = try replayMatches(store, first.runID, scenario)
+        #expect(state.notificationsPending.count == 1, "still owed, for the run that carries it on")
+        #expect(state.suspensions.count == 2)
+    }
+
     /// A second SIGINT that comes after the run ended records nothing: nothing follows `run_ended`.
     @Test func anInterruptionAfterTheEndIsNotRecorded() async throws {
         let store = InMemoryStore()

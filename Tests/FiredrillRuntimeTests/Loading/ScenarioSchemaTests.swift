@@ -16,6 +16,19 @@ import Testing
         return found.filter { $0.hasSuffix(".yaml") }.sorted().map { root.appendingPathComponent($0).path }
     }
 
+    /// Whether the system's python3 has jsonschema and PyYAML (`apt-get install python3-jsonschema python3-yaml`).
+    static let hasValidator: Bool = {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = ["-c", "import jsonschema, yaml"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }()
+    static let validatorMissing: Comment = "python3 with jsonschema and PyYAML is not installed: apt-get install python3-jsonschema python3-yaml"
+
     /// Runs `schema/check-scenarios.py` (python3 with jsonschema and PyYAML, as `.ci/run` installs them).
     static func checker(_ arguments: [String]) throws -> (status: Int32, stdout: Data, stderr: String) {
         let process = Process()
@@ -70,7 +83,7 @@ import Testing
         #expect(ActionKind.all.filter { $0.key == key }.count == 1, "listed once")
     }
 
-    @Test func everyShippedScenarioNamesTheSchemaAndPassesIt() throws {
+    @Test func everyShippedScenarioNamesTheSchema() throws {
         let scenarios = Self.scenarios
         #expect(scenarios.count >= 7)
         for path in scenarios {
@@ -79,14 +92,17 @@ import Testing
             let expected = "# yaml-language-server: $schema=" + String(repeating: "../", count: depth) + "schema/firedrill-scenario-v1.schema.json"
             #expect(first == expected, "\(path)")
         }
-        let checked = try Self.checker(scenarios)
+    }
+
+    @Test(.enabled(if: hasValidator, validatorMissing)) func everyShippedScenarioPassesTheSchema() throws {
+        let checked = try Self.checker(Self.scenarios)
         #expect(checked.status == 0, "\(String(decoding: checked.stdout, as: UTF8.self)) \(checked.stderr)")
     }
 
     /// For every mapping of every shipped scenario, the file with an unknown key added there:
     /// the schema refuses it exactly where the loader does (free-form mappings, `vars` and
     /// `headers`, take any key in both).
-    @Test func theSchemaAndTheLoaderAgreeOnEveryUnknownKey() throws {
+    @Test(.enabled(if: hasValidator, validatorMissing)) func theSchemaAndTheLoaderAgreeOnEveryUnknownKey() throws {
         struct Mutant: Decodable {
             var file: String
             var path: String
