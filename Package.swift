@@ -24,8 +24,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
-        // Pure: scenario model, validation, the drill state machine, measurement, retrospective. No I/O.
-        .target(name: "FiredrillCore"),
+        // Pure: scenario model and its action kinds (read from a YAML tree), validation, the drill
+        // state machine, measurement, retrospective. No I/O.
+        .target(name: "FiredrillCore", dependencies: [.product(name: "Yams", package: "Yams")]),
         // prctl (variadic, so not callable from Swift) for the process-table fallback of step containment.
         .target(name: "FiredrillSystemShims"),
         // Effects: YAML loading, executor, drivers, clocks, SQLite store, progress output.

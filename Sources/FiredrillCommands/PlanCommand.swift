@@ -92,7 +92,7 @@ enum Plan {
         } catch {
             resolved = "\(action.kind) (unresolved: \(error.description))"
         }
-        if case .waitFor(let w) = action {
+        if let w = action.as(WaitFor.self) {
             return "wait until \(resolved) \(w.expect == .pass ? "passes" : "fails") \(w.consecutive)x, probing every \(w.every)"
         }
         return resolved

@@ -192,7 +192,7 @@ struct ProbeHeavyRecord {
                 let start = now
                 let end = start + micro(2_000 + Int64(random.next() % 3_000))
                 let report: DriverReport
-                if case .tcp = resolved {
+                if resolved.kind == "tcp" {
                     report = up(at: start) ? DriverReport(verdict: .passed, summary: "connected to 127.0.0.1:15432")
                                            : DriverReport(verdict: .failed, summary: "connection refused to 127.0.0.1:15432")
                 } else {

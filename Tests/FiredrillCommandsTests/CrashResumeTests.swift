@@ -107,7 +107,7 @@ import Testing
             resumes += 1
             if let halt = machine.state.halt {
                 let command: String
-                if case .run(let argv)? = machine.state.attempts.last(where: { $0.ref == halt.ref })?.action {
+                if let argv = machine.state.attempts.last(where: { $0.ref == halt.ref })?.action?.as(ResolvedRun.self)?.argv {
                     command = argv.last ?? ""
                 } else {
                     command = ""

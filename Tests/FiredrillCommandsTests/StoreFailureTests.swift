@@ -119,7 +119,7 @@ import Testing
         let store = try SQLiteStore(path: lab.db)
         let run = try #require(try store.runs(scenario: "store-drill").first, "the run was never created: \(stderr)")
         let dispatched = try store.events(of: run.id).compactMap { event -> String? in
-            if case .attemptStarted(let started) = event.event, case .run(let argv)? = started.action { return argv.last }
+            if case .attemptStarted(let started) = event.event, let argv = started.action?.as(ResolvedRun.self)?.argv { return argv.last }
             return nil
         }
         let invoked = lab.invocations()

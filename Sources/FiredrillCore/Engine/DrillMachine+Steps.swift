@@ -68,24 +68,23 @@ extension DrillMachine {
             return stepAttemptFailed(started.ref, attempt: attempt, summary: error, verdict: .error, startedAt: now, endedAt: now, at: now)
         }
         let deadline = step.timeout.map { now + $0 }
-        switch step.action {
-        case .manual:
+        if step.action.as(ManualStep.self) != nil {
             let instructions = started.instructions ?? ""
             state.current?.progress = .awaitingOperator(attempt: attempt, instructions: instructions, deadline: deadline)
             var actions: [DrillAction] = [.awaitOperator(started.ref, attempt: attempt, instructions: instructions)]
             if let deadline { actions.append(.armDeadline(started.ref, attempt: attempt, at: deadline)) }
             return actions
-        case .waitFor:
+        }
+        if step.action.as(WaitFor.self) != nil {
             guard let action = started.action else { return impossibleAttempt(started.ref, attempt: attempt, "started with no action to poll", at: now) }
             state.current?.progress = .polling(.init(attempt: attempt, action: action, startedAt: now, deadline: deadline, sample: 1, streak: 0))
             var actions: [DrillAction] = [.sampleProbe(started.ref, attempt: attempt, sample: 1, action: action, at: now)]
             if let deadline { actions.append(.armDeadline(started.ref, attempt: attempt, at: deadline)) }
             return actions
-        case .probe, .kill, .sleep:
-            guard let action = started.action else { return impossibleAttempt(started.ref, attempt: attempt, "started with no action to perform", at: now) }
-            state.current?.progress = .performing(attempt: attempt, action: action, deadline: deadline)
-            return [.perform(started.ref, attempt: attempt, action: action, deadline: deadline)]
         }
+        guard let action = started.action else { return impossibleAttempt(started.ref, attempt: attempt, "started with no action to perform", at: now) }
+        state.current?.progress = .performing(attempt: attempt, action: action, deadline: deadline)
+        return [.perform(started.ref, attempt: attempt, action: action, deadline: deadline)]
     }
 
     /// Compensations become owed before the injection runs: scenario-level ones with the
@@ -141,7 +140,7 @@ extension DrillMachine {
         // Stale: a sample of a poll already over.
         guard let current = state.current, current.ref == sampled.ref, case .polling(var polling) = current.progress,
               polling.attempt == sampled.attempt, polling.sample == sampled.sample else { return [] }
-        guard let step = step(sampled.ref), case .waitFor(let waitFor) = step.action else {
+        guard let step = step(sampled.ref), let waitFor = step.action.as(WaitFor.self) else {
             return impossibleAttempt(sampled.ref, attempt: sampled.attempt, "sampled, but it is not a wait_for step", at: now)
         }
         let expected = sampled.report.passed == (waitFor.expect == .pass)
@@ -240,7 +239,7 @@ extension DrillMachine {
     }
 
     func stepExpectation(_ step: Step) -> String {
-        if case .waitFor(let waitFor) = step.action {
+        if let waitFor = step.action.as(WaitFor.self) {
             return waitFor.expect == .pass ? "pass \(waitFor.consecutive)x" : "fail \(waitFor.consecutive)x"
         }
         return "pass"

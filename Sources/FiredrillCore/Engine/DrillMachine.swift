@@ -183,24 +183,3 @@ public struct DrillMachine: Hashable, Sendable {
         return (current.ref, step, instructions)
     }
 }
-
-extension ResolvedAction {
-    /// Whether performing it again could change the system twice.
-    public var isInjecting: Bool {
-        if case .http(let http) = self { return ActionKind.injects(kind, method: http.method) }
-        return ActionKind.injects(kind, method: nil)
-    }
-
-    /// The kind of step it was resolved from (`ssh` and `kubectl` resolve to `run`).
-    public var kind: String {
-        switch self {
-        case .run: "run"
-        case .shell: "shell"
-        case .http: "http"
-        case .tcp: "tcp"
-        case .kill: "kill"
-        case .sleep: "sleep"
-        case .prometheus: "prometheus"
-        }
-    }
-}

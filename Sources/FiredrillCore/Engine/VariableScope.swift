@@ -68,68 +68,23 @@ public struct VariableScope: Hashable, Sendable {
         return scope.vars
     }
 
-    public func resolve(_ probe: Probe) throws(UnresolvedReference) -> ResolvedAction {
-        switch probe {
-        case .run(let argv):
-            var words: [String] = []
-            for word in argv { words.append(try resolve(word)) }
-            return .run(argv: words)
-        case .shell(let script):
-            return .shell(script: try resolve(script))
-        case .http(let http):
-            var headers: [ResolvedHTTP.Pair] = []
-            for header in http.headers { headers.append(.init(name: header.name, value: try resolve(header.value))) }
-            return .http(ResolvedHTTP(
-                method: http.method.uppercased(), url: try resolve(http.url), headers: headers,
-                body: try resolveOptional(http.body), status: http.status,
-                bodyContains: try resolveOptional(http.bodyContains), timeout: http.timeout, maxBody: http.maxBody))
-        case .prometheus(let prom):
-            return .prometheus(ResolvedPrometheus(
-                url: try resolve(prom.url), query: try resolve(prom.query), expect: prom.expect,
-                basicUser: try resolveOptional(prom.basicUser), basicPassword: try resolveOptional(prom.basicPassword),
-                bearerToken: try resolveOptional(prom.bearerToken), timeout: prom.timeout, maxBody: prom.maxBody))
-        case .tcp(let tcp):
-            let address = try resolve(tcp.address)
-            let (host, port) = Self.split(address)
-            return .tcp(host: host, port: port ?? 0, timeout: tcp.timeout)
-        }
-    }
-
-    func resolveOptional(_ template: Template?) throws(UnresolvedReference) -> String? {
+    public func resolveOptional(_ template: Template?) throws(UnresolvedReference) -> String? {
         guard let template else { return nil }
         return try resolve(template)
     }
 
-    /// "host:port", "[::1]:port".
-    static func split(_ address: String) -> (String, Int?) {
-        if address.hasPrefix("["), let close = address.firstIndex(of: "]") {
-            let host = String(address[address.index(after: address.startIndex)..<close])
-            let rest = address[address.index(after: close)...]
-            return (host, rest.hasPrefix(":") ? Int(rest.dropFirst()) : nil)
+    /// The probe resolved by its kind: what its driver performs.
+    public func resolve(probe: Probe) throws(UnresolvedReference) -> ResolvedAction {
+        guard let action = try probe.spec.resolved(in: self) else {
+            throw UnresolvedReference(name: "a '\(probe.kind)' is not a probe", location: probe.templates.first?.location ?? .synthesized(),
+                                      unterminated: false)
         }
-        guard let colon = address.lastIndex(of: ":") else { return (address, nil) }
-        return (String(address[..<colon]), Int(address[address.index(after: colon)...]))
+        return action
     }
 
     /// The step's action resolved, or the manual instructions.
     public func resolve(_ action: StepAction) throws(UnresolvedReference) -> (action: ResolvedAction?, instructions: String?) {
-        switch action {
-        case .probe(let probe): return (try resolve(probe), nil)
-        case .waitFor(let waitFor): return (try resolve(waitFor.probe), nil)
-        case .sleep(let duration): return (.sleep(duration), nil)
-        case .manual(let instructions): return (nil, try resolve(instructions))
-        case .kill(let kill):
-            let target: ResolvedAction.KillTarget
-            switch kill.target {
-            case .pid(let template):
-                let text = try resolve(template)
-                guard let pid = Int32(text.trimmingSpaces) else {
-                    throw UnresolvedReference(name: "pid '\(text)' is not a process id", location: template.location, unterminated: false)
-                }
-                target = .pid(pid)
-            case .pidfile(let template): target = .pidfile(try resolve(template))
-            }
-            return (.kill(target, signal: kill.signal, processGroup: kill.processGroup), nil)
-        }
+        if let manual = action.as(ManualStep.self) { return (nil, try resolve(manual.instructions)) }
+        return (try action.spec.resolved(in: self), nil)
     }
 }

@@ -136,7 +136,7 @@ public struct DrillMeasurement: Hashable, Sendable, Codable {
         self.phases = phases
         manualWait = state.attempts.reduce(.zero) { total, attempt in
             guard attempt.confirmation != nil || attempt.verdict == nil,
-                  let step = scenario.step(attempt.ref, ledger: state.ledger), case .manual = step.action,
+                  let step = scenario.step(attempt.ref, ledger: state.ledger), step.action.as(ManualStep.self) != nil,
                   let end = attempt.endedAt else { return total }
             return total + (end - attempt.startedAt)
         }

@@ -77,7 +77,6 @@ extension ScenarioValidator {
     /// rules where the value is written, so its findings point at the value itself and read
     /// exactly like the validator's (which it then drops as duplicates).
     public enum Rules {
-        public static let signals = ["KILL", "TERM", "INT", "HUP", "QUIT", "USR1", "USR2", "STOP", "CONT"]
         public static let probeKinds = ActionKind.probes.map(\.key)
 
         public static func formatVersion(_ version: Int) -> String? {
@@ -118,24 +117,9 @@ extension ScenarioValidator {
             retries >= 0 ? nil : "retries must be 0 or more, got \(retries)"
         }
 
-        public static func consecutive(_ consecutive: Int) -> String? {
-            consecutive >= 1 ? nil : "consecutive must be 1 or more, got \(consecutive)"
-        }
-
         /// For `timeout` and `every`, where zero would mean never waiting or polling without pause.
         public static func positive(_ duration: DrillDuration, key: String) -> String? {
             duration.nanoseconds > 0 ? nil : "\(key) must be greater than 0"
-        }
-
-        /// `sigkill`, `SIGKILL` and `kill` all become `KILL`.
-        public static func normalizedSignal(_ raw: String) -> String {
-            let upper = raw.trimmingSpaces.uppercased()
-            return upper.hasPrefix("SIG") ? String(upper.dropFirst(3)) : upper
-        }
-
-        /// On a normalized signal name (`KILL`, not `SIGKILL`).
-        public static func signal(_ signal: String) -> String? {
-            signals.contains(signal) ? nil : "unknown signal '\(signal)'; expected one of \(signals.joined(separator: ", "))"
         }
 
         /// How much of a response a probe may read: something, and not a download.
@@ -143,15 +127,6 @@ extension ScenarioValidator {
             if bytes < 1 { return "\(key) must be at least 1 byte" }
             if bytes > ByteSize.largestMaxBody { return "\(key) must be at most \(ByteSize.describe(ByteSize.largestMaxBody)), got \(ByteSize.describe(bytes))" }
             return nil
-        }
-
-        public static func httpStatus(_ code: Int) -> String? {
-            (100...599).contains(code) ? nil : "HTTP status must be between 100 and 599, got \(code)"
-        }
-
-        public static func httpMethod(_ method: String) -> String? {
-            let valid = !method.isEmpty && method.unicodeScalars.allSatisfy { ("A"..."Z").contains($0) || ("a"..."z").contains($0) }
-            return valid ? nil : "expected an HTTP method like GET or POST, got '\(method)'"
         }
 
         /// Only the written start is checked: `${url}/health` is judged when it runs.
@@ -163,33 +138,6 @@ extension ScenarioValidator {
             if url.parts.parts.count > 1, "https://".hasPrefix(lower) { return nil }
             return "url '\(url.raw)' must start with http:// or https://"
         }
-
-        /// `host:port` or `[v6]:port`, checked when it holds no `${...}`.
-        public static func tcpAddress(_ address: Template) -> String? {
-            guard isLiteral(address) else { return nil }
-            let text = address.raw
-            let problem = "expected an address like host:port, got '\(text)'"
-            guard let colon = text.lastIndex(of: ":") else { return problem }
-            var host = text[..<colon]
-            if host.hasPrefix("[") {
-                guard host.hasSuffix("]") else { return problem }
-                host = host.dropFirst().dropLast()
-            } else if host.contains(":") {
-                return problem
-            }
-            guard !host.isEmpty, !host.contains(" "), let port = Int(text[text.index(after: colon)...]),
-                  (1...65535).contains(port) else { return problem }
-            return nil
-        }
-
-        /// A literal pid must name one process: 0 and negative numbers would signal groups or everything.
-        public static func pid(_ pid: Template) -> String? {
-            guard isLiteral(pid) else { return nil }
-            if let value = Int32(pid.raw.trimmingSpaces), value > 0 { return nil }
-            return "pid must be a positive process id, got '\(pid.raw)'"
-        }
-
-        public static let emptyArgv = "run needs at least the program to run, like [\"systemctl\", \"start\", \"app\"]"
 
         public static func steadyStateKind(_ kind: String) -> String? {
             probeKinds.contains(kind) ? nil : "steady_state steps must be probes (\(probeKinds.joined(separator: ", "))), not '\(kind)'"
@@ -319,8 +267,8 @@ extension ScenarioValidator {
             }
             if let canary = scenario.canary {
                 error(Rules.positive(canary.every, key: "every"), at: canary.location)
-                checkProbe(canary.write, at: canary.location)
-                checkProbe(canary.read, at: canary.location)
+                checkProbe(canary.write, at: canary.location, in: "canary.write")
+                checkProbe(canary.read, at: canary.location, in: "canary.read")
             }
             var secretNames: [String: SourceLocation] = [:]
             for secret in scenario.secrets {
@@ -342,7 +290,7 @@ extension ScenarioValidator {
                 }
                 error(Rules.positive(guard_.every, key: "every"), at: guard_.location)
                 error(Rules.tripAfter(guard_.tripAfter), at: guard_.location)
-                checkProbe(guard_.probe, at: guard_.location)
+                checkProbe(guard_.probe, at: guard_.location, in: "a guard")
             }
             if let max = scenario.maxDuration { error(Rules.positive(max, key: "max_duration"), at: at) }
             var notifierNames: [String: SourceLocation] = [:]
@@ -390,42 +338,20 @@ extension ScenarioValidator {
                 }
             }
             if site.section == .steadyState { error(Rules.steadyStateKind(step.action.kind), at: at) }
-            switch step.action {
-            case .probe(let probe):
-                checkProbe(probe, at: at)
-            case .kill(let kill):
-                error(Rules.signal(kill.signal), at: at)
-                if case .pid(let pid) = kill.target { error(Rules.pid(pid), at: pid.location) }
-            case .waitFor(let waitFor):
-                error(Rules.positive(waitFor.every, key: "every"), at: at)
-                error(Rules.consecutive(waitFor.consecutive), at: at)
-                checkProbe(waitFor.probe, at: at)
-            case .sleep, .manual:
-                break
-            }
+            checkAction(step.action, at: at)
         }
 
-        mutating func checkProbe(_ probe: Probe, at location: SourceLocation) {
-            switch probe {
-            case .run(let argv):
-                if argv.isEmpty { error(Rules.emptyArgv, at: location) }
-            case .shell:
-                break
-            case .http(let http):
-                error(Rules.httpMethod(http.method), at: location)
-                error(Rules.url(http.url), at: http.url.location)
-                for code in http.status { error(Rules.httpStatus(code), at: location) }
-                if let timeout = http.timeout { error(Rules.positive(timeout, key: "timeout"), at: location) }
-                if let maxBody = http.maxBody { error(Rules.maxBody(maxBody, key: "max_body"), at: location) }
-            case .tcp(let tcp):
-                error(Rules.tcpAddress(tcp.address), at: tcp.address.location)
-                if let timeout = tcp.timeout { error(Rules.positive(timeout, key: "timeout"), at: location) }
-            case .prometheus(let prom):
-                error(Rules.url(prom.url), at: prom.url.location)
-                if prom.query.raw.trimmingSpaces.isEmpty { error("prometheus.query is empty", at: prom.query.location) }
-                if let timeout = prom.timeout { error(Rules.positive(timeout, key: "timeout"), at: location) }
-                if let maxBody = prom.maxBody { error(Rules.maxBody(maxBody, key: "max_body"), at: location) }
-            }
+        /// The action's own kind's rules.
+        mutating func checkAction(_ action: Action, at location: SourceLocation) {
+            var check = ActionCheck(at: location)
+            action.spec.check(&check)
+            findings += check.findings
+        }
+
+        /// A probe's place holds a probe kind, checked by its kind's rules.
+        mutating func checkProbe(_ probe: Probe, at location: SourceLocation, in place: String) {
+            error(Rules.heldProbeKind(probe.kind, in: place), at: location)
+            checkAction(probe, at: location)
         }
 
         mutating func checkMarks() {
@@ -591,32 +517,5 @@ extension Scenario {
             + guards.flatMap(\.probe.templates)
             + notify.flatMap { [$0.url] + $0.headers.map(\.value) }
             + (silence.map { [$0.alertmanager] + $0.matchers.map(\.value) + [$0.comment].compactMap { $0 } } ?? [])
-    }
-}
-
-extension StepAction {
-    var templates: [Template] {
-        switch self {
-        case .probe(let probe): probe.templates
-        case .waitFor(let waitFor): waitFor.probe.templates
-        case .kill(let kill):
-            switch kill.target {
-            case .pid(let template), .pidfile(let template): [template]
-            }
-        case .manual(let instructions): [instructions]
-        case .sleep: []
-        }
-    }
-}
-
-extension Probe {
-    var templates: [Template] {
-        switch self {
-        case .run(let argv): argv
-        case .shell(let script): [script]
-        case .http(let http): [http.url] + http.headers.map(\.value) + [http.body, http.bodyContains].compactMap { $0 }
-        case .tcp(let tcp): [tcp.address]
-        case .prometheus(let prom): [prom.url, prom.query] + [prom.basicUser, prom.basicPassword, prom.bearerToken].compactMap { $0 }
-        }
     }
 }

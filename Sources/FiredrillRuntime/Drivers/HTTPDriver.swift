@@ -28,7 +28,7 @@ public struct HTTPDriver: Driver {
     }
 
     public func perform(_ action: ResolvedAction, deadline: Deadline, limits: DriverLimits) async -> DriverReport {
-        guard case .http(let http) = action else {
+        guard let http = action.as(ResolvedHTTP.self) else {
             return DriverReport(verdict: .error, summary: "the HTTP driver cannot perform: \(action.summary)")
         }
         return await request(http, deadline: deadline.continuous, limits: limits)

@@ -14,12 +14,12 @@ public struct KillDriver: Driver {
     public init() {}
 
     public func perform(_ action: ResolvedAction, deadline: Deadline, limits: DriverLimits) async -> DriverReport {
-        guard case .kill(let target, let signal, let processGroup) = action else {
+        guard let kill = action.as(ResolvedKill.self) else {
             return DriverReport(verdict: .error, summary: "the kill driver cannot perform: \(action.summary)")
         }
-        if Task.isCancelled { return DriverReport(verdict: .cancelled, summary: "cancelled before sending \(signal)") }
-        if deadline.hasPassed { return DriverReport(verdict: .timedOut, summary: "timed out before sending \(signal)") }
-        return send(signal: signal, to: target, processGroup: processGroup)
+        if Task.isCancelled { return DriverReport(verdict: .cancelled, summary: "cancelled before sending \(kill.signal)") }
+        if deadline.hasPassed { return DriverReport(verdict: .timedOut, summary: "timed out before sending \(kill.signal)") }
+        return send(signal: kill.signal, to: kill.target, processGroup: kill.processGroup)
     }
 
     public func send(signal name: String, to target: ResolvedAction.KillTarget, processGroup: Bool) -> DriverReport {

@@ -44,12 +44,11 @@ public struct ProcessDriver: Driver {
     static let enterCgroup = #"echo 0 >"$0" || exit 125; exec "$@""#
 
     public func perform(_ action: ResolvedAction, deadline: Deadline, limits: DriverLimits) async -> DriverReport {
-        switch action {
-        case .run(let argv):
-            await execute(argv: argv, deadline: deadline.continuous, limits: limits)
-        case .shell(let script):
-            await execute(argv: ["/bin/sh", "-c", script], deadline: deadline.continuous, limits: limits)
-        default:
+        if let run = action.as(ResolvedRun.self) {
+            await execute(argv: run.argv, deadline: deadline.continuous, limits: limits)
+        } else if let shell = action.as(ResolvedShell.self) {
+            await execute(argv: ["/bin/sh", "-c", shell.script], deadline: deadline.continuous, limits: limits)
+        } else {
             DriverReport(verdict: .error, summary: "the process driver cannot perform: \(action.summary)")
         }
     }

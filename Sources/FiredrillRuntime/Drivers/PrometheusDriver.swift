@@ -16,7 +16,7 @@ public struct PrometheusDriver: Driver {
     }
 
     public func perform(_ action: ResolvedAction, deadline: Deadline, limits: DriverLimits) async -> DriverReport {
-        guard case .prometheus(let prom) = action else {
+        guard let prom = action.as(ResolvedPrometheus.self) else {
             return DriverReport(verdict: .error, summary: "the prometheus driver cannot perform: \(action.summary)")
         }
         var allowed = CharacterSet.urlQueryAllowed

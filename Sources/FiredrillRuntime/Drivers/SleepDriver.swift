@@ -6,7 +6,7 @@ public struct SleepDriver: Driver {
     public init() {}
 
     public func perform(_ action: ResolvedAction, deadline: Deadline, limits: DriverLimits) async -> DriverReport {
-        guard case .sleep(let duration) = action else {
+        guard let duration = action.as(ResolvedSleep.self)?.duration else {
             return DriverReport(verdict: .error, summary: "the sleep driver cannot perform: \(action.summary)")
         }
         do {

@@ -1,34 +1,26 @@
 import FiredrillCore
 
-/// The production driver: hands each action to the driver that performs it for real.
+/// The production driver: hands each action to the driver its kind names
+/// (`ResolvedSpec.performer`).
 public struct SystemDriver: Driver {
-    public var process: ProcessDriver
-    public var http: HTTPDriver
-    public var tcp: TCPDriver
-    public var kill: KillDriver
-    public var sleep: SleepDriver
-    public var prometheus: PrometheusDriver
+    /// Each driver by the name the kinds give as their performer. A new driver is one line here.
+    public static let standard: [String: any Driver] = [
+        "process": ProcessDriver(),
+        "http": HTTPDriver(),
+        "tcp": TCPDriver(),
+        "kill": KillDriver(),
+        "sleep": SleepDriver(),
+        "prometheus": PrometheusDriver(),
+    ]
 
-    public init(
-        process: ProcessDriver = ProcessDriver(), http: HTTPDriver = HTTPDriver(), tcp: TCPDriver = TCPDriver(),
-        kill: KillDriver = KillDriver(), sleep: SleepDriver = SleepDriver(), prometheus: PrometheusDriver = PrometheusDriver()
-    ) {
-        self.process = process
-        self.http = http
-        self.tcp = tcp
-        self.kill = kill
-        self.sleep = sleep
-        self.prometheus = prometheus
-    }
+    public var drivers: [String: any Driver]
+
+    public init(drivers: [String: any Driver] = SystemDriver.standard) { self.drivers = drivers }
 
     public func perform(_ action: ResolvedAction, deadline: Deadline, limits: DriverLimits) async -> DriverReport {
-        switch action {
-        case .run, .shell: await process.perform(action, deadline: deadline, limits: limits)
-        case .http: await http.perform(action, deadline: deadline, limits: limits)
-        case .tcp: await tcp.perform(action, deadline: deadline, limits: limits)
-        case .kill: await kill.perform(action, deadline: deadline, limits: limits)
-        case .sleep: await sleep.perform(action, deadline: deadline, limits: limits)
-        case .prometheus: await prometheus.perform(action, deadline: deadline, limits: limits)
+        guard let driver = drivers[action.performer] else {
+            return DriverReport(verdict: .error, summary: "no driver performs '\(action.performer)': \(action.summary)")
         }
+        return await driver.perform(action, deadline: deadline, limits: limits)
     }
 }

@@ -20,10 +20,10 @@ public struct TCPDriver: Driver {
     }
 
     public func perform(_ action: ResolvedAction, deadline: Deadline, limits: DriverLimits) async -> DriverReport {
-        guard case .tcp(let host, let port, let timeout) = action else {
+        guard let tcp = action.as(ResolvedTCP.self) else {
             return DriverReport(verdict: .error, summary: "the TCP driver cannot perform: \(action.summary)")
         }
-        return await connect(host: host, port: port, timeout: timeout, deadline: deadline.continuous)
+        return await connect(host: tcp.host, port: tcp.port, timeout: tcp.timeout, deadline: deadline.continuous)
     }
 
     public func connect(host: String, port: Int, timeout: DrillDuration?, deadline: ContinuousClock.Instant?) async -> DriverReport {

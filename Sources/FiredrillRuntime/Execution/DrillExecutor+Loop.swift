@@ -195,7 +195,7 @@ extension DrillExecutor {
     /// A canary or guard probe with its references resolved on the loop.
     func prepare(_ probe: Probe?, what: String, scope: VariableScope) -> Activity.Prepared {
         guard let probe else { return .failure(PreparationFailure(description: "no \(what) in this scenario")) }
-        do { return .success(try scope.resolve(probe)) } catch { return .failure(PreparationFailure(description: error.description)) }
+        do { return .success(try scope.resolve(probe: probe)) } catch { return .failure(PreparationFailure(description: error.description)) }
     }
 
     /// Records the deadlines that have passed by the clock and the actions they imply.

@@ -208,17 +208,8 @@ extension ScenarioLoader.Reader {
                 error(Rules.tripAfter(value), at: node)
                 tripAfter = value
             }
-            let kinds = fields.entries.filter { Keys.probeKinds.contains($0.key) }
-            guard let first = kinds.first else {
-                if fields.suggested.isDisjoint(with: Keys.probeKinds) {
-                    error("guard\(name.isEmpty ? "" : " '\(name)'") needs a probe: one of \(Keys.probeKinds.joined(separator: ", "))", at: item)
-                }
-                continue
-            }
-            for extra in kinds.dropFirst() {
-                error("guard has both '\(first.key)' and '\(extra.key)'; it holds exactly one probe", at: extra.keyNode)
-            }
-            guard let probe = probe(first) else { continue }
+            let label = "guard\(name.isEmpty ? "" : " '\(name)'")"
+            guard let probe = heldProbe(fields, of: "guard", role: "it holds exactly one probe", missing: label) else { continue }
             guards.append(Guard(name: name, probe: probe, every: every ?? .seconds(1), tripAfter: tripAfter, location: location(of: item)))
         }
         return guards
@@ -262,17 +253,7 @@ extension ScenarioLoader.Reader {
     /// A mapping holding exactly one probe kind, as `canary.write` and `canary.read` are.
     mutating func probeHolder(_ node: Node, of what: String) -> Probe? {
         guard let fields = fields(node, of: what, allowed: Keys.probeKinds) else { return nil }
-        let kinds = fields.entries.filter { Keys.probeKinds.contains($0.key) }
-        guard let first = kinds.first else {
-            if fields.suggested.isDisjoint(with: Keys.probeKinds) {
-                error("\(what) needs a probe: one of \(Keys.probeKinds.joined(separator: ", "))", at: node)
-            }
-            return nil
-        }
-        for extra in kinds.dropFirst() {
-            error("\(what) has both '\(first.key)' and '\(extra.key)'; it holds exactly one probe", at: extra.keyNode)
-        }
-        return probe(first)
+        return heldProbe(fields, of: what, role: "it holds exactly one probe")
     }
 
     mutating func phases(_ node: Node?) -> [Phase] {

@@ -27,6 +27,8 @@ public struct LoadedScenario: Sendable {
 /// Reads scenario files (format v1, YAML) into the model, reporting every problem at once,
 /// each positioned at `FILE:LINE:COLUMN` (1-based, columns counted in Unicode scalars).
 public enum ScenarioLoader {
+    typealias Reader = ScenarioReader
+
     /// Reads, parses and validates; throws ScenarioInvalid with every error (sorted by location) at once.
     /// Warnings come with the errors when there are errors, in `warnings` otherwise; among them,
     /// `${env.NAME}` references to variables missing from `environment`.

@@ -9,7 +9,7 @@ import Yams
 public enum ScenarioSchema {
     public static let id = "https://firedrill.dev/schema/firedrill-scenario-v1.schema.json"
     typealias Keys = ScenarioLoader.Keys
-    typealias JSON = [String: Any]
+    typealias JSON = SchemaJSON.Object
 
     /// The schema, as the file `schema/firedrill-scenario-v1.schema.json` holds it.
     public static var text: String {
@@ -17,49 +17,28 @@ public enum ScenarioSchema {
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 
-    static func ref(_ name: String) -> JSON { ["$ref": "#/$defs/\(name)"] }
-    static func list(_ item: JSON, atLeastOne: Bool = false) -> JSON {
-        atLeastOne ? ["type": "array", "items": item, "minItems": 1] : ["type": "array", "items": item]
-    }
-    static func string(_ description: String? = nil) -> JSON { described(["type": "string"], description) }
-    static func oneWord(_ words: [String]) -> JSON { ["enum": words] }
-    static var boolean: JSON { ["type": "boolean"] }
-    static func integer(minimum: Int? = nil, maximum: Int? = nil) -> JSON {
-        var schema: JSON = ["type": "integer"]
-        schema["minimum"] = minimum
-        schema["maximum"] = maximum
-        return schema
-    }
-    static func described(_ schema: JSON, _ description: String?) -> JSON {
-        var schema = schema
-        schema["description"] = description
-        return schema
-    }
-
-    /// A mapping holding exactly `keys` (the loader's list for that place), typed by `types`.
+    static func ref(_ name: String) -> JSON { SchemaJSON.ref(name) }
+    static func list(_ item: JSON, atLeastOne: Bool = false) -> JSON { SchemaJSON.list(item, atLeastOne: atLeastOne) }
+    static func string(_ description: String? = nil) -> JSON { SchemaJSON.string(description) }
+    static func oneWord(_ words: [String]) -> JSON { SchemaJSON.oneWord(words) }
+    static var boolean: JSON { SchemaJSON.boolean }
+    static func integer(minimum: Int? = nil, maximum: Int? = nil) -> JSON { SchemaJSON.integer(minimum: minimum, maximum: maximum) }
+    static func described(_ schema: JSON, _ description: String?) -> JSON { SchemaJSON.described(schema, description) }
     static func object(_ keys: [String], _ types: [String: JSON], required: [String] = [], description: String? = nil) -> JSON {
-        var properties: JSON = [:]
-        for key in keys { properties[key] = types[key] ?? [:] }
-        var schema: JSON = ["type": "object", "properties": properties, "additionalProperties": false]
-        if !required.isEmpty { schema["required"] = required }
-        return described(schema, description)
+        SchemaJSON.object(keys, types, required: required, description: description)
     }
-
-    /// Exactly one of `keys` present.
-    static func exactlyOne(_ keys: [String]) -> [JSON] { keys.map { ["required": [$0]] } }
+    static func exactlyOne(_ keys: [String]) -> [JSON] { SchemaJSON.exactlyOne(keys) }
 
     /// Each place's loader keys beside the types the schema gives them: a key on one side only is a drift.
     static var places: [(name: String, keys: [String], types: [String: JSON])] {
         [
             ("scenario", Keys.scenario, scenarioTypes), ("objectives", Keys.objectives, objectivesTypes), ("canary", Keys.canary, canaryTypes),
-            ("phase", Keys.phase, phaseTypes), ("step", Keys.step, stepTypes), ("http", Keys.http, httpTypes), ("tcp", Keys.tcp, tcpTypes),
-            ("ssh", Keys.ssh, sshTypes), ("kubectl", Keys.kubectl, kubectlTypes), ("prometheus", Keys.prometheus, prometheusTypes),
-            ("basic_auth", Keys.basicAuth, basicAuthTypes), ("kill", Keys.kill, killTypes), ("wait_for", Keys.waitFor, waitForTypes),
+            ("phase", Keys.phase, phaseTypes), ("step", Keys.step, stepTypes),
             ("guard", Keys.guardKeys, guardTypes), ("notifier", Keys.notifier, notifierTypes), ("silence", Keys.silence, silenceTypes),
             ("schedule", Keys.schedule, scheduleTypes), ("matcher", Keys.matcher, matcherTypes),
             ("notifier target", Keys.notifierTarget, notifierTargetTypes),
             ("probe", Keys.probeKinds, kindTypes.filter { Keys.probeKinds.contains($0.key) }),
-        ]
+        ] + ActionKinds.all.flatMap { kind in kind.nestedKeys }
     }
 
     /// Keys the loader reads that the schema does not type, or the other way round.
@@ -135,53 +114,12 @@ public enum ScenarioSchema {
         for kind in ActionKind.all { types[kind.key] = kindRef(kind.key) }
         return types
     }
-    /// The value of each action kind's key.
+    /// The value of each action kind's key, as its kind states it.
     static var kindTypes: [String: JSON] {
-        [
-            "run": list(ref("template"), atLeastOne: true), "shell": ref("template"), "http": object(Keys.http, httpTypes, required: ["url"]),
-            "tcp": ["oneOf": [ref("template"), object(Keys.tcp, tcpTypes, required: ["address"])]],
-            "ssh": object(Keys.ssh, sshTypes, required: ["host", "command"]), "kubectl": object(Keys.kubectl, kubectlTypes, required: ["args"]),
-            "prometheus": object(Keys.prometheus, prometheusTypes, required: ["url", "query"]),
-            "kill": ["allOf": [object(Keys.kill, killTypes)], "oneOf": exactlyOne(["pid", "pidfile"])],
-            "sleep": ref("duration"), "manual": ref("template"),
-            "wait_for": ["allOf": [object(Keys.waitFor, waitForTypes)], "oneOf": exactlyOne(Keys.probeKinds)],
-        ]
+        Dictionary(uniqueKeysWithValues: ActionKinds.all.map { ($0.kind.key, $0.schema) })
     }
-    static var httpTypes: [String: JSON] { [
-        "method": ["type": "string"], "url": ref("template"), "headers": ref("headers"), "body": ref("template"),
-        "status": ["oneOf": [integer(minimum: 100, maximum: 599), list(integer(minimum: 100, maximum: 599))]],
-        "body_contains": ref("template"), "timeout": ref("duration"), "max_body": ref("size"),
-    ] }
-    static var tcpTypes: [String: JSON] { ["address": ref("template"), "timeout": ref("duration")] }
-    static var sshTypes: [String: JSON] { [
-        "host": ref("template"), "user": ref("template"), "port": integer(minimum: 1, maximum: 65535), "identity_file": ref("template"),
-        "options": ref("words"), "connect_timeout": ref("duration"), "command": list(ref("template"), atLeastOne: true),
-    ] }
-    static var kubectlTypes: [String: JSON] { [
-        "args": list(ref("template"), atLeastOne: true), "context": ref("template"), "namespace": ref("template"), "kubeconfig": ref("template"),
-    ] }
-    static var prometheusTypes: [String: JSON] {
-        [
-            "url": ref("template"), "query": ref("template"), "expect": described(["type": "string"], "Like '> 0', '== 1' or 'count > 0'."),
-            "basic_auth": object(Keys.basicAuth, basicAuthTypes, required: ["user"]), "bearer_token": ref("template"),
-            "timeout": ref("duration"), "max_body": ref("size"),
-        ]
-    }
-    static var basicAuthTypes: [String: JSON] { ["user": ref("template"), "password": ref("template")] }
-    static var killTypes: [String: JSON] {
-        let signals = ScenarioValidator.Rules.signals
-        return [
-            "pid": ["type": ["integer", "string"]], "pidfile": ref("template"),
-            "signal": described(["type": "string"], "One of \(signals.joined(separator: " ")), any case, with or without SIG."),
-            "process_group": boolean,
-        ]
-    }
-    static func kindRef(_ key: String) -> JSON { ref("kind_" + key) }
-    /// Where a probe is held (wait_for, a guard): one of the probe kinds, each its own definition.
-    static var probeKindRefs: [String: JSON] { Dictionary(uniqueKeysWithValues: Keys.probeKinds.map { ($0, kindRef($0)) }) }
-    static var waitForTypes: [String: JSON] {
-        probeKindRefs.merging(["expect": oneWord(["pass", "fail"]), "every": ref("duration"), "consecutive": integer(minimum: 1)]) { $1 }
-    }
+    static func kindRef(_ key: String) -> JSON { SchemaJSON.kindRef(key) }
+    static var probeKindRefs: [String: JSON] { SchemaJSON.probeKindRefs }
     static var guardTypes: [String: JSON] {
         probeKindRefs.merging(["name": string(), "every": ref("duration"), "trip_after": integer(minimum: 1)]) { $1 }
     }

@@ -160,27 +160,27 @@ struct ScriptedRun {
 
     /// A stand-in for the executor's resolution: scenarios in these tests hold no `${...}`.
     static func resolve(_ action: StepAction) -> (action: ResolvedAction?, instructions: String?) {
-        switch action {
-        case .probe(let probe): (resolve(probe), nil)
-        case .waitFor(let waitFor): (resolve(waitFor.probe), nil)
-        case .sleep(let duration): (.sleep(duration), nil)
-        case .manual(let instructions): (nil, instructions.raw)
-        case .kill(let kill):
-            switch kill.target {
+        if let manual = action.as(ManualStep.self) { return (nil, manual.instructions.raw) }
+        if let waitFor = action.as(WaitFor.self) { return (resolve(probe: waitFor.probe), nil) }
+        if let kill = action.as(KillSpec.self) {
+            return switch kill.target {
             case .pid(let pid): (.kill(.pid(Int32(pid.raw) ?? 0), signal: kill.signal, processGroup: kill.processGroup), nil)
             case .pidfile(let path): (.kill(.pidfile(path.raw), signal: kill.signal, processGroup: kill.processGroup), nil)
             }
         }
+        if let sleep = action.as(SleepStep.self) { return (.sleep(sleep.duration), nil) }
+        return (resolve(probe: action), nil)
     }
 
-    static func resolve(_ probe: Probe) -> ResolvedAction {
-        switch probe {
-        case .run(let argv): .run(argv: argv.map(\.raw))
-        case .shell(let script): .shell(script: script.raw)
-        case .http(let http): .http(ResolvedHTTP(method: http.method, url: http.url.raw, status: http.status))
-        case .tcp(let tcp): .tcp(host: tcp.address.raw, port: 0, timeout: tcp.timeout)
-        case .prometheus(let prom): .prometheus(ResolvedPrometheus(url: prom.url.raw, query: prom.query.raw, expect: prom.expect))
+    static func resolve(probe: Probe) -> ResolvedAction {
+        if let run = probe.as(RunProbe.self) { return .run(argv: run.argv.map(\.raw)) }
+        if let shell = probe.as(ShellProbe.self) { return .shell(script: shell.script.raw) }
+        if let http = probe.as(HTTPProbe.self) { return .http(ResolvedHTTP(method: http.method, url: http.url.raw, status: http.status)) }
+        if let tcp = probe.as(TCPProbe.self) { return .tcp(host: tcp.address.raw, port: 0, timeout: tcp.timeout) }
+        if let prom = probe.as(PrometheusProbe.self) {
+            return .prometheus(ResolvedPrometheus(url: prom.url.raw, query: prom.query.raw, expect: prom.expect))
         }
+        fatalError("ScriptedRun cannot resolve a '\(probe.kind)' probe")
     }
 }
 

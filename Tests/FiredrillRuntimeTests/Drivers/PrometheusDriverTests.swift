@@ -112,7 +112,7 @@ import Testing
         try await DriverTestSupport.serving(router) { base in
             let whole = await driver.perform(probe(base, "up", "count == 200"), deadline: .none, limits: DriverLimits())
             #expect(whole.verdict == .passed, "\(whole.summary)")
-            guard case .prometheus(var small) = probe(base, "up", "count == 200") else { return }
+            guard var small = probe(base, "up", "count == 200").as(ResolvedPrometheus.self) else { return }
             small.maxBody = 1024
             let cut = await driver.perform(.prometheus(small), deadline: .none, limits: DriverLimits())
             #expect(cut.verdict == .error)

@@ -1,5 +1,6 @@
 import FiredrillCore
 import FiredrillRuntime
+import Foundation
 import Testing
 
 @Suite("SystemDriver dispatch")
@@ -36,5 +37,31 @@ struct SystemDriverTests {
         #expect(await TCPDriver().perform(.shell(script: "true"), deadline: .none, limits: limits).verdict == .error)
         #expect(await KillDriver().perform(.shell(script: "true"), deadline: .none, limits: limits).verdict == .error)
         #expect(await SleepDriver().perform(.shell(script: "true"), deadline: .none, limits: limits).verdict == .error)
+    }
+
+    /// A kind is its file and a line in `ActionKinds.all`: what it performs as must then have a
+    /// driver, and read back from the record as the same action, with nothing else to edit.
+    @Test(arguments: ActionKind.all.map(\.key))
+    func everyKindPerformsThroughADriverAndReadsBackFromTheRecord(_ key: String) throws {
+        let kind = try #require(ActionKind.named(key))
+        let text = """
+            firedrill: 1
+            name: kinds
+            phases:
+              - name: p
+                steps:
+                  - {name: step, \(key): \(kind.example)}
+            """
+        let scenario = try #require(ScenarioLoader.parse(text: text, file: "k.yaml", baseDirectory: "/", fileExists: { _ in true }).scenario)
+        let action = try #require(scenario.phases.first?.steps.first?.action)
+        let scope = VariableScope(vars: [:], environment: [:], runID: "r", scenarioName: "kinds")
+        guard let resolved = try scope.resolve(action).action else {
+            #expect(key == "manual", "only a manual step performs nothing itself")
+            return
+        }
+        #expect(SystemDriver.standard[resolved.performer] != nil, "no driver named '\(resolved.performer)'")
+        let data = try JSONEncoder().encode(resolved)
+        #expect(try JSONDecoder().decode(ResolvedAction.self, from: data) == resolved)
+        #expect(resolved.isInjecting == action.isInjecting)
     }
 }

@@ -28,11 +28,9 @@ import Testing
         #expect(findings == [])
         let steps = try #require(scenario).steadyState
         let sizes = steps.map { step -> Int? in
-            switch step.action {
-            case .probe(.http(let http)): http.maxBody
-            case .probe(.prometheus(let prom)): prom.maxBody
-            default: -1
-            }
+            if let http = step.action.as(HTTPProbe.self) { return http.maxBody }
+            if let prom = step.action.as(PrometheusProbe.self) { return prom.maxBody }
+            return -1
         }
         #expect(sizes == [10 << 20, 512 << 10, 4096, 10_000_000, nil, 1 << 30])
     }

@@ -22,7 +22,7 @@ import Testing
 
     static func argv(_ scenario: Scenario, vars: [String: String] = [:], step: Int = 0) throws -> [String] {
         let scope = VariableScope(vars: vars, environment: [:], runID: "r", scenarioName: scenario.name)
-        guard case .run(let argv)? = try scope.resolve(scenario.phases[0].steps[step].action).action else {
+        guard let argv = try scope.resolve(scenario.phases[0].steps[step].action).action?.as(ResolvedRun.self)?.argv else {
             Issue.record("not a run")
             return []
         }

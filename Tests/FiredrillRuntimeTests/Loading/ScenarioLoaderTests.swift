@@ -574,19 +574,19 @@ private let repositoryScenarios: [String] = {
         let (scenario, findings) = parse(text)
         #expect(findings.isEmpty)
         let steps = try #require(scenario?.phases.first?.steps)
-        guard case .kill(let kill) = steps[0].action, case .pid(let pid) = kill.target else {
+        guard let kill = steps[0].action.as(KillSpec.self), case .pid(let pid) = kill.target else {
             Issue.record("expected a kill by pid, got \(steps[0].action)"); return
         }
         #expect(pid.raw == "${env.APP_PID}")
         #expect(kill.signal == "TERM")
         #expect(kill.processGroup == false)
-        guard case .waitFor(let waitFor) = steps[1].action, case .tcp(let tcp) = waitFor.probe else {
+        guard let waitFor = steps[1].action.as(WaitFor.self), let tcp = waitFor.probe.as(TCPProbe.self) else {
             Issue.record("expected a wait_for on tcp, got \(steps[1].action)"); return
         }
         #expect(tcp.address.raw == "db:5432")
         #expect(waitFor.expect == .pass && waitFor.every == .seconds(1) && waitFor.consecutive == 1)
         #expect(steps[1].retries == 0 && steps[1].retryDelay == .seconds(1) && steps[1].onFailure == .abort && steps[1].timeout == nil)
-        guard case .probe(.http(let http)) = steps[2].action else { Issue.record("expected http, got \(steps[2].action)"); return }
+        guard let http = steps[2].action.as(HTTPProbe.self) else { Issue.record("expected http, got \(steps[2].action)"); return }
         #expect(http.method == "GET")
         #expect(http.status == [200, 204])
         #expect(http.headers == [HTTPProbe.Header(name: "X-Token", value: Template("abc", at: .init(file: "t.yaml", line: 11, column: 73)))])

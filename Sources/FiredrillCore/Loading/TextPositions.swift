@@ -1,17 +1,15 @@
-import FiredrillCore
-
 /// Maps libyaml's marks onto the lines the loader's findings count (split at LF, columns in Unicode
 /// scalars). libyaml also breaks lines at a lone CR, NEL, LS and PS, which editors and the rest of
 /// the loader do not, and at the end of a text without a final newline it points one line past the
 /// last; such marks move to where they are in the text.
-struct TextPositions {
+public struct TextPositions {
     /// Where each of libyaml's lines starts, by LF line and column offset; empty when they agree.
     private var starts: [(line: Int, column: Int)] = []
     /// The number of LF lines and the length of the last one.
     private var lastLine = 1
     private var lastLineLength = 0
 
-    init(_ text: String) {
+    public init(_ text: String) {
         let utf8 = text.utf8
         var line = 1, column = 0
         var previous: UInt8 = 0
@@ -59,7 +57,7 @@ struct TextPositions {
     }
 
     /// A libyaml mark (1-based line and column) as the loader reports positions.
-    func location(file: String, line: Int, column: Int) -> SourceLocation {
+    public func location(file: String, line: Int, column: Int) -> SourceLocation {
         var (line, column) = (max(line, 1), max(column, 1))
         if !starts.isEmpty {
             if line <= starts.count {
