@@ -22,6 +22,9 @@ extension DrillExecutor {
             do {
                 try await loop(initial, in: &group)
             } catch {
+                // Whoever runs this executor stopped it: as a second SIGINT does, at once, with
+                // the rollbacks owed for `resume`, and the lease given back.
+                if error is CancellationError { recorder.interruptNow(reason: "the orchestrator's task was cancelled: stopped at once") }
                 // Nothing more is dispatched once the record cannot be written; stop what runs.
                 for signal in signals.values { signal.fire() }
                 group.cancelAll()
@@ -44,9 +47,24 @@ extension DrillExecutor {
                 next += 1
             }
             if machine.state.stage == .ended || suspended { return }
+            if let reason = suspension, !callsInFlight {
+                // What was posted to this live runner is taken before it stops being live.
+                let messages = try store.inbox(of: run.id)
+                if !messages.isEmpty {
+                    pending = try take(messages)
+                    continue
+                }
+                suspension = nil
+                // A confirmation from the inbox, or a deadline, may have carried the step on meanwhile.
+                if machine.awaitingOperator != nil {
+                    pending = try record(.runSuspended(reason: reason))
+                    continue
+                }
+            }
             quiescence.waiting(true)
             let completion = try await group.next()
             quiescence.waiting(false)
+            try Task.checkCancellation()
             guard let completion else { return }
             quiescence.received()
             pending = try receive(completion, in: &group)
@@ -79,10 +97,11 @@ extension DrillExecutor {
                 // Nobody to ask here: the run waits for `firedrill confirm`, unless a deadline passed first.
                 let overdue = try recordOverdue().actions
                 guard machine.awaitingOperator != nil else { return overdue }
-                // Suspended at once: the actions still in hand (a silence, a notification) are not started only to be cut off.
-                let then = try record(.runSuspended(reason: "manual step '\(name)' waits for an operator: firedrill confirm \(run.id) --by NAME"))
-                for action in then where action == .suspend { _ = try run(action, in: &group) }
-                return overdue + then.filter { $0 != .suspend }
+                // It suspends once the calls under way (a notification, a silence) are back and on the
+                // record, each within its own time limit; the inbox is read meanwhile, so a
+                // confirmation posted to this live runner is taken here.
+                suspension = "manual step '\(name)' waits for an operator: firedrill confirm \(run.id) --by NAME"
+                return overdue
             }
             start(action, .askOperator(ref, step: name, instructions: instructions), in: &group)
         case .startAttempt(let ref, let attempt, let at):
@@ -152,15 +171,30 @@ extension DrillExecutor {
             guard machine.isScheduled(ref, attempt: attempt) else { return actions }
             return actions + (try record(.attemptStarted(resolveAttempt(ref, attempt: attempt))))
         case .inbox(let messages):
-            try store.deleteInbox(messages.map(\.id))
-            // A confirmation posted after the step's deadline finds the deadline passed.
-            var actions = try recordOverdue().actions
-            for message in messages { actions += try record(message.event) }
             addInboxPoll(to: &group)
-            return actions
+            return try take(messages)
         case .nothing(let id):
             settle(id)
             return []
+        }
+    }
+
+    /// Messages posted by other processes, recorded once and removed.
+    func take(_ messages: [InboxMessage]) throws -> [DrillAction] {
+        try store.deleteInbox(messages.map(\.id))
+        // A confirmation posted after the step's deadline finds the deadline passed.
+        var actions = try recordOverdue().actions
+        for message in messages { actions += try record(message.event) }
+        return actions
+    }
+
+    /// Whether a notification or a silence call is under way: a suspension waits for them.
+    var callsInFlight: Bool {
+        signals.keys.contains { id in
+            switch id {
+            case .notification, .silence: true
+            default: false
+            }
         }
     }
 

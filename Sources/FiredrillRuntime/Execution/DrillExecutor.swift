@@ -60,6 +60,8 @@ public final class DrillExecutor {
     var signals: [ActivityID: CancellationSignal] = [:]
     /// Set by `.suspend`: the loop stops once the actions in hand are run.
     var suspended = false
+    /// Why the run will suspend once the calls under way are back (a manual step with nobody to ask).
+    var suspension: String?
     let runner: RunnerIdentity
     let lease: RunnerLease
     /// Masks the scenario's secrets in everything recorded or shown.

@@ -292,27 +292,70 @@ import Testing
         #expect(driver.count("undo-kill") == 1)
     }
 
-    /// A run that suspends starts nothing more of what it had in hand: a resume with nobody at a
-    /// terminal re-arms the manual step and its owed notification, suspends at the step, and
-    /// sends nothing that would only be cut off (the notification stays owed, in the state).
-    @Test func aSuspensionStopsTheActionsInHand() async throws {
+    /// A run that suspends first lets the calls under way come back, so that their outcome is on
+    /// the record and nothing is cut off: the slow start notification is delivered and recorded,
+    /// the run suspends at the manual step when it is back, and a resume owes and sends nothing.
+    @Test func aSuspensionWaitsForTheCallsUnderWay() async throws {
         let store = InMemoryStore()
-        var scenario = Self.scenario()
-        scenario.setup = [Step(name: "announce", action: .manual(instructions: "Tell the on-call"))]
-        scenario.notify = [Notifier(name: "drill channel", format: .webhook, url: Template("${url}/hook"), on: [.start])]
+        let scenario = Self.announcedScenario()
         let clock = ManualClock()
-        // The start notification is slow: the run suspends at the manual step while it is in flight.
         let first = try await Self.start(scenario, store: store, driver: ScriptedDriver(["/hook": [.pass(after: .seconds(5))]]), clock: clock)
         #expect(first.status == .waiting)
-        let owed = DrillMachine.replay(scenario, events: try store.events(of: first.runID).map { ($0.event, $0.at) })
-        #expect(owed.state.notificationsPending.count == 1)
+        let suspended = try replayMatches(store, first.runID, scenario)
+        #expect(suspended.notificationsPending.isEmpty, "the notification under way was waited for")
+        #expect(suspended.notifications.map(\.report.verdict) == [.passed])
+        #expect(suspended.suspensions == [DrillInstant(nanoseconds: 5_000_000_000)], "suspended when the notification was back")
         let driver = ScriptedDriver()
         let second = try await Self.resume(first.runID, scenario, first: [], store: store, driver: driver, clock: clock)
         #expect(second.status == .waiting)
-        #expect(driver.performed.isEmpty, "started and cut off at once: \(driver.performed.map(\.summary))")
-        let state = try replayMatches(store, first.runID, scenario)
-        #expect(state.notificationsPending.count == 1, "still owed, for the run that carries it on")
-        #expect(state.suspensions.count == 2)
+        #expect(driver.performed.isEmpty, "nothing was owed: \(driver.performed.map(\.summary))")
+        #expect(try replayMatches(store, first.runID, scenario).suspensions.count == 2)
+    }
+
+    /// While the calls under way come back the runner is live, so `firedrill confirm` posts to its
+    /// inbox: that confirmation carries the run on here, and the run never suspends.
+    @Test func aConfirmationPostedWhileACallComesBackCarriesTheRunOn() async throws {
+        let store = InMemoryStore()
+        let scenario = Self.announcedScenario()
+        let confirm: @Sendable () -> Void = {
+            guard let run = try? store.runs(scenario: "scripted").first else { return }
+            try? store.post(.operatorConfirmed(.init(ref: .setup(0), by: "bob", note: nil)), to: run.id)
+        }
+        let driver = Self.driver()
+        driver.script("/hook", [.pass(after: .seconds(5), then: confirm), .pass()])
+        let outcome = try await Self.start(scenario, store: store, driver: driver, clock: ManualClock())
+        #expect(outcome.status == .completed)
+        let state = try replayMatches(store, outcome.runID, scenario)
+        #expect(state.suspensions.isEmpty)
+        #expect(state.attempts.first { $0.ref == .setup(0) }?.confirmation?.by == "bob")
+    }
+
+    /// A host that cancels the run's task (a server stopping) leaves it interrupted, its
+    /// rollbacks owed for `resume`, and its lease given back, so another runner may take it.
+    @Test func aCancelledRunIsInterruptedAndGivesItsLeaseBack() async throws {
+        let store = InMemoryStore()
+        // Nobody advances this clock: the run waits at its first timer until it is cancelled.
+        let clock = ManualClock()
+        let task = Task {
+            try await DrillExecutor.start(Self.source(Self.scenario()), store: store, driver: Self.driver(), clock: clock,
+                                          console: TerminalConsole(interactive: false), progress: ProgressPrinter(enabled: false))
+        }
+        while clock.pendingSleepers == 0 { await Task.yield() }
+        task.cancel()
+        let result = await task.result
+        #expect(throws: CancellationError.self) { try result.get() }
+        let run = try #require(try store.runs(scenario: "scripted").first)
+        #expect(run.status == .interrupted)
+        #expect(run.runner == nil, "the lease was given back")
+        #expect(try store.events(of: run.id).last.map { if case .runInterrupted = $0.event { true } else { false } } == true)
+    }
+
+    /// The scripted drill with a manual setup step and a webhook told at the start.
+    static func announcedScenario() -> Scenario {
+        var scenario = Self.scenario()
+        scenario.setup = [Step(name: "announce", action: .manual(instructions: "Tell the on-call"))]
+        scenario.notify = [Notifier(name: "drill channel", format: .webhook, url: Template("${url}/hook"), on: [.start])]
+        return scenario
     }
 
     /// A second SIGINT that comes after the run ended records nothing: nothing follows `run_ended`.
