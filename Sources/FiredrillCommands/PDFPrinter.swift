@@ -1,86 +1,118 @@
 import FiredrillCore
 import Foundation
 
-/// Prints the HTML report to PDF with headless Chromium, the browser most likely installed on a
-/// Linux machine (Debian's `chromium`); nothing else is needed.
+/// Prints the HTML report to PDF with wkhtmltopdf when it is installed (Debian's `wkhtmltopdf`:
+/// a third of a second), otherwise with headless Chromium (Debian's `chromium`: more than a
+/// second to start). Either is asked for by `FIREDRILL_WKHTMLTOPDF` or `FIREDRILL_CHROMIUM`.
 enum PDFPrinter {
-    static let candidates = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]
+    enum Engine: Equatable {
+        case wkhtmltopdf(String)
+        case chromium(String)
+    }
 
-    static func browser(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
-        if let chosen = environment["FIREDRILL_CHROMIUM"], !chosen.isEmpty { return chosen }
+    static let chromiums = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]
+
+    static func engine(environment: [String: String] = ProcessInfo.processInfo.environment) -> Engine? {
+        if let chosen = environment["FIREDRILL_CHROMIUM"], !chosen.isEmpty { return .chromium(chosen) }
+        if let chosen = environment["FIREDRILL_WKHTMLTOPDF"], !chosen.isEmpty { return .wkhtmltopdf(chosen) }
         let path = environment["PATH"] ?? "/usr/bin:/bin"
-        for name in candidates {
-            for dir in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(dir)/\(name)") {
-                return "\(dir)/\(name)"
-            }
+        func find(_ name: String) -> String? {
+            path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
         }
-        return nil
+        if let found = find("wkhtmltopdf") { return .wkhtmltopdf(found) }
+        return chromiums.lazy.compactMap(find).first.map(Engine.chromium)
     }
 
     /// Prints, then dates the PDF by the record (`wallNs`) instead of the clock, so the same
     /// record gives the same bytes here too.
     static func print(html: String, to path: String, datedAt wallNs: Int64) throws {
-        guard let browser = browser() else {
-            throw CommandFailure.usage("--format pdf needs headless Chromium, which is not installed: apt-get install chromium "
-                + "(or set FIREDRILL_CHROMIUM to a Chromium or Chrome binary); --format html prints from any browser")
+        guard let engine = engine() else {
+            throw CommandFailure.usage("--format pdf needs wkhtmltopdf or headless Chromium, and neither is installed: apt-get install wkhtmltopdf "
+                + "(or apt-get install chromium; FIREDRILL_WKHTMLTOPDF or FIREDRILL_CHROMIUM name a binary); --format html prints from any browser")
         }
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("firedrill-pdf-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         defer { try? FileManager.default.removeItem(at: work) }
         let page = work.appendingPathComponent("report.html")
         try html.write(to: page, atomically: true, encoding: .utf8)
         let target = URL(fileURLWithPath: path).standardizedFileURL.path
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: browser)
-        // --no-sandbox: Chromium refuses to run as root with its sandbox; the page is our own file.
-        // --disable-pdf-tagging: the structure tree names its elements by Chromium's own DOM node
-        // ids, which a busy machine hands out in another order, so the same record printed twice
-        // gave different bytes. The HTML report is the one for screen readers.
-        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                             "--user-data-dir=\(work.appendingPathComponent("profile").path)", "--no-pdf-header-footer",
-                             "--disable-pdf-tagging", "--print-to-pdf=\(target)", page.absoluteString]
-        let log = work.appendingPathComponent("chromium.log")
+        var input: FileHandle = FileHandle.nullDevice
+        let binary: String
+        switch engine {
+        case .wkhtmltopdf(let path):
+            binary = path
+            process.executableURL = URL(fileURLWithPath: path)
+            // The page comes on standard input, with no script and no reading of local files: it
+            // is our own escaped HTML, and a team's template gets no more than that.
+            process.arguments = ["--quiet", "--disable-javascript", "--disable-local-file-access", "--encoding", "utf-8", "-", target]
+            var environment = ProcessInfo.processInfo.environment
+            // offscreen: no display; a fixed hash seed: Qt embeds the fonts in its hash order,
+            // which is otherwise random, so the same record printed twice gave different bytes.
+            environment["QT_QPA_PLATFORM"] = "offscreen"
+            environment["QT_HASH_SEED"] = "0"
+            environment["XDG_RUNTIME_DIR"] = work.path
+            process.environment = environment
+            input = try FileHandle(forReadingFrom: page)
+        case .chromium(let path):
+            binary = path
+            process.executableURL = URL(fileURLWithPath: path)
+            // --no-sandbox: Chromium refuses to run as root with its sandbox; the page is our own file.
+            // --disable-pdf-tagging: the structure tree names its elements by Chromium's own DOM node
+            // ids, which a busy machine hands out in another order, so the same record printed twice
+            // gave different bytes. The HTML report is the one for screen readers.
+            process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                                 "--user-data-dir=\(work.appendingPathComponent("profile").path)", "--no-pdf-header-footer",
+                                 "--disable-pdf-tagging", "--print-to-pdf=\(target)", page.absoluteString]
+        }
+        let log = work.appendingPathComponent("printer.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
+        process.standardInput = input
         try? FileManager.default.removeItem(atPath: target)
         try process.run()
         process.waitUntilExit()
         try? handle.close()
+        try? input.close()
         let written = (try? FileManager.default.attributesOfItem(atPath: target)[.size] as? Int) ?? 0
         guard process.terminationStatus == 0, written > 0 else {
             let said = (try? String(contentsOf: log, encoding: .utf8)).map { String($0.suffix(600)) } ?? ""
-            throw CommandFailure.internalError("Chromium (\(browser)) did not print the PDF (exit \(process.terminationStatus)): \(said)")
+            throw CommandFailure.internalError("\(binary) did not print the PDF (exit \(process.terminationStatus)): \(said)")
         }
         let printed = try Data(contentsOf: URL(fileURLWithPath: target))
         try redate(printed, to: wallNs).write(to: URL(fileURLWithPath: target))
     }
 
-    /// Chromium writes `/CreationDate (D:20261121093608+00'00')` and `/ModDate` from its clock;
-    /// each is overwritten in place with the same number of bytes, so the cross-reference
-    /// offsets stay right.
+    /// The printers write `/CreationDate (D:20261121093608+00'00')` (Chromium) or
+    /// `(D:20261121093608Z)` (wkhtmltopdf), and `/ModDate`, from the clock; each date's digits
+    /// (and Chromium's offset) are overwritten in place with as many bytes, so the
+    /// cross-reference offsets stay right.
     static func redate(_ pdf: Data, to wallNs: Int64) -> Data {
         let digits = Array(WallTime.iso8601(wallNs).filter(\.isNumber).utf8)
-        let stamp = digits + Array("+00'00'".utf8)
+        let offset = Array("+00'00'".utf8)
         var bytes = [UInt8](pdf)
+        let isDigit: (UInt8) -> Bool = { $0 >= 0x30 && $0 <= 0x39 }
         for key in ["/CreationDate (D:", "/ModDate (D:"] {
             let pattern = Array(key.utf8)
             var i = 0
-            while i + pattern.count + stamp.count <= bytes.count {
-                if bytes[i] == pattern[0], Array(bytes[i..<(i + pattern.count)]) == pattern {
-                    let start = i + pattern.count
-                    let old = bytes[start..<(start + stamp.count)]
-                    // Only a date of exactly this shape: digits, a sign, HH'MM'.
-                    if old.prefix(14).allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), [0x2B, 0x2D, 0x5A].contains(old[start + 14]),
-                       old[start + 17] == 0x27, old[start + 20] == 0x27 {
-                        bytes.replaceSubrange(start..<(start + stamp.count), with: stamp)
-                    }
-                    i = start
-                } else {
+            while i + pattern.count + digits.count + 1 <= bytes.count {
+                guard bytes[i] == pattern[0], Array(bytes[i..<(i + pattern.count)]) == pattern else {
                     i += 1
+                    continue
                 }
+                let start = i + pattern.count
+                let end = start + digits.count
+                // Only a date of exactly these shapes: 14 digits, then Z, or a sign and HH'MM'.
+                if bytes[start..<end].allSatisfy(isDigit) {
+                    if bytes[end] == 0x5A {
+                        bytes.replaceSubrange(start..<end, with: digits)
+                    } else if end + offset.count <= bytes.count, [0x2B, 0x2D].contains(bytes[end]), bytes[end + 3] == 0x27, bytes[end + 6] == 0x27 {
+                        bytes.replaceSubrange(start..<(end + offset.count), with: digits + offset)
+                    }
+                }
+                i = start
             }
         }
         return Data(bytes)

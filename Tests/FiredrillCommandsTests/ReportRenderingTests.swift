@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// The HTML report as a browser draws it, and the PDF printed from it, through Debian's
-/// headless Chromium; skipped, saying so, where it is not installed.
+/// headless Chromium and wkhtmltopdf; each skipped, saying so, where it is not installed.
 @Suite struct ReportRenderingTests {
     static let chromium: String? = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
         .first { FileManager.default.isExecutableFile(atPath: $0) }
@@ -47,32 +47,52 @@ import Testing
         #expect((trendPixels["disaster"] ?? 0) > 20, "the dashed objective lines: \(trendPixels)")
     }
 
+    static let wkhtmltopdf: String? = ["/usr/bin/wkhtmltopdf"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
     @Test(.enabled(if: chromium != nil, Comment(rawValue: missing)))
     func aPDFIsPrintedThroughChromium() async throws {
+        let pdf = try await Self.printedTwice(["FIREDRILL_CHROMIUM": Self.chromium!])
+        #expect(pdf.range(of: Data("Skia/PDF".utf8)) != nil, "printed by Chromium")
+        // Untagged: a structure tree names its elements by Chromium's DOM node ids, which vary from print to print.
+        #expect(pdf.range(of: Data("/StructTreeRoot".utf8)) == nil)
+    }
+
+    /// The faster printer, preferred when installed; Qt's hash order is fixed, so its fonts are
+    /// embedded in one order and the same record gives the same bytes.
+    @Test(.enabled(if: wkhtmltopdf != nil, "wkhtmltopdf is not installed (apt-get install wkhtmltopdf)"))
+    func aPDFIsPrintedThroughWkhtmltopdf() async throws {
+        let pdf = try await Self.printedTwice(["FIREDRILL_WKHTMLTOPDF": Self.wkhtmltopdf!])
+        #expect(pdf.range(of: Data("Skia/PDF".utf8)) == nil, "printed by wkhtmltopdf, not Chromium")
+    }
+
+    /// The drill's PDF report, printed twice a second apart: a PDF, of some size, the same bytes
+    /// both times (dated by the record, not the clock).
+    static func printedTwice(_ environment: [String: String]) async throws -> Data {
         let dir = try temporaryFolder("report-pdf")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let runID = try await ReportCommandTests.runDrill(dir)
-        let printed = try await FiredrillProcess.run(["report", runID, "--db", dir + "/fd.db", "--format", "pdf", "--out", dir], directory: dir)
+        let printed = try await FiredrillProcess.run(["report", runID, "--db", dir + "/fd.db", "--format", "pdf", "--out", dir],
+                                                     environment: environment, directory: dir)
         #expect(printed.status == 0, "\(printed.output)")
         let pdf = try Data(contentsOf: URL(fileURLWithPath: dir + "/report.pdf"))
         #expect(pdf.starts(with: Data("%PDF-".utf8)))
         #expect(pdf.count > 10_000)
-        // Untagged: a structure tree names its elements by Chromium's DOM node ids, which vary from print to print.
-        #expect(pdf.range(of: Data("/StructTreeRoot".utf8)) == nil)
-        // Dated by the record, not the clock: a second print a second later is the same file.
         try await Task.sleep(for: .milliseconds(1100))
-        let again = try await FiredrillProcess.run(["report", runID, "--db", dir + "/fd.db", "--format", "pdf", "--out", dir + "/again"], directory: dir)
+        let again = try await FiredrillProcess.run(["report", runID, "--db", dir + "/fd.db", "--format", "pdf", "--out", dir + "/again"],
+                                                   environment: environment, directory: dir)
         #expect(again.status == 0, "\(again.output)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/again/report.pdf")) == pdf)
+        return pdf
     }
 
-    @Test func withoutChromiumThePDFErrorNamesThePackage() async throws {
+    @Test func withoutAPrinterThePDFErrorNamesThePackages() async throws {
         let dir = try temporaryFolder("report-pdf")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let runID = try await ReportCommandTests.runDrill(dir)
         let refused = try await FiredrillProcess.run(["report", runID, "--db", dir + "/fd.db", "--format", "pdf", "--out", dir],
-                                                     environment: ["PATH": dir, "FIREDRILL_CHROMIUM": ""], directory: dir)
+                                                     environment: ["PATH": dir, "FIREDRILL_CHROMIUM": "", "FIREDRILL_WKHTMLTOPDF": ""], directory: dir)
         #expect(refused.status == 2)
+        #expect(refused.stderr.contains("apt-get install wkhtmltopdf"), "\(refused.output)")
         #expect(refused.stderr.contains("apt-get install chromium"), "\(refused.output)")
         #expect(!FileManager.default.fileExists(atPath: dir + "/report.pdf"))
     }
