@@ -1,5 +1,6 @@
 import FiredrillCore
 import FiredrillRuntime
+import FiredrillTestSupport
 import Foundation
 import GRDB
 import Testing
@@ -77,15 +78,24 @@ import Testing
         let runID = try await lab.drill(signing: false)
         let before = try #require(try lab.store().run(runID))
         let realRTO = try #require(before.rtoSeconds)
+        let endedWallNs = try #require(before.endedWallNs)
+        #expect(before.objectivesMet == true && before.rpoSeconds == nil && before.status == .completed)
         try lab.tamper { db in
             try db.execute(sql: "UPDATE runs SET scenario_text = replace(scenario_text, 'rto: 30s', 'rto: 1h'), started_wall_ns = started_wall_ns - ?, rto_seconds = 0.001 WHERE id = ?",
                            arguments: [Int64(30 * 86_400) * 1_000_000_000, runID])
+            try db.execute(sql: "UPDATE runs SET rpo_seconds = 0.5, objectives_met = 0, status = 'failed', ended_wall_ns = ended_wall_ns + ? WHERE id = ?",
+                           arguments: [Int64(3_600) * 1_000_000_000, runID])
         }
         let verify = try await lab.firedrill(["verify"])
         #expect(verify.status == 1, "\(verify.output)")
         #expect(verify.stdout.contains("runs.scenario_text differs from the scenario text recorded in event 1"), "\(verify.stdout)")
         #expect(verify.stdout.contains("runs.started_wall_ns is"), "\(verify.stdout)")
         #expect(verify.stdout.contains("runs.rto_seconds is 0.001s but the chain says"), "\(verify.stdout)")
+        #expect(verify.stdout.contains("runs.rpo_seconds is 0.500s but the chain says empty"), "\(verify.stdout)")
+        #expect(verify.stdout.contains("runs.objectives_met is false but the chain says true"), "\(verify.stdout)")
+        #expect(verify.stdout.contains("runs.status is failed but the chain says completed"), "\(verify.stdout)")
+        #expect(verify.stdout.contains("runs.ended_wall_ns is \(WallTime.iso8601(endedWallNs + 3_600_000_000_000)) but the chain says \(WallTime.iso8601(endedWallNs)) (run_ended)"),
+                "\(verify.stdout)")
 
         let retro = try await lab.firedrill(["retro", runID, "--out", "-"])
         #expect(retro.status == 0, "\(retro.output)")
@@ -118,6 +128,23 @@ import Testing
         #expect(clean.status == 0, "\(clean.output)")
         let retro = try await lab.firedrill(["retro", second, "--out", "-"])
         #expect(retro.stdout.contains("Signed head: `\(head)`"), "\(retro.stdout)")
+        // The report prints the signed head in every format: the head, its event and its signature.
+        let signature = signatures[1].signature
+        let count = signatures[1].eventCount
+        let md = try await lab.firedrill(["report", second, "--format", "md", "--out", "-"])
+        #expect(md.status == 0, "\(md.output)")
+        #expect(md.stdout.contains("Signed head `\(head)` (event \(count)), Ed25519 key `"), "\(md.stdout)")
+        #expect(md.stdout.contains("signature `\(signature)`"), "\(md.stdout)")
+        let html = try await lab.firedrill(["report", second, "--format", "html", "--out", "-"])
+        #expect(html.status == 0, "\(html.output)")
+        #expect(html.stdout.contains("Signed head <code>\(head)</code> (event \(count))"), "\(html.stdout)")
+        #expect(html.stdout.contains("signature <code class=\"wrap\">\(signature)</code>"), "\(html.stdout)")
+        let json = try await lab.firedrill(["report", second, "--format", "json", "--out", "-"])
+        #expect(json.status == 0, "\(json.output)")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let signed = try #require((document["integrity"] as? [String: Any])?["signed"] as? [String: Any], "\(json.stdout.prefix(600))")
+        #expect(signed["head"] as? String == head)
+        #expect(signed["signature"] as? String == signature)
 
         // A rehashed chain: the links hold, the signed head does not.
         try lab.tamper { db in
@@ -182,6 +209,66 @@ import Testing
         let anchored = try await lab.firedrill(["verify", "--head", head])
         #expect(anchored.status == 1)
         #expect(anchored.stdout.contains("no intact chain holds this head"), "\(anchored.stdout)")
+    }
+
+    /// The end notification's signed head is the chain before `run_ended` and the end
+    /// notifications' own events: a run cut back to it (those events and the final signature
+    /// deleted, the table set as for a run in progress) still verifies against it; the final head,
+    /// printed by the retrospective, the report and `verify`, is the anchor that catches the cut.
+    @Test func aRunCutBackToItsEndNotificationsHeadIsCaughtOnlyByTheFinalHead() async throws {
+        let lab = try Lab()
+        defer { lab.remove() }
+        _ = try await FiredrillProcess.run(["key", "create", "--out", lab.key], directory: lab.dir)
+        final class Bodies: @unchecked Sendable {
+            let lock = NSLock()
+            var all: [String] = []
+            func add(_ body: String) { lock.withLock { all.append(body) } }
+            var first: String? { lock.withLock { all.first } }
+        }
+        let bodies = Bodies()
+        let receiver = try LoopbackTCPServer { connection in
+            let request = String(decoding: connection.readRequest(), as: UTF8.self)
+            bodies.add(request.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n"))
+            _ = connection.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+        }
+        defer { receiver.stop() }
+        let scenario = lab.dir + "/notified.yaml"
+        try """
+            firedrill: 1
+            name: notified
+            notify:
+              - {name: evidence bot, webhook: {url: "\(receiver.base)/hook"}, on: [end]}
+            phases:
+              - name: disaster
+                steps:
+                  - {name: break it, run: ["true"]}
+            """.write(toFile: scenario, atomically: true, encoding: .utf8)
+        let finished = try await lab.firedrill(["run", scenario, "--quiet"])
+        #expect(finished.status == 0, "\(finished.output)")
+        let run = try #require(try lab.store().runs(scenario: "notified").first)
+        let final = try #require(run.headHash)
+        let request = try #require(bodies.first, "the end notification never came")
+        let body = try #require(try JSONSerialization.jsonObject(with: Data(request.utf8)) as? [String: Any])
+        let signed = try #require(body["signed_head"] as? [String: Any], "\(body)")
+        let notified = try #require(signed["head"] as? String)
+        let count = try #require(signed["events"] as? Int)
+        #expect(notified != final && count < run.eventCount)
+
+        let parsed = try #require(ScenarioLoader.parse(text: run.scenarioText, file: scenario, baseDirectory: lab.dir, fileExists: { _ in true }).scenario)
+        let kept = try lab.store().events(of: run.id).prefix(count)
+        let status = DrillMachine.replay(parsed, events: kept.map { ($0.event, $0.at) }).state.status
+        try lab.tamper { db in
+            try db.execute(sql: "DELETE FROM events WHERE run_id = ? AND seq > ?", arguments: [run.id, count])
+            for table in ["signed_heads", "measurements"] { try db.execute(sql: "DELETE FROM \(table) WHERE run_id = ?", arguments: [run.id]) }
+            try db.execute(sql: "UPDATE chain_heads SET head_hash = ?, event_count = ? WHERE run_id = ?", arguments: [notified, count, run.id])
+            try db.execute(sql: "UPDATE runs SET status = ?, ended_wall_ns = NULL, rto_seconds = NULL, rpo_seconds = NULL, objectives_met = NULL WHERE id = ?",
+                           arguments: [status.rawValue, run.id])
+        }
+        let withTheNotificationsHead = try await lab.firedrill(["verify", "--head", notified, "--public-key", lab.key + ".pub"])
+        #expect(withTheNotificationsHead.status == 0, "the cut is caught by the notification's head after all: GUARANTEES says it is not: \(withTheNotificationsHead.output)")
+        let withTheFinalHead = try await lab.firedrill(["verify", "--head", final])
+        #expect(withTheFinalHead.status == 1, "\(withTheFinalHead.output)")
+        #expect(withTheFinalHead.stdout.contains("no intact chain holds this head"), "\(withTheFinalHead.stdout)")
     }
 
     @Test func anUnsignedEndedRunFailsAgainstTheTeamsKey() async throws {

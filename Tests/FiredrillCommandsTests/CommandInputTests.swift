@@ -69,4 +69,30 @@ import Testing
         #expect(due.status == 2)
         #expect(due.stderr.contains("'2300-01-01T00:00:00Z' is outside what Firedrill records (up to 2262-04-11 23:47:16 UTC)"), "\(due.output)")
     }
+
+    static let hasFaketime = FileManager.default.isExecutableFile(atPath: "/usr/bin/faketime")
+
+    /// The wall clock itself past 2262, as libfaketime's `faketime` shows it to the process (the
+    /// monotonic clock left alone): every command refuses at once, exit 70, saying why, and a run
+    /// records nothing. Without the check every command went on, and `run` recorded a drill on
+    /// saturated, meaningless instants.
+    @Test(.enabled(if: hasFaketime, "faketime is not installed: apt-get install faketime"))
+    func aWallClockPast2262IsRefusedWithExit70() async throws {
+        let dir = try temporaryFolder("clock-2300")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let scenario = dir + "/drill.yaml"
+        try "firedrill: 1\nname: late-drill\nphases:\n  - name: p\n    steps:\n      - {name: s, run: [\"true\"]}\n"
+            .write(toFile: scenario, atomically: true, encoding: .utf8)
+        let db = dir + "/fd.db"
+        for arguments in [["validate", scenario], ["run", scenario, "--db", db], ["history", "--db", db]] {
+            let finished = try await FiredrillProcess.run(["--exclude-monotonic", "2300-01-01 00:00:00", FiredrillProcess.path] + arguments,
+                                                          environment: ["TZ": "UTC"], directory: dir, executable: "/usr/bin/faketime")
+            #expect(!finished.signaled, "\(arguments[0]) crashed: \(finished.output)")
+            #expect(finished.status == 70, "\(arguments[0]): \(finished.output)")
+            #expect(finished.stderr.contains("firedrill: error: the system clock reads 104137920"), "\(arguments[0]): \(finished.output)")
+            #expect(finished.stderr.contains("s since 1970, outside what Firedrill records (nanoseconds in 64 bits: up to 2262-04-11 23:47:16 UTC)"),
+                    "\(arguments[0]): \(finished.output)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: db), "a run was recorded under a clock past 2262")
+    }
 }

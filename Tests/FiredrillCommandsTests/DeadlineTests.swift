@@ -72,6 +72,15 @@ import Testing
             try await FiredrillProcess.run(arguments + ["--db", db], directory: dir)
         }
 
+        /// Runs `manualThenInject` with no terminal (it waits on the manual step, exit 4) and
+        /// waits past the step's 2 s timeout with no orchestrator; the run's id.
+        func waitPastTheManualStepsTimeout() async throws -> String {
+            let waiting = try await firedrill(["run", try scenario(DeadlineTests.manualThenInject)])
+            #expect(waiting.status == 4, "\(waiting.output)")
+            await pause(2.5)
+            return try run().id
+        }
+
         func remove() {
             // The `sleep` a killed orchestrator's step left behind.
             for pid in processes(mentioning: dir) { kill(pid, SIGKILL) }
@@ -97,11 +106,8 @@ import Testing
     @Test func aConfirmationAfterTheStepsTimeoutFindsItTimedOutAndNothingMoreIsInjected() async throws {
         let lab = try Lab()
         defer { lab.remove() }
-        let scenario = try lab.scenario(Self.manualThenInject)
-        let waiting = try await lab.firedrill(["run", scenario])
-        #expect(waiting.status == 4, "\(waiting.output)")
-        await pause(2.5)
-        let confirmed = try await lab.firedrill(["confirm", try lab.run().id, "--by", "late-lead"])
+        let runID = try await lab.waitPastTheManualStepsTimeout()
+        let confirmed = try await lab.firedrill(["confirm", runID, "--by", "late-lead"])
         #expect(confirmed.status == 3, "a late confirmation carried the run on: \(confirmed.output)")
         #expect(confirmed.stdout.contains("too late for 'declare the disaster'"), "\(confirmed.stdout)")
         #expect(lab.log() == ["inject-a", "undo-a"], "\(lab.log())")
@@ -112,14 +118,32 @@ import Testing
         #expect(manual.confirmation == nil)
     }
 
+    /// `firedrill abort` after the manual step's timeout, with no orchestrator left: the run is
+    /// taken over, the deadline that fell meanwhile is recorded before the abort, so the record
+    /// says the step timed out (not that the abort cancelled it), and the rollbacks run; nothing
+    /// further is injected.
+    @Test func anAbortAfterTheStepsTimeoutFindsItTimedOutAndRollsBack() async throws {
+        let lab = try Lab()
+        defer { lab.remove() }
+        let runID = try await lab.waitPastTheManualStepsTimeout()
+        let aborted = try await lab.firedrill(["abort", runID, "--by", "late-lead"])
+        #expect(aborted.status == 3, "\(aborted.output)")
+        #expect(lab.log() == ["inject-a", "undo-a"], "\(lab.log())")
+        let events = try SQLiteStore(path: lab.db).events(of: runID)
+        let deadline = try #require(events.firstIndex { if case .deadlinePassed = $0.event { true } else { false } })
+        let abort = try #require(events.firstIndex { if case .abortRequested = $0.event { true } else { false } })
+        #expect(deadline < abort, "the abort was taken before the deadline that had passed")
+        let machine = try lab.machine()
+        let manual = try #require(machine.state.attempts.first { $0.stepName == "declare the disaster" })
+        #expect(manual.verdict == .timedOut, "\(manual.summary ?? "")")
+        #expect(machine.state.status == .failed, "\(machine.state.status)")
+    }
+
     @Test func aResumeAfterTheStepsTimeoutTimesItOutInsteadOfWaitingAgain() async throws {
         let lab = try Lab()
         defer { lab.remove() }
-        let scenario = try lab.scenario(Self.manualThenInject)
-        let waiting = try await lab.firedrill(["run", scenario])
-        #expect(waiting.status == 4, "\(waiting.output)")
-        await pause(2.5)
-        let resumed = try await lab.firedrill(["resume", try lab.run().id])
+        let runID = try await lab.waitPastTheManualStepsTimeout()
+        let resumed = try await lab.firedrill(["resume", runID])
         #expect(resumed.status == 3, "\(resumed.output)")
         #expect(lab.log() == ["inject-a", "undo-a"])
         #expect(try lab.machine().state.suspensions.count == 1)
@@ -189,11 +213,7 @@ import Testing
     @Test func aStartMovedInTheRunsTableMovesNoDeadline() async throws {
         let lab = try Lab()
         defer { lab.remove() }
-        let scenario = try lab.scenario(Self.manualThenInject)
-        let waiting = try await lab.firedrill(["run", scenario])
-        #expect(waiting.status == 4, "\(waiting.output)")
-        await pause(2.5)
-        let runID = try lab.run().id
+        let runID = try await lab.waitPastTheManualStepsTimeout()
         try await DatabaseQueue(path: lab.db).write { db in
             try db.execute(sql: "UPDATE runs SET started_mono_ns = started_mono_ns + 100000000000, started_wall_ns = started_wall_ns + 100000000000, boot_id = 'elsewhere' WHERE id = ?",
                            arguments: [runID])

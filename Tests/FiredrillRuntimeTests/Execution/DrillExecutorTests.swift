@@ -292,6 +292,99 @@ import Testing
         #expect(driver.count("undo-kill") == 1)
     }
 
+    /// A guard polled every 1 s with `trip_after: 3` against a probe that hangs, whose own timeout
+    /// (10 s) is longer than its period: each poll is cut off when the next slot is due, that slot
+    /// is polled at once, and the guard trips at its third slot. Polls bounded by their own timeout
+    /// alone ran 0–10 s and tripped at 10 s (the "polled at 0, 2 and 4 s, tripped at 5 s").
+    @Test func aHangingGuardPollIsCutOffAtTheNextSlotAndTheGuardTripsOnItsGrid() async throws {
+        let store = InMemoryStore()
+        let driver = Self.driver()
+        driver.script("/guard", [.pass(after: .seconds(3600))])
+        driver.script("restart-app", [.pass(after: .seconds(60))])
+        var scenario = Self.scenario()
+        scenario.guards = [Guard(name: "hanging", probe: .http(HTTPProbe(url: Template("${url}/guard"), timeout: .seconds(10))),
+                                 every: .seconds(1), tripAfter: 3)]
+        let outcome = try await Self.start(scenario, store: store, driver: driver, clock: ManualClock())
+        #expect(outcome.status == .aborted)
+        let polls = try store.events(of: outcome.runID).compactMap { event -> GuardSampled? in
+            if case .guardSampled(let sampled) = event.event { sampled } else { nil }
+        }
+        // The guards start as the phases do (at 0, the first step then waiting out the canary's warmup).
+        #expect(polls.map(\.startedAt) == [0, 1000, 2000].map(Self.ms), "\(polls.map(\.startedAt))")
+        #expect(polls.map(\.endedAt) == [1000, 2000, 3000].map(Self.ms), "\(polls.map(\.endedAt))")
+        #expect(polls.allSatisfy { $0.report.verdict == .timedOut })
+        let state = try replayMatches(store, outcome.runID, scenario)
+        let trip = try #require(state.guardTrip)
+        #expect(trip.at == Self.ms(3000))
+        #expect(driver.count("undo-kill") == 1)
+        #expect(driver.count("/up") == 0)
+    }
+
+    /// A console someone could answer at, who never does: it waits on the run's clock until
+    /// `postAt`, then posts what another terminal's `firedrill confirm` would, and waits on.
+    final class ConfirmElsewhereConsole: OperatorConsole, @unchecked Sendable {
+        let clock: ManualClock
+        let postAt: Int64
+        let post: @Sendable () -> Void
+        init(clock: ManualClock, postAt: Int64, post: @escaping @Sendable () -> Void) {
+            self.clock = clock
+            self.postAt = postAt
+            self.post = post
+        }
+        var isInteractive: Bool { true }
+        func confirm(step: String, instructions: String, runID: String) async -> (by: String, note: String?)? {
+            do { try await clock.sleep(untilMono: postAt) } catch { return nil }
+            post()
+            try? await clock.sleep(untilMono: postAt + 3_600_000_000_000)
+            return nil
+        }
+    }
+
+    /// A confirmation read from the inbox once the manual step's deadline has passed finds the
+    /// step timed out, and the run goes to its rollbacks: the next injection never runs. The step
+    /// starts at 1 s with a 2 s timeout; the confirmation is posted at 2.5 s and read at 3 s, when
+    /// the deadline falls, by an inbox poll that went to sleep before the deadline's own timer and
+    /// so wakes first: only the check on the inbox's path stands between it and the injection.
+    @Test func aConfirmationReadFromTheInboxAfterTheDeadlineFindsTheStepTimedOut() async throws {
+        let store = InMemoryStore()
+        let clock = ManualClock()
+        let start = clock.now().monoNs
+        final class Capture: @unchecked Sendable { var id: String? }
+        let capture = Capture()
+        let declare = StepRef.phase(0, 1)
+        let console = ConfirmElsewhereConsole(clock: clock, postAt: start + 2_500_000_000) {
+            try? store.post(.operatorConfirmed(.init(ref: declare, by: "late-lead", note: nil)), to: capture.id!)
+        }
+        let driver = ScriptedDriver(["inject-a": [.pass(after: .seconds(1))]])
+        let scenario = Scenario(name: "inbox-deadline", phases: [Phase(name: "disaster", steps: [
+            Step(name: "inject", action: .probe(.run(argv: ["inject-a"])), rollback: [Step(name: "undo", action: .probe(.run(argv: ["undo-a"])))]),
+            Step(name: "declare the disaster", action: .manual(instructions: "Declare it"), timeout: .seconds(2)),
+            Step(name: "second injection", action: .probe(.run(argv: ["inject-b"]))),
+        ])])
+        let outcome = try await clock.drive { drive in
+            try await DrillExecutor.start(Self.source(scenario), store: store, driver: driver, clock: clock, console: console,
+                                          progress: ProgressPrinter(enabled: false), configure: {
+                                              capture.id = $0.runID
+                                              $0.inboxPollInterval = .seconds(3)
+                                              drive($0)
+                                          })
+        }
+        #expect(outcome.status == .failed)
+        #expect(outcome.exitCode == 3)
+        #expect(driver.count("inject-b") == 0, "\(driver.performed.map(\.summary))")
+        #expect(driver.count("undo-a") == 1)
+        let events = try store.events(of: outcome.runID)
+        let deadline = try #require(events.firstIndex { if case .deadlinePassed(declare, 1) = $0.event { true } else { false } })
+        let confirmation = try #require(events.firstIndex { if case .operatorConfirmed = $0.event { true } else { false } })
+        #expect(events[deadline].at == Self.ms(3000))
+        #expect(events[confirmation].at == Self.ms(3000))
+        #expect(deadline < confirmation, "the confirmation was applied before the deadline that had passed")
+        let state = try replayMatches(store, outcome.runID, scenario)
+        let manual = try #require(state.attempts.first { $0.ref == declare })
+        #expect(manual.verdict == .timedOut)
+        #expect(manual.confirmation == nil)
+    }
+
     /// A run that suspends first lets the calls under way come back, so that their outcome is on
     /// the record and nothing is cut off: the slow start notification is delivered and recorded,
     /// the run suspends at the manual step when it is back, and a resume owes and sends nothing.
