@@ -1,5 +1,6 @@
 import FiredrillCore
 import Foundation
+import Synchronization
 
 /// Prints the HTML report to PDF with wkhtmltopdf when it is installed (Debian's `wkhtmltopdf`:
 /// a third of a second), otherwise with headless Chromium (Debian's `chromium`: more than a
@@ -34,7 +35,7 @@ enum PDFPrinter {
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         defer { try? FileManager.default.removeItem(at: work) }
         let page = work.appendingPathComponent("report.html")
-        try html.write(to: page, atomically: true, encoding: .utf8)
+        try confined(html).write(to: page, atomically: true, encoding: .utf8)
         let target = URL(fileURLWithPath: path).standardizedFileURL.path
         let process = Process()
         var input: FileHandle = FileHandle.nullDevice
@@ -43,9 +44,12 @@ enum PDFPrinter {
         case .wkhtmltopdf(let path):
             binary = path
             process.executableURL = URL(fileURLWithPath: path)
-            // The page comes on standard input, with no script and no reading of local files: it
-            // is our own escaped HTML, and a team's template gets no more than that.
-            process.arguments = ["--quiet", "--disable-javascript", "--disable-local-file-access", "--encoding", "utf-8", "-", target]
+            // The page comes on standard input, with no script, no reading of local files, and the
+            // network behind a proxy that is not there: a team's template gets no more than our own
+            // escaped HTML. What it links fails to load, which is not a failure to print.
+            process.arguments = ["--quiet", "--disable-javascript", "--disable-local-file-access", "--proxy", Self.noProxy,
+                                 "--load-error-handling", "ignore", "--load-media-error-handling", "ignore",
+                                 "--encoding", "utf-8", "-", target]
             var environment = ProcessInfo.processInfo.environment
             // offscreen: no display; a fixed hash seed: Qt embeds the fonts in its hash order,
             // which is otherwise random, so the same record printed twice gave different bytes.
@@ -61,7 +65,10 @@ enum PDFPrinter {
             // --disable-pdf-tagging: the structure tree names its elements by Chromium's own DOM node
             // ids, which a busy machine hands out in another order, so the same record printed twice
             // gave different bytes. The HTML report is the one for screen readers.
+            // --proxy-server: the network behind a proxy that is not there; the page's own policy
+            // (`confined`) keeps it from loading files and running scripts.
             process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                                 "--proxy-server=\(Self.noProxy)", "--proxy-bypass-list=<-loopback>",
                                  "--user-data-dir=\(work.appendingPathComponent("profile").path)", "--no-pdf-header-footer",
                                  "--disable-pdf-tagging", "--print-to-pdf=\(target)", page.absoluteString]
         }
@@ -73,7 +80,21 @@ enum PDFPrinter {
         process.standardInput = input
         try? FileManager.default.removeItem(atPath: target)
         try process.run()
+        // A printer that hangs (a resource that never answers) is stopped, not waited on forever.
+        let stopped = Mutex(false)
+        let pid = process.processIdentifier
+        DispatchQueue.global().asyncAfter(deadline: .now() + Self.timeLimit) {
+            stopped.withLock { stoppedNow in
+                guard process.isRunning else { return }
+                stoppedNow = true
+                kill(pid, SIGKILL)
+            }
+        }
         process.waitUntilExit()
+        if stopped.withLock({ $0 }) {
+            try? handle.close()
+            throw CommandFailure.internalError("\(binary) did not print the PDF within \(Int(Self.timeLimit)) s and was stopped")
+        }
         try? handle.close()
         try? input.close()
         let written = (try? FileManager.default.attributesOfItem(atPath: target)[.size] as? Int) ?? 0
@@ -83,6 +104,23 @@ enum PDFPrinter {
         }
         let printed = try Data(contentsOf: URL(fileURLWithPath: target))
         try redate(printed, to: wallNs).write(to: URL(fileURLWithPath: target))
+    }
+
+    /// Loopback's discard port: nothing listens there, so every load through it fails at once.
+    static let noProxy = "http://127.0.0.1:9"
+    static let timeLimit: TimeInterval = 120
+
+    /// The page with a policy that lets it load nothing but itself (no scripts, files or network;
+    /// inline styles and data: images only), placed first in its head.
+    static func confined(_ html: String) -> String {
+        let policy = #"<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:">"#
+        if let head = html.range(of: "<head>", options: .caseInsensitive) {
+            return html.replacingCharacters(in: head, with: html[head] + policy)
+        }
+        if let doctype = html.range(of: "<!doctype html>", options: .caseInsensitive), doctype.lowerBound == html.startIndex {
+            return html.replacingCharacters(in: doctype, with: html[doctype] + policy)
+        }
+        return policy + html
     }
 
     /// The printers write `/CreationDate (D:20261121093608+00'00')` (Chromium) or

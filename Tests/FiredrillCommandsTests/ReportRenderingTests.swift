@@ -1,4 +1,6 @@
+import FiredrillTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 /// The HTML report as a browser draws it, and the PDF printed from it, through Debian's
@@ -83,6 +85,47 @@ import Testing
         #expect(again.status == 0, "\(again.output)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/again/report.pdf")) == pdf)
         return pdf
+    }
+
+    static let pdftotext: String? = ["/usr/bin/pdftotext"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    static var printers: [String] {
+        [wkhtmltopdf.map { _ in "FIREDRILL_WKHTMLTOPDF" }, chromium.map { _ in "FIREDRILL_CHROMIUM" }].compactMap { $0 }
+    }
+
+    /// A team's template that links a page on the network (here a server on loopback, which on a
+    /// cloud host could be the instance's metadata) and a local file: neither is fetched or read
+    /// into the PDF, whichever printer prints it.
+    @Test(.enabled(if: pdftotext != nil, "pdftotext is not installed (apt-get install poppler-utils), which reads the PDF back"),
+          arguments: printers)
+    func aTemplateCannotMakeThePrinterFetchOrReadFiles(_ printer: String) async throws {
+        let dir = try temporaryFolder("report-pdf-confined")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let requests = Mutex(0)
+        let server = try LoopbackTCPServer { connection in
+            _ = connection.readRequest()
+            requests.withLock { $0 += 1 }
+            _ = connection.write("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 20\r\n\r\nFETCHED-FROM-NETWORK")
+        }
+        defer { server.stop() }
+        try "READ-FROM-LOCAL-FILE".write(toFile: dir + "/canary.txt", atomically: true, encoding: .utf8)
+        try """
+            <!doctype html><html><head><title>{{title}}</title></head><body><p>TEMPLATE-BODY</p>
+            <iframe src="\(server.base)/metadata"></iframe><img src="\(server.base)/pixel.png">
+            <iframe src="file://\(dir)/canary.txt"></iframe><script>document.write("SCRIPT-RAN")</script>
+            </body></html>
+            """.write(toFile: dir + "/mine.mustache", atomically: true, encoding: .utf8)
+        let runID = try await ReportCommandTests.runDrill(dir)
+        let binary = printer == "FIREDRILL_CHROMIUM" ? Self.chromium! : Self.wkhtmltopdf!
+        let printed = try await FiredrillProcess.run(["report", runID, "--db", dir + "/fd.db", "--format", "pdf", "--out", dir,
+                                                      "--template", dir + "/mine.mustache"],
+                                                     environment: [printer: binary], directory: dir)
+        #expect(printed.status == 0, "\(printed.output)")
+        let text = try await FiredrillProcess.run([dir + "/report.pdf", "-"], directory: dir, executable: Self.pdftotext!)
+        #expect(text.stdout.contains("TEMPLATE-BODY"), "\(text.output)")
+        #expect(!text.stdout.contains("FETCHED-FROM-NETWORK"))
+        #expect(!text.stdout.contains("READ-FROM-LOCAL-FILE"))
+        #expect(!text.stdout.contains("SCRIPT-RAN"))
+        #expect(requests.withLock { $0 } == 0, "the printer asked the network")
     }
 
     @Test func withoutAPrinterThePDFErrorNamesThePackages() async throws {

@@ -75,7 +75,9 @@ public struct VariableScope: Hashable, Sendable {
 
     /// The probe resolved by its kind: what its driver performs.
     public func resolve(probe: Probe) throws(UnresolvedReference) -> ResolvedAction {
-        guard let action = try probe.spec.resolved(in: self) else {
+        // A probe's place (a guard, the canary, wait_for) never performs what is not a probe:
+        // a scenario built in code, unvalidated, could hold a kill there.
+        guard probe.isProbe, let action = try probe.spec.resolved(in: self) else {
             throw UnresolvedReference(name: "a '\(probe.kind)' is not a probe", location: probe.templates.first?.location ?? .synthesized(),
                                       unterminated: false)
         }

@@ -53,7 +53,8 @@ extension ActionKind {
         switch named(key)?.injects ?? .always {
         case .always: true
         case .never: false
-        case .unlessSafeMethod: !safeMethods.contains((method ?? "GET").uppercased())
+        // No method said: assumed to inject, as an unknown kind is.
+        case .unlessSafeMethod: method.map { !safeMethods.contains($0.uppercased()) } ?? true
         }
     }
 

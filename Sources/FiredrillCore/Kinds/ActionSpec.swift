@@ -40,8 +40,12 @@ public protocol ActionSpec: ActionReading, Hashable, Sendable {
 }
 
 extension ActionSpec {
+    /// Equal when `other` is of this kind and holds the same value (no boxing).
+    func isEqual(to other: any ActionSpec) -> Bool { (other as? Self) == self }
+
     public func check(_ check: inout ActionCheck) {}
-    public var isInjecting: Bool { Self.kind.injects == .always }
+    /// Fails closed: a kind that injects unless its method is safe, and does not say its method, injects.
+    public var isInjecting: Bool { Self.kind.injects != .never }
 }
 
 /// Collects the findings of one action's rules, placed at the action's step unless a rule
@@ -74,8 +78,11 @@ public struct Action: Hashable, Sendable {
     public var isInjecting: Bool { spec.isInjecting }
     public var templates: [Template] { spec.templates }
 
-    public static func == (lhs: Action, rhs: Action) -> Bool { AnyHashable(lhs.spec) == AnyHashable(rhs.spec) }
-    public func hash(into hasher: inout Hasher) { hasher.combine(AnyHashable(spec)) }
+    public static func == (lhs: Action, rhs: Action) -> Bool { lhs.spec.isEqual(to: rhs.spec) }
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(type(of: spec).kind.key)
+        spec.hash(into: &hasher)
+    }
 }
 
 /// A step's action and a probe are the same value; the names say where it is held.

@@ -17,6 +17,9 @@ public protocol ResolvedSpec: Hashable, Sendable, Codable, SendableMetatype {
 }
 
 extension ResolvedSpec {
+    /// Equal when `other` is of this form and holds the same value (no boxing).
+    func isEqual(to other: any ResolvedSpec) -> Bool { (other as? Self) == self }
+
     public static var isWrapped: Bool { false }
     public var ownTimeout: DrillDuration? { nil }
     public var isInjecting: Bool { ActionKind.injects(Self.key, method: nil) }
@@ -38,8 +41,11 @@ public struct ResolvedAction: Hashable, Sendable, Codable, CustomStringConvertib
     public var isInjecting: Bool { spec.isInjecting }
     public var description: String { summary }
 
-    public static func == (lhs: ResolvedAction, rhs: ResolvedAction) -> Bool { AnyHashable(lhs.spec) == AnyHashable(rhs.spec) }
-    public func hash(into hasher: inout Hasher) { hasher.combine(AnyHashable(spec)) }
+    public static func == (lhs: ResolvedAction, rhs: ResolvedAction) -> Bool { lhs.spec.isEqual(to: rhs.spec) }
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(type(of: spec).key)
+        spec.hash(into: &hasher)
+    }
 
     // MARK: Coding, `{"KIND": payload}` as the record has always held it
 

@@ -55,7 +55,7 @@ public struct WaitFor: ActionSpec {
 
     /// Each poll performs the probe.
     public func resolved(in scope: VariableScope) throws(UnresolvedReference) -> ResolvedAction? {
-        try probe.spec.resolved(in: scope)
+        try scope.resolve(probe: probe)
     }
 }
 

@@ -211,7 +211,8 @@ public struct ScenarioReader {
     public mutating func choice(_ node: Node?, _ choices: [String]) -> String? {
         guard let node else { return nil }
         if case .scalar(let scalar) = node, choices.contains(scalar.string) { return scalar.string }
-        let expected = choices.dropLast().joined(separator: ", ") + " or " + choices.last!
+        guard let last = choices.last else { return nil }
+        let expected = choices.count == 1 ? last : choices.dropLast().joined(separator: ", ") + " or " + last
         error("expected \(expected), got \(Self.describe(node))", at: node)
         return nil
     }

@@ -64,10 +64,14 @@ extension DrillExecutor {
             quiescence.waiting(true)
             let completion = try await group.next()
             quiescence.waiting(false)
-            try Task.checkCancellation()
-            guard let completion else { return }
+            guard let completion else {
+                try Task.checkCancellation()
+                return
+            }
             quiescence.received()
+            // What came back is recorded first: a result already in is never left in doubt.
             pending = try receive(completion, in: &group)
+            try Task.checkCancellation()
         }
     }
 
@@ -181,6 +185,9 @@ extension DrillExecutor {
 
     /// Messages posted by other processes, recorded once and removed.
     func take(_ messages: [InboxMessage]) throws -> [DrillAction] {
+        // The inbox poll and the read before a suspension can both hold one message: it is taken once.
+        let messages = messages.filter { takenInbox.insert($0.id).inserted }
+        guard !messages.isEmpty else { return [] }
         try store.deleteInbox(messages.map(\.id))
         // A confirmation posted after the step's deadline finds the deadline passed.
         var actions = try recordOverdue().actions

@@ -62,6 +62,8 @@ public final class DrillExecutor {
     var suspended = false
     /// Why the run will suspend once the calls under way are back (a manual step with nobody to ask).
     var suspension: String?
+    /// Inbox messages already recorded, by id.
+    var takenInbox: Set<Int64> = []
     let runner: RunnerIdentity
     let lease: RunnerLease
     /// Masks the scenario's secrets in everything recorded or shown.
