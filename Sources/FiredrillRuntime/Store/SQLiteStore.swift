@@ -42,6 +42,9 @@ public final class SQLiteStore: RunStore {
         while true {
             do {
                 let pool = try DatabasePool(path: path, configuration: configuration)
+                // GRDB sets `synchronous = NORMAL` on a pool's writer once WAL is on (after
+                // `prepareDatabase`), so a commit would not be fsync'd: set it back.
+                try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
                 try migrate(pool, path: path)
                 return pool
             } catch let error as DatabaseError where [.SQLITE_BUSY, .SQLITE_LOCKED].contains(error.resultCode.primaryResultCode)
@@ -60,6 +63,31 @@ public final class SQLiteStore: RunStore {
         do { result = try pool.write(body) } catch let error as LeaseError { throw error } catch { throw StoreError.describe(error, path: path) }
         try identity.check()
         return result
+    }
+
+    /// A write that survives this process's death (kill -9, OOM) but is not fsync'd
+    /// (`synchronous = NORMAL` for its one commit): for rows that mean nothing after the machine
+    /// restarts, such as the processes a step has running. A later fsync'd commit makes it
+    /// durable too (the WAL is written in order). The next write is fsync'd again.
+    func writeUnsynced(_ body: (Database) throws -> Void) throws {
+        do {
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                do {
+                    try db.inTransaction {
+                        try body(db)
+                        return .commit
+                    }
+                } catch {
+                    try db.execute(sql: "PRAGMA synchronous = FULL")
+                    throw error
+                }
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+            }
+        } catch {
+            throw StoreError.describe(error, path: path)
+        }
+        try identity.check()
     }
 
     func read<T>(_ body: (Database) throws -> T) throws -> T {
@@ -289,9 +317,11 @@ public final class SQLiteStore: RunStore {
         }
     }
 
+    /// Not fsync'd: the rows name processes of this boot only (rows of another are skipped), and
+    /// a machine that restarts has none of them left; they survive the orchestrator's own death.
     public func recordStepProcesses(_ runID: String, _ processes: [StepProcess]) throws {
         guard !processes.isEmpty else { return }
-        try write { db in
+        try writeUnsynced { db in
             for process in processes {
                 try db.execute(sql: "INSERT OR REPLACE INTO step_processes VALUES (?, ?, ?, ?, ?, ?, ?)",
                                arguments: [runID, process.activity, process.pid, Int64(bitPattern: process.startTicks), process.host,
@@ -301,7 +331,7 @@ public final class SQLiteStore: RunStore {
     }
 
     public func clearStepProcesses(_ runID: String, activity: String?) throws {
-        try write { db in
+        try writeUnsynced { db in
             if let activity {
                 try db.execute(sql: "DELETE FROM step_processes WHERE run_id = ? AND activity = ?", arguments: [runID, activity])
             } else {
