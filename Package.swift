@@ -16,7 +16,6 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -26,7 +25,8 @@ let package = Package(
     targets: [
         // Pure: scenario model, validation, the drill state machine, measurement, retrospective. No I/O.
         .target(name: "FiredrillCore"),
-        // prctl (variadic, so not callable from Swift) for the process-table fallback of step containment.
+        // What Swift cannot call: prctl (variadic) for the process-table fallback, and vfork, which starts
+        // a step's command and enters its cgroup before the program runs.
         .target(name: "FiredrillSystemShims"),
         // Effects: YAML loading, executor, drivers, clocks, SQLite store, progress output.
         .target(
@@ -37,7 +37,6 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

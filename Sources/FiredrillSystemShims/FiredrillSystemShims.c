@@ -9,8 +9,92 @@
 #include <spawn.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <signal.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 
 extern char **environ;
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+// `fd` as the child's standard descriptor `target`. dup2 clears close-on-exec on the copy; when
+// the two are one descriptor (the parent had `target` closed), the flag is cleared by hand.
+static int bind_standard(int fd, int target) {
+    if (fd != target) return dup2(fd, target) < 0 ? -1 : 0;
+    int flags = fcntl(fd, F_GETFD);
+    return flags < 0 || fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) < 0 ? -1 : 0;
+}
+
+int firedrill_pipe_cloexec(int fds[2]) {
+    return pipe2(fds, O_CLOEXEC);
+}
+
+int firedrill_spawn(const char *path, char *const argv[], int in_fd, int out_fd, int err_fd,
+                    const char *cgroup_procs, int *failure, int *stage) {
+    // No handler of ours may run in the child, which shares our memory until it executes:
+    // every signal is blocked around vfork, and the child sets each back to its default first.
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    // Written by the child (same memory) when it cannot go on; read once it has gone.
+    volatile int child_errno = 0;
+    volatile int child_stage = FIREDRILL_SPAWN_STAGE_SETUP;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    pid_t pid = vfork();
+#pragma GCC diagnostic pop
+    if (pid == 0) {
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        for (int sig = 1; sig < NSIG; sig++) {
+            if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &dfl, NULL);  // glibc's own signals refuse: EINVAL
+        }
+        if (setpgid(0, 0) != 0) goto fail;
+        if (bind_standard(in_fd, 0) != 0 || bind_standard(out_fd, 1) != 0 || bind_standard(err_fd, 2) != 0) goto fail;
+        // Nothing else of ours reaches the program: every other descriptor closes at exec.
+        if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+            struct rlimit limit;
+            long top = getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY ? (long)limit.rlim_cur : 65536;
+            for (long fd = 3; fd < top; fd++) fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+        }
+        if (cgroup_procs != NULL) {
+            // Into the step's cgroup before the program runs, so nothing it starts is outside it.
+            child_stage = FIREDRILL_SPAWN_STAGE_CGROUP;
+            int fd = open(cgroup_procs, O_WRONLY | O_CLOEXEC);
+            if (fd < 0) goto fail;
+            if (write(fd, "0", 1) != 1) goto fail;
+            close(fd);
+        }
+        child_stage = FIREDRILL_SPAWN_STAGE_EXEC;
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        execve(path, argv, environ);
+    fail:
+        child_errno = errno != 0 ? errno : EINVAL;
+        _exit(127);
+    }
+    int saved = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (pid < 0) {
+        *failure = saved;
+        *stage = FIREDRILL_SPAWN_STAGE_SETUP;
+        return -1;
+    }
+    if (child_errno != 0) {
+        int status;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+        *failure = child_errno;
+        *stage = child_stage;
+        return -1;
+    }
+    return pid;
+}
 
 int firedrill_pidfd_open(int pid) {
 #ifdef SYS_pidfd_open
@@ -59,4 +143,11 @@ int firedrill_set_child_subreaper(void) { errno = ENOSYS; return -1; }
 int firedrill_is_child_subreaper(void) { errno = ENOSYS; return -1; }
 int firedrill_spawn_watchdog(const char *cgroup, const char *seconds) { errno = ENOSYS; return -1; }
 int firedrill_pidfd_open(int pid) { errno = ENOSYS; return -1; }
+int firedrill_pipe_cloexec(int fds[2]) { errno = ENOSYS; return -1; }
+int firedrill_spawn(const char *path, char *const argv[], int in_fd, int out_fd, int err_fd,
+                    const char *cgroup_procs, int *failure, int *stage) {
+    *failure = ENOSYS;
+    *stage = FIREDRILL_SPAWN_STAGE_SETUP;
+    return -1;
+}
 #endif
