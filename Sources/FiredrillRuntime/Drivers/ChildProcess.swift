@@ -7,8 +7,9 @@ import Musl
 #endif
 
 /// A command started for a step or a probe: its pid (also its process group) and the read
-/// ends of its stdout and stderr pipes. Started by `firedrill_spawn` (vfork and execve), which
-/// enters the step's cgroup in the new process before the program runs: no shell in front.
+/// ends of its stdout and stderr pipes. Started by `firedrill_spawn`: born in the step's cgroup
+/// (clone3 with CLONE_INTO_CGROUP), or entering it itself before the program runs (vfork, where
+/// clone3 cannot); no shell in front.
 struct ChildProcess: Sendable {
     let pid: pid_t
     let stdout: Int32
@@ -42,7 +43,11 @@ struct ChildProcess: Sendable {
 
     /// Starts `argv` (`argv[0]` as given, the program at `path`) with stdin from /dev/null and
     /// fresh pipes for stdout and stderr, in the cgroup when there is one.
-    static func spawn(path: String, argv: [String], cgroup: StepCgroup?) -> Result<ChildProcess, SpawnFailure> {
+    /// How a command gets into its cgroup: born there (clone3 with CLONE_INTO_CGROUP, where the
+    /// kernel has it, else as `.write`), or by writing itself into `cgroup.procs` before it executes.
+    enum CgroupEntry: Sendable { case bornInIt, write }
+
+    static func spawn(path: String, argv: [String], cgroup: StepCgroup?, entry: CgroupEntry = .bornInIt) -> Result<ChildProcess, SpawnFailure> {
         let program = argv[0]
         func failure(_ code: Int32) -> SpawnFailure {
             SpawnFailure(summary: "cannot start '\(program)': \(String(cString: strerror(code)))")
@@ -59,12 +64,13 @@ struct ChildProcess: Sendable {
         }
         var code: Int32 = 0, stage: Int32 = 0
         let pid: Int32 = withCStrings(argv) { cArgv in
-            let procs = cgroup.map { $0.path + "/cgroup.procs" }
             return path.withCString { cPath in
-                if let procs {
-                    return procs.withCString { firedrill_spawn(cPath, cArgv, input, out[1], err[1], $0, &code, &stage) }
+                if let cgroup {
+                    return cgroup.path.withCString {
+                        firedrill_spawn(cPath, cArgv, input, out[1], err[1], $0, entry == .bornInIt ? 1 : 0, &code, &stage)
+                    }
                 }
-                return firedrill_spawn(cPath, cArgv, input, out[1], err[1], nil, &code, &stage)
+                return firedrill_spawn(cPath, cArgv, input, out[1], err[1], nil, 0, &code, &stage)
             }
         }
         close(out[1])

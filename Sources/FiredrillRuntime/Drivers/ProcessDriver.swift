@@ -24,6 +24,8 @@ public struct ProcessDriver: Driver {
 
     /// How the command's processes are kept track of; nil: what this machine gives (`ProcessContainment.current`).
     public var containment: ProcessContainment?
+    /// How a command enters its cgroup (tests of the fallback set `.write`).
+    var cgroupEntry: ChildProcess.CgroupEntry = .bornInIt
 
     public init(drainGrace: Duration = .milliseconds(200), pollInterval: Duration = .milliseconds(20),
                 containment: ProcessContainment? = nil) {
@@ -77,9 +79,9 @@ public struct ProcessDriver: Driver {
         let watchdog = cgroup.flatMap { cgroup in deadline.flatMap { DeadlineWatchdog.start(killing: cgroup, after: $0 - start) } }
         defer { watchdog?.stop() }
         // In its own process group (pgid = pid, set before exec, so it is never in ours), and in
-        // its cgroup before the program runs, entered by the new process itself.
+        // its cgroup before the program runs: born there, or entered by the new process itself.
         let child: ChildProcess
-        switch ChildProcess.spawn(path: path, argv: argv, cgroup: cgroup) {
+        switch ChildProcess.spawn(path: path, argv: argv, cgroup: cgroup, entry: cgroupEntry) {
         case .success(let started): child = started
         case .failure(let failure): return DriverReport(verdict: .error, summary: failure.summary)
         }
