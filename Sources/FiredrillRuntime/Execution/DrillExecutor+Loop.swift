@@ -243,10 +243,12 @@ extension DrillExecutor {
         run.rtoSeconds = measurement.rto?.value.seconds
         run.rpoSeconds = measurement.rpo?.span?.value.seconds
         run.objectivesMet = measurement.objectivesMet
-        try store.updateRun(run)
-        try store.saveMeasurement(runID: run.id, measurement: measurement, marks: machine.state.marks)
-        try signFinalHead()
-        try store.releaseLease(run.id, pid: lease.pid)
+        // One write for the projections and the lease; a signed head comes between the two.
+        try store.finishRun(run, measurement: measurement, marks: machine.state.marks, releasingLeaseOf: signer == nil ? lease.pid : nil)
+        if signer != nil {
+            try signFinalHead()
+            try store.releaseLease(run.id, pid: lease.pid)
+        }
     }
 
     func resolveAttempt(_ ref: StepRef, attempt: Int) -> AttemptStarted {

@@ -108,6 +108,9 @@ public protocol RunStore: Sendable {
     /// Sets the run's status, end and figures (`RunProjection.updated`); the rest of its row is the store's.
     func updateRun(_ run: RunRecord) throws
     func saveMeasurement(runID: String, measurement: DrillMeasurement, marks: [Mark]) throws
+    /// A run's end in one write: `updateRun`, `saveMeasurement`, and with `releasingLeaseOf` a
+    /// `releaseLease` (SQLite: one transaction, one fsync, where it was three).
+    func finishRun(_ run: RunRecord, measurement: DrillMeasurement, marks: [Mark], releasingLeaseOf pid: Int32?) throws
     func post(_ event: DrillEvent, to runID: String) throws
     func inbox(of runID: String) throws -> [InboxMessage]
     func deleteInbox(_ ids: [Int64]) throws
@@ -127,6 +130,13 @@ public protocol RunStore: Sendable {
 }
 
 extension RunStore {
+    /// The three writes one after the other, for a store without transactions of its own.
+    public func finishRun(_ run: RunRecord, measurement: DrillMeasurement, marks: [Mark], releasingLeaseOf pid: Int32?) throws {
+        try updateRun(run)
+        try saveMeasurement(runID: run.id, measurement: measurement, marks: marks)
+        if let pid { try releaseLease(run.id, pid: pid) }
+    }
+
     /// Finds a run by full id or a unique prefix of it.
     public func findRun(_ idOrPrefix: String) throws -> RunRecord? {
         if let exact = try run(idOrPrefix) { return exact }

@@ -308,13 +308,15 @@ public final class SQLiteStore: RunStore {
     }
 
     public func releaseLease(_ runID: String, pid: Int32) throws {
-        try write { db in
-            let holder = try Row.fetchOne(db, sql: "\(Self.selectRuns) WHERE id = ?", arguments: [runID]).map(Self.record)?.runner
-            guard RunnerLease.mayRelease(holder, pid: pid) else { return }
-            try db.execute(sql: """
-                UPDATE runs SET runner_pid = NULL, runner_host = NULL, runner_since_wall_ns = NULL, runner_token = NULL WHERE id = ?
-                """, arguments: [runID])
-        }
+        try write { db in try releaseLease(runID, pid: pid, db: db) }
+    }
+
+    func releaseLease(_ runID: String, pid: Int32, db: Database) throws {
+        let holder = try Row.fetchOne(db, sql: "\(Self.selectRuns) WHERE id = ?", arguments: [runID]).map(Self.record)?.runner
+        guard RunnerLease.mayRelease(holder, pid: pid) else { return }
+        try db.execute(sql: """
+            UPDATE runs SET runner_pid = NULL, runner_host = NULL, runner_since_wall_ns = NULL, runner_token = NULL WHERE id = ?
+            """, arguments: [runID])
     }
 
     /// Not fsync'd: the rows name processes of this boot only (rows of another are skipped), and
@@ -526,23 +528,35 @@ public final class SQLiteStore: RunStore {
     }
 
     public func updateRun(_ run: RunRecord) throws {
-        try write { db in
-            try db.execute(sql: """
-                UPDATE runs SET status = ?, ended_wall_ns = ?, rto_seconds = ?, rpo_seconds = ?, objectives_met = ? WHERE id = ?
-                """, arguments: [run.status.rawValue, run.endedWallNs, run.rtoSeconds, run.rpoSeconds, run.objectivesMet, run.id])
-        }
+        try write { db in try updateRun(run, db: db) }
+    }
+
+    func updateRun(_ run: RunRecord, db: Database) throws {
+        try db.execute(sql: """
+            UPDATE runs SET status = ?, ended_wall_ns = ?, rto_seconds = ?, rpo_seconds = ?, objectives_met = ? WHERE id = ?
+            """, arguments: [run.status.rawValue, run.endedWallNs, run.rtoSeconds, run.rpoSeconds, run.objectivesMet, run.id])
     }
 
     public func saveMeasurement(runID: String, measurement: DrillMeasurement, marks: [Mark]) throws {
+        try write { db in try saveMeasurement(runID: runID, measurement: measurement, marks: marks, db: db) }
+    }
+
+    func saveMeasurement(runID: String, measurement: DrillMeasurement, marks: [Mark], db: Database) throws {
+        try db.execute(sql: "INSERT OR REPLACE INTO measurements (run_id, json) VALUES (?, ?)",
+                       arguments: [runID, try StoreJSON.text(measurement)])
+        try db.execute(sql: "DELETE FROM marks WHERE run_id = ?", arguments: [runID])
+        for mark in marks {
+            try db.execute(sql: "INSERT INTO marks VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           arguments: [runID, mark.name, mark.at.nanoseconds, mark.lower.nanoseconds, mark.upper.nanoseconds,
+                                       mark.ref.description, mark.probeInterval?.nanoseconds])
+        }
+    }
+
+    public func finishRun(_ run: RunRecord, measurement: DrillMeasurement, marks: [Mark], releasingLeaseOf pid: Int32?) throws {
         try write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO measurements (run_id, json) VALUES (?, ?)",
-                           arguments: [runID, try StoreJSON.text(measurement)])
-            try db.execute(sql: "DELETE FROM marks WHERE run_id = ?", arguments: [runID])
-            for mark in marks {
-                try db.execute(sql: "INSERT INTO marks VALUES (?, ?, ?, ?, ?, ?, ?)",
-                               arguments: [runID, mark.name, mark.at.nanoseconds, mark.lower.nanoseconds, mark.upper.nanoseconds,
-                                           mark.ref.description, mark.probeInterval?.nanoseconds])
-            }
+            try updateRun(run, db: db)
+            try saveMeasurement(runID: run.id, measurement: measurement, marks: marks, db: db)
+            if let pid { try releaseLease(run.id, pid: pid, db: db) }
         }
     }
 

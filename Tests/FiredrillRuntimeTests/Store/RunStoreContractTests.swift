@@ -398,6 +398,27 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
         }
     }
 
+    /// A run's end in one write: its status and figures, and the lease released only when asked.
+    @Test(arguments: StoreFactory.all)
+    func finishRunSetsTheFiguresAndReleasesTheLeaseWhenAsked(_ factory: StoreFactory) throws {
+        let text = "firedrill: 1\nname: drill\nphases:\n  - name: p\n    steps:\n      - {name: s, sleep: 1ms}\n"
+        let scenario = try #require(ScenarioLoader.parse(text: text, file: "d.yaml", baseDirectory: "/", fileExists: { _ in true }).scenario)
+        let measurement = DrillMeasurement(scenario: scenario, state: DrillMachine(scenario: scenario).state)
+        try with(factory) { store in
+            for (id, release) in [("r-1", true), ("r-2", false)] {
+                _ = try StoreFixture.Drill(store, id, scenario: id)
+                var ended = try #require(try store.run(id))
+                ended.status = .completed
+                ended.endedWallNs = StoreFixture.epoch + 5
+                ended.rtoSeconds = 1.5
+                try store.finishRun(ended, measurement: measurement, marks: [], releasingLeaseOf: release ? StoreFixture.live.pid : nil)
+                let row = try #require(try store.run(id))
+                #expect(row.status == .completed && row.endedWallNs == StoreFixture.epoch + 5 && row.rtoSeconds == 1.5)
+                #expect((row.runner == nil) == release, "\(id): \(String(describing: row.runner))")
+            }
+        }
+    }
+
     @Test(arguments: StoreFactory.all)
     func stepProcessesAreRecordedReplacedAndCleared(_ factory: StoreFactory) throws {
         try with(factory) { store in
