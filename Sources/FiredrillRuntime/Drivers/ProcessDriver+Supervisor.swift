@@ -65,7 +65,8 @@ extension ProcessDriver {
                 let start = ProcessTable.entry(pid)?.startTicks ?? 0
                 recorder.record(recorder.rows([(pid, start)], cgroup: cgroup))
             }
-            defer { recorder?.clear() }
+            // With a cgroup the rows go with the attempt's end (StepProcessRecorder.clear).
+            defer { if cgroup == nil { recorder?.clear() } }
             // Woken by the exit itself; the nap only bounds the deadline, cancellation and scans.
             var polls = 0
             while true {

@@ -239,7 +239,7 @@ public final class DrillExecutor {
 
     /// `20261121-051717-ea8d`: sortable by start time, unique enough with a random suffix.
     static func newRunID(wallNs: Int64) -> String {
-        let stamp = WallTime.iso8601(wallNs).filter { $0.isNumber || $0 == "T" }.replacingOccurrences(of: "T", with: "-")
+        let stamp = String(WallTime.iso8601(wallNs).filter { $0.isNumber || $0 == "T" }.map { $0 == "T" ? "-" : $0 })
         let suffix = String(UInt16.random(in: 0...UInt16.max), radix: 16)
         return stamp + "-" + String(repeating: "0", count: 4 - suffix.count) + suffix
     }

@@ -125,6 +125,7 @@ public protocol RunStore: Sendable {
     /// start, so an orchestrator taking the run over after a crash can kill them.
     func recordStepProcesses(_ runID: String, _ processes: [StepProcess]) throws
     /// Drops the rows of one call (it ended), or of the whole run (`activity` nil: they were killed).
+    /// Appending an attempt's `attempt_finished` drops that attempt's rows too, in its transaction.
     func clearStepProcesses(_ runID: String, activity: String?) throws
     func stepProcesses(of runID: String) throws -> [StepProcess]
 }

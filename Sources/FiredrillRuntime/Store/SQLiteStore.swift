@@ -421,6 +421,9 @@ public final class SQLiteStore: RunStore {
                            arguments: [runID, started.ref.description, started.attempt, started.action?.summary ?? started.resolutionError,
                                        recorded.at.nanoseconds])
         case .attemptFinished(let finished):
+            // The call is over: what it had running is no longer a step's (see StepProcessRecorder).
+            try db.execute(sql: "DELETE FROM step_processes WHERE run_id = ? AND activity = ?",
+                           arguments: [runID, ActivityID.attempt(finished.ref, finished.attempt).description])
             let report = finished.report
             try db.execute(sql: """
                 UPDATE attempts SET ended_ns = ?, verdict = ?, summary = ?, exit_status = ?, http_status = ?,
