@@ -32,7 +32,15 @@ public struct FiredrillCommand: AsyncParsableCommand {
     /// Parses and runs; maps usage errors to exit 2 and unexpected errors to 70.
     public static func main(arguments: [String]) async -> Int32 {
         do {
-            var command = try parseAsRoot(arguments)
+            var command: any ParsableCommand
+            // `run` parsed on its own: parsing at the root reflects over every subcommand's
+            // arguments first. Anything it does not take as a plain run (help, a usage error)
+            // is parsed again from the root, which says it as always.
+            if arguments.first == "run", let run = try? RunCommand.parseAsRoot(Array(arguments.dropFirst())), run is RunCommand {
+                command = run
+            } else {
+                command = try parseAsRoot(arguments)
+            }
             // Every command reads the clock or records it; refuse one no record can hold (past 2262).
             do { try SystemClock.check() } catch { throw CommandFailure.internalError("\(error)") }
             if var asyncCommand = command as? any AsyncParsableCommand {

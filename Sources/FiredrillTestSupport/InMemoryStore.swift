@@ -38,6 +38,10 @@ public final class InMemoryStore: RunStore {
                 let link = try AuditChain.link(recorded, runID: runID, after: log.last?.link.hash ?? AuditChain.genesis)
                 log.append(Entry(recorded: recorded, link: link))
                 RunProjection.apply(recorded, to: &run)
+                if case .attemptFinished(let finished) = recorded.event {
+                    let activity = ActivityID.attempt(finished.ref, finished.attempt).description
+                    processesByRun[runID]?.removeAll { $0.activity == activity }
+                }
             }
             run.headHash = log.last?.link.hash
             run.eventCount = log.count

@@ -23,6 +23,28 @@ import Testing
         }
     }
 
+    /// `run` is parsed on its own (parsing at the root reflects over every subcommand first);
+    /// its help and usage errors still read as the root's, naming `firedrill run`.
+    @Test func runIsParsedOnItsOwnAndSaysHelpAndUsageAsTheRootDoes() async throws {
+        let dir = try temporaryFolder("run-parse")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let usage = "firedrill run <file> [--var <name=value> ...] [--participant <name:role> ...] [--db <path>] [--quiet]"
+        let help = try await FiredrillProcess.run(["run", "--help"], directory: dir)
+        #expect(help.status == 0 && help.stdout.contains("USAGE: " + usage), "\(help.output)")
+        let missing = try await FiredrillProcess.run(["run"], directory: dir)
+        #expect(missing.status == 2 && missing.stderr.contains("Error: Missing expected argument '<file>'"), "\(missing.output)")
+        #expect(missing.stderr.contains("Usage: " + usage), "\(missing.output)")
+        let unknown = try await FiredrillProcess.run(["run", "x.yaml", "--bogus"], directory: dir)
+        #expect(unknown.status == 2 && unknown.stderr.contains("Error: Unknown option '--bogus'"), "\(unknown.output)")
+        #expect(unknown.stderr.contains("See 'firedrill run --help' for more information."), "\(unknown.output)")
+        // And a plain run is a run, its options taken.
+        try "firedrill: 1\nname: parse-drill\nphases:\n  - name: p\n    steps:\n      - {name: s, sleep: 1ms}\n"
+            .write(toFile: dir + "/d.yaml", atomically: true, encoding: .utf8)
+        let ran = try await FiredrillProcess.run(["run", dir + "/d.yaml", "--db", dir + "/r.db", "--quiet", "--var", "x=1"], directory: dir)
+        #expect(ran.status == 0 && ran.stdout.contains(": completed"), "\(ran.output)")
+        #expect(!ran.stdout.contains("phase"), "--quiet was not taken: \(ran.output)")
+    }
+
     @Test func aByteOrderMarkIsAcceptedAndPositionsCountFromAfterIt() async throws {
         let dir = try temporaryFolder("bom")
         defer { try? FileManager.default.removeItem(atPath: dir) }

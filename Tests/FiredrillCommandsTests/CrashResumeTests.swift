@@ -201,6 +201,36 @@ import Testing
         print("crash harness: \(total) events, killed at \(2 * total) boundaries, \(halts) steps found in doubt and resolved")
     }
 
+    /// A step's end and the next step's start are decided together, nothing started between
+    /// them, so they are written in one transaction: killed just after the first is durable, the
+    /// second is too; killed just before the second, the first is not in the record either.
+    @Test func aStepsEndAndTheNextStepsStartAreWrittenTogether() async throws {
+        let dir = try temporaryFolder("firedrill-batch")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try """
+            firedrill: 1
+            name: batch-drill
+            steady_state:
+              - {name: healthy, run: ["true"]}
+            phases:
+              - name: only
+                steps:
+                  - {name: first, run: ["true"]}
+                  - {name: second, run: ["true"]}
+            """.write(toFile: dir + "/batch.yaml", atomically: true, encoding: .utf8)
+        // 1 run_started, 2 attempt_started (steady state), 3 attempt_finished, 4 attempt_started (first), ...
+        for (crash, types) in [("after:3", ["run_started", "attempt_started", "attempt_finished", "attempt_started"]),
+                               ("before:4", ["run_started", "attempt_started"])] {
+            let db = dir + "/\(crash.replacingOccurrences(of: ":", with: "-")).db"
+            let crashed = try await FiredrillProcess.run(["run", dir + "/batch.yaml", "--db", db, "--quiet"],
+                                                         environment: ["FIREDRILL_CRASH_AT": crash], directory: dir)
+            #expect(crashed.signaled && crashed.status == SIGKILL, "\(crash) did not crash: \(crashed.output)")
+            let store = try SQLiteStore(path: db)
+            let run = try #require(try store.runs(scenario: "batch-drill").first)
+            #expect(try store.events(of: run.id).map(\.event.type) == types, "killed \(crash)")
+        }
+    }
+
     @Test func killedAtRandomInstantsTheRunResumesToTheSameEnd() async throws {
         var generator = SplitMix64(seed: 20261121)
         for round in 0..<8 {

@@ -1,5 +1,4 @@
 import FiredrillCore
-import Subprocess
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -35,56 +34,40 @@ extension ProcessDriver {
             var killed = 0
         }
 
-        private enum Piece: Sendable {
-            case stdout(OutputCapture)
-            case stderr(OutputCapture)
-            case graceOver
-        }
-
-        func supervise(_ execution: Execution<NoInput, SequenceOutput, SequenceOutput>) async -> Outcome {
-            let pid = execution.processIdentifier.value
-            let stdoutStream = execution.standardOutput
-            let stderrStream = execution.standardError
-            let limit = limit
+        func supervise(_ child: ChildProcess, exit: ProcessExitWatch?) async -> Outcome {
+            let output = OutputPump(stdout: child.stdout, stderr: child.stderr, limit: limit)
+            if output == nil { close(child.stdout); close(child.stderr) }
+            let (ending, killed) = await watch(pid: child.pid, exit: exit)
+            guard let output else {
+                return Outcome(ending: ending, stdout: OutputCapture(limit: limit), stderr: OutputCapture(limit: limit), killed: killed)
+            }
+            // The command is gone (or its group killed). Whatever still holds the pipes open
+            // is a daemon it left behind: give the reader a moment for buffered output, then stop.
             let drainGrace = drainGrace
-            return await withTaskGroup(of: Piece.self) { group in
-                group.addTask { .stdout(await Self.drain(stdoutStream, limit: limit)) }
-                group.addTask { .stderr(await Self.drain(stderrStream, limit: limit)) }
-
-                let (ending, killed) = await watch(pid: pid)
-
-                // The command is gone (or its group killed). Whatever still holds the pipes open
-                // is a daemon it left behind: give the readers a moment for buffered output, then stop.
+            await withTaskGroup(of: Bool.self) { group in
+                group.addTask { await output.untilEnd(); return true }
                 group.addTask {
                     try? await Task.sleep(for: drainGrace)
-                    return .graceOver
+                    return false
                 }
-                var stdout = OutputCapture(limit: limit)
-                var stderr = OutputCapture(limit: limit)
-                var readers = 2
-                while let piece = await group.next() {
-                    switch piece {
-                    case .stdout(let capture): stdout = capture; readers -= 1
-                    case .stderr(let capture): stderr = capture; readers -= 1
-                    case .graceOver: group.cancelAll()
-                    }
-                    if readers == 0 { group.cancelAll() }
+                while let ended = await group.next() {
+                    if ended { group.cancelAll() } else { output.stop() }
                 }
-                return Outcome(ending: ending, stdout: stdout, stderr: stderr, killed: killed)
             }
+            return Outcome(ending: ending, stdout: output.stdout, stderr: output.stderr, killed: killed)
         }
 
         /// Returns once the command's main process has exited, or after killing all it started
         /// because the deadline passed or the task was cancelled.
-        private func watch(pid: pid_t) async -> (Ending, killed: Int) {
+        private func watch(pid: pid_t, exit: ProcessExitWatch?) async -> (Ending, killed: Int) {
             let tracker = cgroup == nil ? DescendantTracker(root: pid) : nil
             if let recorder {
                 let start = ProcessTable.entry(pid)?.startTicks ?? 0
                 recorder.record(recorder.rows([(pid, start)], cgroup: cgroup))
             }
-            defer { recorder?.clear() }
+            // With a cgroup the rows go with the attempt's end (StepProcessRecorder.clear).
+            defer { if cgroup == nil { recorder?.clear() } }
             // Woken by the exit itself; the nap only bounds the deadline, cancellation and scans.
-            let exit = ProcessExitWatch(pid: pid)
             var polls = 0
             while true {
                 if Self.hasExited(pid) {
@@ -129,7 +112,7 @@ extension ProcessDriver {
             }
         }
 
-        /// Whether `pid` has exited, without reaping it: Subprocess reaps it after the body returns.
+        /// Whether `pid` has exited, without reaping it: `ChildProcess.reap` does, once the supervisor is done with it.
         static func hasExited(_ pid: pid_t) -> Bool {
             while true {
                 var info = siginfo_t()
@@ -147,19 +130,6 @@ extension ProcessDriver {
             if kill(-pgid, SIGKILL) != 0 {
                 _ = kill(pgid, SIGKILL)
             }
-        }
-
-        static func drain(_ stream: SubprocessOutputSequence, limit: Int) async -> OutputCapture {
-            var capture = OutputCapture(limit: limit)
-            do {
-                for try await buffer in stream {
-                    buffer.withUnsafeBytes { capture.append($0) }
-                    if Task.isCancelled { break }
-                }
-            } catch {
-                // A read error ends the capture; what was read so far is still evidence.
-            }
-            return capture
         }
     }
 }

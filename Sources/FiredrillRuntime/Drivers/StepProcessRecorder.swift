@@ -8,6 +8,10 @@ public struct StepProcessRecorder: Sendable {
     /// Adds these to the record (called when the command starts, and as the fallback finds more).
     public var record: @Sendable ([StepProcess]) -> Void
     /// Drops the activity's rows: the call has ended, what it left running is no longer a step's.
+    /// Called by the driver in the process-table fallback, where what the command left running
+    /// (a daemon it started) was recorded by pid. With a cgroup only the command itself and its
+    /// cgroup are recorded, both gone once it exited, so the rows go with `attempt_finished`, in
+    /// its transaction, rather than in a write of their own.
     public var clear: @Sendable () -> Void
 
     public init(runID: String, activity: String, record: @escaping @Sendable ([StepProcess]) -> Void,

@@ -38,6 +38,12 @@ extension DrillExecutor {
     }
 
     func loop(_ initial: [DrillAction], in group: inout Children) async throws {
+        // Events decided one after the other are written together, before what they imply starts:
+        // `start`, `finish`, `.cancel` and `.suspend` write what is staged first, and so does the
+        // wait for the next completion.
+        owedAsRecorded = owedRollbackNames()
+        batching = true
+        defer { batching = false }
         var pending = initial
         while true {
             var next = 0
@@ -46,6 +52,7 @@ extension DrillExecutor {
                 pending += try run(pending[next], in: &group)
                 next += 1
             }
+            try flush()
             if machine.state.stage == .ended || suspended { return }
             if let reason = suspension, !callsInFlight {
                 // What was posted to this live runner is taken before it stops being live.
@@ -85,11 +92,13 @@ extension DrillExecutor {
             return []
         case .cancel(let id):
             if let signal = signals[id], !signal.isFired {
+                try flush()
                 signal.fire()
                 quiescence.cancelling(+1)
             }
             return []
         case .suspend:
+            try flush()
             run.status = .waiting
             try store.updateRun(run)
             try store.releaseLease(run.id, pid: lease.pid)
@@ -107,55 +116,58 @@ extension DrillExecutor {
                 suspension = "manual step '\(name)' waits for an operator: firedrill confirm \(run.id) --by NAME"
                 return overdue
             }
-            start(action, .askOperator(ref, step: name, instructions: instructions), in: &group)
+            try start(action, .askOperator(ref, step: name, instructions: instructions), in: &group)
         case .startAttempt(let ref, let attempt, let at):
-            start(action, .wake(at: at, then: .ready(ref, attempt: attempt)), in: &group)
+            // Due now (a step's first attempt): no timer to wait on, so its start is recorded
+            // with the event that decided it, in one write.
+            if at <= now() { return try ready(ref, attempt: attempt) }
+            try start(action, .wake(at: at, then: .ready(ref, attempt: attempt)), in: &group)
         case .perform(let ref, let attempt, let resolved, let deadline):
             // No call starts past its deadline (a resume re-arming a step whose time ran out while
             // no orchestrator was there): it is recorded as timed out, never sent.
             if let deadline, deadline <= now() {
                 let at = now()
-                start(action, .finished(.attemptFinished(.init(ref: ref, attempt: attempt, report: DriverReport(
+                try start(action, .finished(.attemptFinished(.init(ref: ref, attempt: attempt, report: DriverReport(
                     verdict: .timedOut, summary: "its deadline passed before it could be dispatched, so it was not"),
                     startedAt: at, endedAt: at))), in: &group)
             } else {
                 switch withSecrets(ref, resolved) {
-                case .success(let actual): start(action, .perform(ref, attempt: attempt, actual, deadline: deadline), in: &group)
+                case .success(let actual): try start(action, .perform(ref, attempt: attempt, actual, deadline: deadline), in: &group)
                 case .failure(let failure):
                     let at = now()
-                    start(action, .finished(.attemptFinished(.init(ref: ref, attempt: attempt, report: DriverReport(verdict: .error,
+                    try start(action, .finished(.attemptFinished(.init(ref: ref, attempt: attempt, report: DriverReport(verdict: .error,
                         summary: failure.description), startedAt: at, endedAt: at))), in: &group)
                 }
             }
         case .sampleProbe(let ref, let attempt, let sample, let resolved, let at):
             switch withSecrets(ref, resolved) {
-            case .success(let actual): start(action, .sampleProbe(ref, attempt: attempt, sample: sample, actual, at: at), in: &group)
+            case .success(let actual): try start(action, .sampleProbe(ref, attempt: attempt, sample: sample, actual, at: at), in: &group)
             case .failure(let failure):
-                start(action, .finished(.probeSampled(.init(ref: ref, attempt: attempt, sample: sample, report: DriverReport(verdict: .error,
+                try start(action, .finished(.probeSampled(.init(ref: ref, attempt: attempt, sample: sample, report: DriverReport(verdict: .error,
                     summary: failure.description), startedAt: at, endedAt: at))), in: &group)
             }
         case .armDeadline(let ref, let attempt, let at):
-            start(action, .wake(at: at, then: .event(.deadlinePassed(ref: ref, attempt: attempt), action.activity)), in: &group)
+            try start(action, .wake(at: at, then: .event(.deadlinePassed(ref: ref, attempt: attempt), action.activity)), in: &group)
         case .armMaxDuration(let at):
-            start(action, .wake(at: at, then: .event(.maxDurationPassed, action.activity)), in: &group)
+            try start(action, .wake(at: at, then: .event(.maxDurationPassed, action.activity)), in: &group)
         case .writeCanary(let seq, let at):
             let prepared = prepare(scenario.canary?.write, what: "canary", scope: scope.with(canarySeq: seq))
-            start(action, .writeCanary(seq: seq, at: at, prepared), in: &group)
+            try start(action, .writeCanary(seq: seq, at: at, prepared), in: &group)
         case .readCanary:
             let prepared = prepare(scenario.canary?.read, what: "canary", scope: scope)
-            start(action, .readCanary(prepared, every: scenario.canary?.every ?? .milliseconds(200)), in: &group)
+            try start(action, .readCanary(prepared, every: scenario.canary?.every ?? .milliseconds(200)), in: &group)
         case .sampleGuard(let index, let sample, let at):
             guard let spec = scenario.guards[safe: index] else { return [] }
-            start(action, .sampleGuard(guardIndex: index, sample: sample, at: at, prepare(spec.probe, what: "guard", scope: scope),
+            try start(action, .sampleGuard(guardIndex: index, sample: sample, at: at, prepare(spec.probe, what: "guard", scope: scope),
                                        every: spec.every), in: &group)
         case .notify(let index, let trigger):
-            start(action, .call(notification(index, trigger), .notification(index, trigger)), in: &group)
+            try start(action, .call(notification(index, trigger), .notification(index, trigger)), in: &group)
         case .createSilence:
-            start(action, .call(silenceRequest(), .createSilence), in: &group)
+            try start(action, .call(silenceRequest(), .createSilence), in: &group)
         case .expireSilence(let silenceID):
-            start(action, .call(expireRequest(silenceID), .expireSilence(silenceID)), in: &group)
+            try start(action, .call(expireRequest(silenceID), .expireSilence(silenceID)), in: &group)
         case .abandon(let ref, let attempt, let startedAt, let reason):
-            start(action, .finished(.attemptFinished(.init(ref: ref, attempt: attempt, report: DriverReport(verdict: .cancelled, summary: reason),
+            try start(action, .finished(.attemptFinished(.init(ref: ref, attempt: attempt, report: DriverReport(verdict: .cancelled, summary: reason),
                                                            startedAt: startedAt, endedAt: now()))), in: &group)
         }
         return []
@@ -171,9 +183,7 @@ extension DrillExecutor {
             return passed.contains(event) ? actions : actions + (try record(event))
         case .ready(let ref, let attempt):
             settle(.attempt(ref, attempt))
-            let actions = try recordOverdue().actions
-            guard machine.isScheduled(ref, attempt: attempt) else { return actions }
-            return actions + (try record(.attemptStarted(resolveAttempt(ref, attempt: attempt))))
+            return try ready(ref, attempt: attempt)
         case .inbox(let messages):
             addInboxPoll(to: &group)
             return try take(messages)
@@ -188,6 +198,8 @@ extension DrillExecutor {
         // The inbox poll and the read before a suspension can both hold one message: it is taken once.
         let messages = messages.filter { takenInbox.insert($0.id).inserted }
         guard !messages.isEmpty else { return [] }
+        // What was decided before is written first: the record keeps its order.
+        try flush()
         try store.deleteInbox(messages.map(\.id))
         // A confirmation posted after the step's deadline finds the deadline passed.
         var actions = try recordOverdue().actions
@@ -205,15 +217,25 @@ extension DrillExecutor {
         }
     }
 
+    /// An attempt's start time came: the deadlines that passed first, then its start, unless
+    /// something decided since (an abort, a deadline) unscheduled it.
+    func ready(_ ref: StepRef, attempt: Int) throws -> [DrillAction] {
+        let actions = try recordOverdue().actions
+        guard machine.isScheduled(ref, attempt: attempt) else { return actions }
+        return actions + (try record(.attemptStarted(resolveAttempt(ref, attempt: attempt))))
+    }
+
     /// A child is back: its signal goes, and a cancelled one is no longer on its way out.
     func settle(_ id: ActivityID?) {
         guard let id, let signal = signals.removeValue(forKey: id) else { return }
         if signal.isFired { quiescence.cancelling(-1) }
     }
 
-    /// Starts `activity` for `action` as a child that a `.cancel` of its id stops.
-    func start(_ action: DrillAction, _ activity: Activity, in group: inout Children) {
+    /// Starts `activity` for `action` as a child that a `.cancel` of its id stops, once what
+    /// is staged is written: nothing starts on an event that is not in the record.
+    func start(_ action: DrillAction, _ activity: Activity, in group: inout Children) throws {
         guard let id = action.activity else { return }
+        try flush()
         let signal = CancellationSignal()
         signals[id] = signal
         let activities = activities()
@@ -256,16 +278,19 @@ extension DrillExecutor {
 
     func finish(_ status: RunStatus) throws {
         try record(.runEnded(status))
+        try flush()
         let measurement = DrillMeasurement(scenario: scenario, state: machine.state)
         run.status = status
         run.endedWallNs = recorder.lastWallNs
         run.rtoSeconds = measurement.rto?.value.seconds
         run.rpoSeconds = measurement.rpo?.span?.value.seconds
         run.objectivesMet = measurement.objectivesMet
-        try store.updateRun(run)
-        try store.saveMeasurement(runID: run.id, measurement: measurement, marks: machine.state.marks)
-        try signFinalHead()
-        try store.releaseLease(run.id, pid: lease.pid)
+        // One write for the projections and the lease; a signed head comes between the two.
+        try store.finishRun(run, measurement: measurement, marks: machine.state.marks, releasingLeaseOf: signer == nil ? lease.pid : nil)
+        if signer != nil {
+            try signFinalHead()
+            try store.releaseLease(run.id, pid: lease.pid)
+        }
     }
 
     func resolveAttempt(_ ref: StepRef, attempt: Int) -> AttemptStarted {

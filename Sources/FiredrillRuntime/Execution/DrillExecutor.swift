@@ -64,6 +64,11 @@ public final class DrillExecutor {
     var suspension: String?
     /// Inbox messages already recorded, by id.
     var takenInbox: Set<Int64> = []
+    /// While the loop runs: events are staged, and written together (`flush()`) before anything
+    /// they imply starts; elsewhere each is written as it is recorded.
+    var batching = false
+    /// The rollbacks owed as the record has them (at the last write), for a write that fails.
+    var owedAsRecorded: [String] = []
     let runner: RunnerIdentity
     let lease: RunnerLease
     /// Masks the scenario's secrets in everything recorded or shown.
@@ -238,7 +243,7 @@ public final class DrillExecutor {
 
     /// `20261121-051717-ea8d`: sortable by start time, unique enough with a random suffix.
     static func newRunID(wallNs: Int64) -> String {
-        let stamp = WallTime.iso8601(wallNs).filter { $0.isNumber || $0 == "T" }.replacingOccurrences(of: "T", with: "-")
+        let stamp = String(WallTime.iso8601(wallNs).filter { $0.isNumber || $0 == "T" }.map { $0 == "T" ? "-" : $0 })
         let suffix = String(UInt16.random(in: 0...UInt16.max), radix: 16)
         return stamp + "-" + String(repeating: "0", count: 4 - suffix.count) + suffix
     }
@@ -262,15 +267,28 @@ public final class DrillExecutor {
 
     /// Records an event durably, then applies it: the order Temporal's history keeps.
     /// The machine sees exactly what was recorded (secrets masked), so a replay matches.
+    /// While `batching`, the event is staged and applied, and is written by the next `flush()`,
+    /// which comes before anything it implies is started.
     @discardableResult
     func record(_ event: DrillEvent) throws -> [DrillAction] {
         let recorded: RecordedEvent
         do {
-            recorded = try recorder.record(event)
+            recorded = batching ? try recorder.stage(event) : try recorder.record(event)
         } catch let failure as RunRecorder.Failure {
-            throw ExecutorError.recordFailed(failure.description, runID: run.id, owed: owedRollbackNames())
+            throw ExecutorError.recordFailed(failure.description, runID: run.id, owed: batching ? owedAsRecorded : owedRollbackNames())
         }
         return apply(recorded)
+    }
+
+    /// Writes what was staged, in one transaction (one fsync), before anything it implies starts.
+    func flush() throws {
+        do {
+            try recorder.flush()
+        } catch let failure as RunRecorder.Failure {
+            // The machine applied the batch that was not written: the owed rollbacks are the record's.
+            throw ExecutorError.recordFailed(failure.description, runID: run.id, owed: owedAsRecorded)
+        }
+        owedAsRecorded = owedRollbackNames()
     }
 
     /// The run's time now, never before its last event.

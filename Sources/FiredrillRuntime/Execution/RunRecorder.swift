@@ -2,8 +2,11 @@ import FiredrillCore
 import Synchronization
 
 /// Writes a run's events to its record: masked, stamped with both clocks, numbered, durable
-/// before anything acts on them. The one part of an executor another thread may call (a second
-/// SIGINT stops the run at once through `interruptNow`), so its state sits behind a mutex.
+/// before anything acts on them. Events the machine decides one after the other with nothing
+/// started in between (a step's end and the next step's start) may be staged and written
+/// together by `flush()`, in one transaction, before what they imply starts. The one part of an
+/// executor another thread may call (a second SIGINT stops the run at once through
+/// `interruptNow`), so its state sits behind a mutex.
 public final class RunRecorder: Sendable {
     public let runID: String
     let store: any RunStore
@@ -22,6 +25,12 @@ public final class RunRecorder: Sendable {
         var interrupted = false
         /// `run_ended` is recorded: nothing follows it, an interruption included.
         var ended = false
+        /// Stamped (and applied by the machine) but not yet written; `flush()` writes them.
+        /// Numbered and timed on from the last of them.
+        var staged: [RecordedEvent] = []
+
+        var headSeq: Int { staged.last.map { $0.seq + 1 } ?? nextSeq }
+        var headAt: DrillInstant { staged.last?.at ?? lastAt }
     }
     let state = Mutex(State())
 
@@ -39,7 +48,8 @@ public final class RunRecorder: Sendable {
         self.leasePID = leasePID
     }
 
-    var lastAt: DrillInstant { state.withLock { $0.lastAt } }
+    /// Of the last event stamped, written or staged: what the machine has seen.
+    var lastAt: DrillInstant { state.withLock { $0.headAt } }
     var lastWallNs: Int64 { state.withLock { $0.lastWallNs } }
 
     /// Never before the last event recorded: a wall clock set back across a reboot does not
@@ -64,7 +74,7 @@ public final class RunRecorder: Sendable {
         guard let masked = redactor.isEmpty ? event : redactor.redact(event) else {
             throw Failure(description: "a '\(event.type)' event could not be masked for secrets, so it was not recorded")
         }
-        return RecordedEvent(seq: state.nextSeq, event: masked, at: max(timeline.instant(reading), state.lastAt), monoNs: reading.monoNs,
+        return RecordedEvent(seq: state.headSeq, event: masked, at: max(timeline.instant(reading), state.headAt), monoNs: reading.monoNs,
                              wallNs: reading.wallNs)
     }
 
@@ -82,18 +92,39 @@ public final class RunRecorder: Sendable {
 
     /// Records an event durably: the order Temporal's history keeps, record then apply.
     func record(_ event: DrillEvent) throws -> RecordedEvent {
+        let recorded = try stage(event)
+        try flush()
+        return recorded
+    }
+
+    /// Stamps an event for the next `flush()`. The caller may apply it, but starts nothing it
+    /// implies (a command, a request, a cancel, a message) before the flush has returned.
+    func stage(_ event: DrillEvent) throws -> RecordedEvent {
         try state.withLock { state in
             guard !state.interrupted else { throw ExecutorError.interrupted(runID: runID) }
             let recorded = try stamp(event, reading: clock.now(), state)
-            CrashPoint.check(.before, seq: recorded.seq)
+            state.staged.append(recorded)
+            return recorded
+        }
+    }
+
+    /// Writes the staged events in one transaction: durable (fsync'd) when it returns. If the
+    /// write fails none of them is recorded, and the run stops on the error.
+    func flush() throws {
+        try state.withLock { state in
+            guard !state.staged.isEmpty else { return }
+            let batch = state.staged
+            state.staged = []
+            for recorded in batch { CrashPoint.check(.before, seq: recorded.seq) }
             do {
-                try store.append([recorded], to: runID)
-                CrashPoint.check(.after, seq: recorded.seq)
+                try store.append(batch, to: runID)
             } catch {
                 throw Failure(description: StoreError.describe(error, path: "the record").description)
             }
-            advance(&state, past: recorded)
-            return recorded
+            for recorded in batch {
+                CrashPoint.check(.after, seq: recorded.seq)
+                advance(&state, past: recorded)
+            }
         }
     }
 
@@ -103,9 +134,15 @@ public final class RunRecorder: Sendable {
         state.withLock { state in
             guard !state.interrupted, !state.ended else { return }
             state.interrupted = true
-            if let recorded = try? stamp(.runInterrupted(reason: reason), reading: clock.now(), state),
-               (try? store.append([recorded], to: runID)) != nil {
-                advance(&state, past: recorded)
+            // What was staged goes first, in the same transaction: the machine decided it, nothing acted on it yet.
+            var batch = state.staged
+            let ending = batch.contains { if case .runEnded = $0.event { true } else { false } }
+            if !ending, let recorded = try? stamp(.runInterrupted(reason: reason), reading: clock.now(), state) {
+                batch.append(recorded)
+            }
+            state.staged = []
+            if (try? store.append(batch, to: runID)) != nil {
+                for recorded in batch { advance(&state, past: recorded) }
             }
             try? store.releaseLease(runID, pid: leasePID)
         }

@@ -42,6 +42,9 @@ public final class SQLiteStore: RunStore {
         while true {
             do {
                 let pool = try DatabasePool(path: path, configuration: configuration)
+                // GRDB sets `synchronous = NORMAL` on a pool's writer once WAL is on (after
+                // `prepareDatabase`), so a commit would not be fsync'd: set it back.
+                try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
                 try migrate(pool, path: path)
                 return pool
             } catch let error as DatabaseError where [.SQLITE_BUSY, .SQLITE_LOCKED].contains(error.resultCode.primaryResultCode)
@@ -60,6 +63,31 @@ public final class SQLiteStore: RunStore {
         do { result = try pool.write(body) } catch let error as LeaseError { throw error } catch { throw StoreError.describe(error, path: path) }
         try identity.check()
         return result
+    }
+
+    /// A write that survives this process's death (kill -9, OOM) but is not fsync'd
+    /// (`synchronous = NORMAL` for its one commit): for rows that mean nothing after the machine
+    /// restarts, such as the processes a step has running. A later fsync'd commit makes it
+    /// durable too (the WAL is written in order). The next write is fsync'd again.
+    func writeUnsynced(_ body: (Database) throws -> Void) throws {
+        do {
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                do {
+                    try db.inTransaction {
+                        try body(db)
+                        return .commit
+                    }
+                } catch {
+                    try db.execute(sql: "PRAGMA synchronous = FULL")
+                    throw error
+                }
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+            }
+        } catch {
+            throw StoreError.describe(error, path: path)
+        }
+        try identity.check()
     }
 
     func read<T>(_ body: (Database) throws -> T) throws -> T {
@@ -280,18 +308,22 @@ public final class SQLiteStore: RunStore {
     }
 
     public func releaseLease(_ runID: String, pid: Int32) throws {
-        try write { db in
-            let holder = try Row.fetchOne(db, sql: "\(Self.selectRuns) WHERE id = ?", arguments: [runID]).map(Self.record)?.runner
-            guard RunnerLease.mayRelease(holder, pid: pid) else { return }
-            try db.execute(sql: """
-                UPDATE runs SET runner_pid = NULL, runner_host = NULL, runner_since_wall_ns = NULL, runner_token = NULL WHERE id = ?
-                """, arguments: [runID])
-        }
+        try write { db in try releaseLease(runID, pid: pid, db: db) }
     }
 
+    func releaseLease(_ runID: String, pid: Int32, db: Database) throws {
+        let holder = try Row.fetchOne(db, sql: "\(Self.selectRuns) WHERE id = ?", arguments: [runID]).map(Self.record)?.runner
+        guard RunnerLease.mayRelease(holder, pid: pid) else { return }
+        try db.execute(sql: """
+            UPDATE runs SET runner_pid = NULL, runner_host = NULL, runner_since_wall_ns = NULL, runner_token = NULL WHERE id = ?
+            """, arguments: [runID])
+    }
+
+    /// Not fsync'd: the rows name processes of this boot only (rows of another are skipped), and
+    /// a machine that restarts has none of them left; they survive the orchestrator's own death.
     public func recordStepProcesses(_ runID: String, _ processes: [StepProcess]) throws {
         guard !processes.isEmpty else { return }
-        try write { db in
+        try writeUnsynced { db in
             for process in processes {
                 try db.execute(sql: "INSERT OR REPLACE INTO step_processes VALUES (?, ?, ?, ?, ?, ?, ?)",
                                arguments: [runID, process.activity, process.pid, Int64(bitPattern: process.startTicks), process.host,
@@ -301,7 +333,7 @@ public final class SQLiteStore: RunStore {
     }
 
     public func clearStepProcesses(_ runID: String, activity: String?) throws {
-        try write { db in
+        try writeUnsynced { db in
             if let activity {
                 try db.execute(sql: "DELETE FROM step_processes WHERE run_id = ? AND activity = ?", arguments: [runID, activity])
             } else {
@@ -389,6 +421,9 @@ public final class SQLiteStore: RunStore {
                            arguments: [runID, started.ref.description, started.attempt, started.action?.summary ?? started.resolutionError,
                                        recorded.at.nanoseconds])
         case .attemptFinished(let finished):
+            // The call is over: what it had running is no longer a step's (see StepProcessRecorder).
+            try db.execute(sql: "DELETE FROM step_processes WHERE run_id = ? AND activity = ?",
+                           arguments: [runID, ActivityID.attempt(finished.ref, finished.attempt).description])
             let report = finished.report
             try db.execute(sql: """
                 UPDATE attempts SET ended_ns = ?, verdict = ?, summary = ?, exit_status = ?, http_status = ?,
@@ -496,23 +531,35 @@ public final class SQLiteStore: RunStore {
     }
 
     public func updateRun(_ run: RunRecord) throws {
-        try write { db in
-            try db.execute(sql: """
-                UPDATE runs SET status = ?, ended_wall_ns = ?, rto_seconds = ?, rpo_seconds = ?, objectives_met = ? WHERE id = ?
-                """, arguments: [run.status.rawValue, run.endedWallNs, run.rtoSeconds, run.rpoSeconds, run.objectivesMet, run.id])
-        }
+        try write { db in try updateRun(run, db: db) }
+    }
+
+    func updateRun(_ run: RunRecord, db: Database) throws {
+        try db.execute(sql: """
+            UPDATE runs SET status = ?, ended_wall_ns = ?, rto_seconds = ?, rpo_seconds = ?, objectives_met = ? WHERE id = ?
+            """, arguments: [run.status.rawValue, run.endedWallNs, run.rtoSeconds, run.rpoSeconds, run.objectivesMet, run.id])
     }
 
     public func saveMeasurement(runID: String, measurement: DrillMeasurement, marks: [Mark]) throws {
+        try write { db in try saveMeasurement(runID: runID, measurement: measurement, marks: marks, db: db) }
+    }
+
+    func saveMeasurement(runID: String, measurement: DrillMeasurement, marks: [Mark], db: Database) throws {
+        try db.execute(sql: "INSERT OR REPLACE INTO measurements (run_id, json) VALUES (?, ?)",
+                       arguments: [runID, try StoreJSON.text(measurement)])
+        try db.execute(sql: "DELETE FROM marks WHERE run_id = ?", arguments: [runID])
+        for mark in marks {
+            try db.execute(sql: "INSERT INTO marks VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           arguments: [runID, mark.name, mark.at.nanoseconds, mark.lower.nanoseconds, mark.upper.nanoseconds,
+                                       mark.ref.description, mark.probeInterval?.nanoseconds])
+        }
+    }
+
+    public func finishRun(_ run: RunRecord, measurement: DrillMeasurement, marks: [Mark], releasingLeaseOf pid: Int32?) throws {
         try write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO measurements (run_id, json) VALUES (?, ?)",
-                           arguments: [runID, try StoreJSON.text(measurement)])
-            try db.execute(sql: "DELETE FROM marks WHERE run_id = ?", arguments: [runID])
-            for mark in marks {
-                try db.execute(sql: "INSERT INTO marks VALUES (?, ?, ?, ?, ?, ?, ?)",
-                               arguments: [runID, mark.name, mark.at.nanoseconds, mark.lower.nanoseconds, mark.upper.nanoseconds,
-                                           mark.ref.description, mark.probeInterval?.nanoseconds])
-            }
+            try updateRun(run, db: db)
+            try saveMeasurement(runID: run.id, measurement: measurement, marks: marks, db: db)
+            if let pid { try releaseLease(run.id, pid: pid, db: db) }
         }
     }
 

@@ -1,5 +1,6 @@
 import FiredrillCore
 @testable import FiredrillRuntime
+import FiredrillSystemShims
 import FiredrillTestSupport
 import Foundation
 import Testing
@@ -17,11 +18,14 @@ struct ProcessDriverContainmentTests {
     let limits = DriverLimits()
 
     /// The program run by the driver as a step whose processes `recorder` records.
-    func started(_ program: EscapingProgram, recording recorder: StepProcessRecorder) -> Task<DriverReport, Never> {
+    func started(_ program: EscapingProgram, recording recorder: StepProcessRecorder,
+                 entry: ChildProcess.CgroupEntry = .bornInIt, containment: ProcessContainment? = nil) -> Task<DriverReport, Never> {
         let limits = limits
-        return Task {
+        var driver = ProcessDriver(containment: containment)
+        driver.cgroupEntry = entry
+        return Task { [driver] in
             await StepProcessRecorder.$current.withValue(recorder) {
-                await ProcessDriver().perform(.run(argv: [program.path]), deadline: .none, limits: limits)
+                await driver.perform(.run(argv: [program.path]), deadline: .none, limits: limits)
             }
         }
     }
@@ -59,14 +63,16 @@ struct ProcessDriverContainmentTests {
     }
 
     /// The step's processes are in a cgroup of their own under firedrill's, named after the
-    /// run, and the cgroup is gone once they were killed.
-    @Test func theCommandsCgroupHoldsItsProcessesAndIsRemovedAfterTheKill() async throws {
+    /// run, and the cgroup is gone once they were killed; whether the command was born in it
+    /// (clone3) or wrote itself into it before its program ran (the fallback).
+    @Test(arguments: [ChildProcess.CgroupEntry.bornInIt, .write])
+    func theCommandsCgroupHoldsItsProcessesAndIsRemovedAfterTheKill(entry: ChildProcess.CgroupEntry) async throws {
         guard case .cgroup(let base, _) = ProcessContainment.current else { return }
         let dir = try DriverTestSupport.scratchDirectory()
         defer { DriverTestSupport.removeScratch(dir) }
         let program = try EscapingProgram(in: dir, escapes: ["setsid", "double"])
         let recorder = StepProcessRecorder(runID: "20261201-000000-abcd", activity: "attempt s#1", record: { _ in }, clear: {})
-        let task = started(program, recording: recorder)
+        let task = started(program, recording: recorder, entry: entry)
         let processes = try #require(await program.processes())
         defer { EscapingProgram.cleanUp(processes) }
         // "0::/…/firedrill/run-RUN-pPID-N": every process, the escaped ones too, in the same one.
@@ -81,6 +87,36 @@ struct ProcessDriverContainmentTests {
         task.cancel()
         _ = await task.value
         #expect(!StepCgroup(path: base + "/" + name).exists, "the cgroup outlived the kill")
+    }
+
+    /// A command that cannot get into its cgroup (it is gone) is not run at all, and says why.
+    @Test(arguments: [ChildProcess.CgroupEntry.bornInIt, .write])
+    func aCommandThatCannotEnterItsCgroupDoesNotRun(entry: ChildProcess.CgroupEntry) throws {
+        guard case .cgroup(let base, _) = ProcessContainment.current else { return }
+        let dir = try DriverTestSupport.scratchDirectory()
+        defer { DriverTestSupport.removeScratch(dir) }
+        let gone = StepCgroup(path: base + "/no-such-cgroup-p\(getpid())")
+        let result = ChildProcess.spawn(path: "/bin/sh", argv: ["/bin/sh", "-c", "touch \(dir)/ran"], cgroup: gone, entry: entry)
+        guard case .failure(let failure) = result else {
+            Issue.record("started outside its cgroup")
+            return
+        }
+        #expect(failure.summary == "cannot start '/bin/sh': cannot enter its cgroup \(gone.path): No such file or directory")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/ran"))
+    }
+
+    /// Where the kernel has CLONE_INTO_CGROUP (5.7), commands are born in their cgroup: no
+    /// `cgroup.procs` write, whose migration lock can cost milliseconds.
+    @Test func commandsAreBornInTheirCgroupWhereTheKernelCan() async throws {
+        guard case .cgroup = ProcessContainment.current else { return }
+        var name = utsname()
+        uname(&name)
+        let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let version = release.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) }
+        guard version.count == 2, (version[0], version[1]) >= (5, 7) else { return }
+        let report = await ProcessDriver().perform(.run(argv: ["true"]), deadline: .none, limits: limits)
+        #expect(report.verdict == .passed)
+        #expect(firedrill_spawn_born_in_cgroup() == 1, "clone3 could not start the command in its cgroup on Linux \(release)")
     }
 
     /// A cgroup left empty by an orchestrator that died is removed; a live one's is not.
@@ -134,13 +170,17 @@ struct ProcessDriverContainmentTests {
         }
     }
 
-    @Test func theStepsProcessesAreRecordedWhileItRunsAndClearedAfter() async throws {
+    /// Recorded while it runs; after it, the fallback's rows (which name what the command left
+    /// running by pid) are cleared by the driver, and a cgroup's (the command and its cgroup, both
+    /// gone) are left for the attempt's end to drop in its own transaction.
+    @Test(arguments: [nil, ProcessContainment.processTable])
+    func theStepsProcessesAreRecordedWhileItRunsAndClearedAfter(containment: ProcessContainment?) async throws {
         let dir = try DriverTestSupport.scratchDirectory()
         defer { DriverTestSupport.removeScratch(dir) }
         let rows = Rows()
         let recorder = StepProcessRecorder(runID: "r1", activity: "attempt s#1", record: { rows.add($0) }, clear: { rows.clear() })
         let program = try EscapingProgram(in: dir, escapes: ["setsid"])
-        let task = started(program, recording: recorder)
+        let task = started(program, recording: recorder, containment: containment)
         let processes = try #require(await program.processes())
         defer { EscapingProgram.cleanUp(processes) }
         let main = try #require(processes.first { $0.name == "main" })
@@ -150,11 +190,12 @@ struct ProcessDriverContainmentTests {
         while !isRecorded(rows.all), ContinuousClock.now < end { try await Task.sleep(for: .milliseconds(20)) }
         let recorded = rows.all
         #expect(recorded.contains { $0.pid == main.pid && $0.startTicks == main.startTicks && $0.activity == "attempt s#1" }, "\(recorded)")
-        if case .cgroup = ProcessContainment.current { #expect(recorded.allSatisfy { $0.cgroup != nil }) }
+        let byCgroup = if containment == nil, case .cgroup = ProcessContainment.current { true } else { false }
+        if byCgroup { #expect(recorded.allSatisfy { $0.cgroup != nil }) }
         task.cancel()
         _ = await task.value
-        #expect(rows.all.isEmpty)
-        #expect(rows.cleared)
+        #expect(rows.cleared == !byCgroup)
+        #expect(rows.all.isEmpty == !byCgroup)
     }
 
     /// A takeover kills what another orchestrator's step left: its cgroup, its recorded processes

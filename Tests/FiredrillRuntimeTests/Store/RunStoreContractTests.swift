@@ -398,6 +398,45 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
         }
     }
 
+    /// An attempt's end drops the rows of its call's processes, in the same transaction, and no others.
+    @Test(arguments: StoreFactory.all)
+    func anAttemptsEndDropsItsProcessRows(_ factory: StoreFactory) throws {
+        try with(factory) { store in
+            var drill = try StoreFixture.Drill(store, "r-1")
+            let ref = StepRef.phase(0, 0)
+            func row(_ attempt: Int, _ pid: Int32) -> StepProcess {
+                StepProcess(activity: ActivityID.attempt(ref, attempt).description, pid: pid, startTicks: 1, host: "h", bootID: "b",
+                            cgroup: "/sys/fs/cgroup/firedrill/run-r-1-p1-\(attempt)")
+            }
+            try store.recordStepProcesses("r-1", [row(1, 10), row(2, 20)])
+            try drill.append(.attemptStarted(AttemptStarted(ref: ref, attempt: 1, action: .run(argv: ["true"]), instructions: nil)),
+                             .attemptFinished(.init(ref: ref, attempt: 1, report: DriverReport(verdict: .passed, summary: "exit 0"),
+                                                    startedAt: .start, endedAt: .start)))
+            #expect(try store.stepProcesses(of: "r-1") == [row(2, 20)])
+        }
+    }
+
+    /// A run's end in one write: its status and figures, and the lease released only when asked.
+    @Test(arguments: StoreFactory.all)
+    func finishRunSetsTheFiguresAndReleasesTheLeaseWhenAsked(_ factory: StoreFactory) throws {
+        let text = "firedrill: 1\nname: drill\nphases:\n  - name: p\n    steps:\n      - {name: s, sleep: 1ms}\n"
+        let scenario = try #require(ScenarioLoader.parse(text: text, file: "d.yaml", baseDirectory: "/", fileExists: { _ in true }).scenario)
+        let measurement = DrillMeasurement(scenario: scenario, state: DrillMachine(scenario: scenario).state)
+        try with(factory) { store in
+            for (id, release) in [("r-1", true), ("r-2", false)] {
+                _ = try StoreFixture.Drill(store, id, scenario: id)
+                var ended = try #require(try store.run(id))
+                ended.status = .completed
+                ended.endedWallNs = StoreFixture.epoch + 5
+                ended.rtoSeconds = 1.5
+                try store.finishRun(ended, measurement: measurement, marks: [], releasingLeaseOf: release ? StoreFixture.live.pid : nil)
+                let row = try #require(try store.run(id))
+                #expect(row.status == .completed && row.endedWallNs == StoreFixture.epoch + 5 && row.rtoSeconds == 1.5)
+                #expect((row.runner == nil) == release, "\(id): \(String(describing: row.runner))")
+            }
+        }
+    }
+
     @Test(arguments: StoreFactory.all)
     func stepProcessesAreRecordedReplacedAndCleared(_ factory: StoreFactory) throws {
         try with(factory) { store in
