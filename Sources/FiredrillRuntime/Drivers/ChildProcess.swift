@@ -109,16 +109,23 @@ struct ChildProcess: Sendable {
     /// Reaps the process once it has exited (it is our child: nobody else waits for it), and
     /// says how it ended. Not cancelled with the caller: a killed process is always reaped.
     static func reap(_ pid: pid_t, exit: ProcessExitWatch?) async -> Termination {
-        await Task.detached {
+        // Almost always it has exited already (the supervisor saw it go, or killed it and its cgroup emptied).
+        if ProcessDriver.Supervisor.hasExited(pid) { return collect(pid) }
+        return await Task.detached {
             while !ProcessDriver.Supervisor.hasExited(pid) {
                 if let exit { await exit.wait(upTo: .milliseconds(100)) } else { try? await Task.sleep(for: .milliseconds(5)) }
             }
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-            // <sys/wait.h>'s macros, which Swift does not import.
-            let signal = status & 0x7f
-            return signal == 0 ? .exited((status >> 8) & 0xff) : .signaled(signal)
+            return collect(pid)
         }.value
+    }
+
+    /// `waitpid` on a process that has exited: it returns at once.
+    private static func collect(_ pid: pid_t) -> Termination {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        // <sys/wait.h>'s macros, which Swift does not import.
+        let signal = status & 0x7f
+        return signal == 0 ? .exited((status >> 8) & 0xff) : .signaled(signal)
     }
 
     /// `strings` as a NULL-terminated `char *[]` for the duration of `body`.
@@ -154,6 +161,8 @@ final class OutputPump: @unchecked Sendable {
     }
 
     var stdout: OutputCapture { lock.withLock { captures[0] } }
+    /// Both streams ended (or `stop()` was acted on).
+    var isEnded: Bool { lock.withLock { ended } }
     var stderr: OutputCapture { lock.withLock { captures[1] } }
 
     /// Returns once both streams ended, or once `stop()` was called.

@@ -44,6 +44,8 @@ extension ProcessDriver {
             // The command is gone (or its group killed). Whatever still holds the pipes open
             // is a daemon it left behind: give the reader a moment for buffered output, then stop.
             let drainGrace = drainGrace
+            // Most often both pipes closed with the command: no grace to wait out.
+            if output.isEnded { return Outcome(ending: ending, stdout: output.stdout, stderr: output.stderr, killed: killed) }
             await withTaskGroup(of: Bool.self) { group in
                 group.addTask { await output.untilEnd(); return true }
                 group.addTask {
