@@ -69,8 +69,9 @@ import Testing
             let slack = received.all.filter { $0.path == "slack" }.map(\.body)
             #expect(slack.count == 4, "\(slack)")
             let texts = try slack.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String])["text"] ?? "" }
-            // Start goes first and end last; disaster and recovered may cross on the wire.
-            #expect(texts.first == "Drill 'Notify drill' started (run \(outcome.runID)).")
+            // End goes last; the others are calls of their own beside the drill, and on a loaded
+            // machine the start's can arrive after the recovery's (CI's clean clone saw it).
+            #expect(texts.contains("Drill 'Notify drill' started (run \(outcome.runID))."), "\(texts)")
             #expect(texts.contains { $0.contains("the disaster was injected") })
             #expect(texts.contains { $0.hasPrefix("Drill 'Notify drill': recovered after ") })
             #expect(texts.last?.hasPrefix("Drill 'Notify drill' ended: completed, RTO ") == true, "\(texts)")
