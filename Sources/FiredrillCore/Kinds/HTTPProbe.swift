@@ -38,10 +38,6 @@ public struct HTTPProbe: ActionSpec {
         self.maxBody = maxBody
     }
 
-    public func accepts(status code: Int) -> Bool {
-        status.isEmpty ? (200..<300).contains(code) : status.contains(code)
-    }
-
     public static let kind = ActionKind(
         key: "http", value: "mapping", isProbe: true, injects: .unlessSafeMethod,
         example: "{url: \"http://127.0.0.1:8080/health\", status: 200}", summary: "One HTTP request, see below.")
