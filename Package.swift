@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // Pure: scenario model and its action kinds (read from a YAML tree), validation, the drill
@@ -49,6 +51,19 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
+        // The shared record: the store contract on PostgreSQL, for runners on many hosts.
+        .target(
+            name: "FiredrillPostgres",
+            dependencies: [
+                "FiredrillRuntime",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         // Reports from the record: the report model, its SVG timeline, Mustache templates.
         .target(
             name: "FiredrillReports",
@@ -58,6 +73,7 @@ let package = Package(
             name: "FiredrillCommands",
             dependencies: [
                 "FiredrillRuntime",
+                "FiredrillPostgres",
                 "FiredrillReports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -89,7 +105,7 @@ let package = Package(
         .testTarget(
             name: "FiredrillRuntimeTests",
             dependencies: [
-                "FiredrillRuntime", "FiredrillTestSupport", "FiredrillSampleService", "firedrill-sample-service",
+                "FiredrillRuntime", "FiredrillPostgres", "FiredrillTestSupport", "FiredrillSampleService", "firedrill-sample-service",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),

@@ -69,7 +69,7 @@ struct DueCommand: ParsableCommand {
     func run() throws {
         let now = try Self.instant(asOf)
         let (scenarios, failed) = files.load()
-        let db = FileManager.default.fileExists(atPath: store.path) ? try store.open() : nil
+        let db = store.isPostgres || FileManager.default.fileExists(atPath: store.path) ? try store.open() : nil
         var rows: [Row] = []
         for (path, scenario) in scenarios {
             guard let schedule = scenario.schedule else {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FiredrillCore
+import FiredrillPostgres
 import FiredrillRuntime
 import Foundation
 
@@ -23,7 +24,7 @@ public struct FiredrillCommand: AsyncParsableCommand {
         subcommands: [
             ValidateCommand.self, PlanCommand.self, RunCommand.self, ConfirmCommand.self, ResumeCommand.self,
             ResolveCommand.self, AbortCommand.self, StatusCommand.self, HistoryCommand.self, RetroCommand.self, ReportCommand.self, ActionsCommand.self, DueCommand.self, ScheduleCommand.self,
-            VerifyCommand.self, KeyCommand.self, SchemaCommand.self, DemoCommand.self,
+            VerifyCommand.self, ExportCommand.self, ImportCommand.self, DatabaseCommand.self, KeyCommand.self, SchemaCommand.self, DemoCommand.self,
         ]
     )
 
@@ -78,17 +79,31 @@ struct CommandFailure: Error {
 }
 
 struct StoreOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The SQLite record (default: $FIREDRILL_DB or ./firedrill.db).", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp(
+        "The record: a SQLite file, or postgres://USER@HOST:PORT/DB?sslmode=MODE (default: $FIREDRILL_DB or ./firedrill.db).",
+        valueName: "path-or-url"))
     var db: String?
 
+    /// As given: a path, or a URL that may hold a password (never shown; see `shown`).
     var path: String { db ?? ProcessInfo.processInfo.environment["FIREDRILL_DB"] ?? SQLiteStore.defaultPath }
 
-    func open() throws -> SQLiteStore {
-        do { return try SQLiteStore(path: path) } catch { throw CommandFailure.internalError(error.description) }
+    var isPostgres: Bool { PostgresLocation.isURL(path) }
+
+    /// The record's name as people may see it: a URL's password masked.
+    var shown: String { isPostgres ? ((try? PostgresLocation(url: path).masked) ?? PostgresLocation.masked(path)) : path }
+
+    /// Opens the record, migrating it on first use. A PostgreSQL URL that does not parse, a
+    /// server that does not answer, a refused password or a missing database stop here (70).
+    func open() throws -> any DrillStore {
+        do {
+            if isPostgres { return try PostgresStore(url: path) }
+            return try SQLiteStore(path: path)
+        } catch { throw CommandFailure.internalError(error.description) }
     }
 
-    func openExisting() throws -> SQLiteStore {
-        guard FileManager.default.fileExists(atPath: path) else {
+    /// A SQLite record must exist already (a typo should not make an empty one); a PostgreSQL one is opened.
+    func openExisting() throws -> any DrillStore {
+        guard isPostgres || FileManager.default.fileExists(atPath: path) else {
             throw CommandFailure.usage("no Firedrill database at \(path) (use --db or FIREDRILL_DB)")
         }
         return try open()
@@ -130,7 +145,7 @@ func loadScenario(_ path: String) throws -> LoadedScenario {
 
 /// A stored run as its chain tells it: the scenario it ran (from event 1), its start, end,
 /// status and figures recomputed from the events, not read from the editable runs table.
-func evidence(of run: RunRecord, in store: SQLiteStore) throws -> RunEvidence {
+func evidence(of run: RunRecord, in store: any DrillStore) throws -> RunEvidence {
     do { return try RunEvidence.load(run, from: store) } catch let error as EvidenceError {
         throw CommandFailure.internalError(error.description)
     }
@@ -138,7 +153,7 @@ func evidence(of run: RunRecord, in store: SQLiteStore) throws -> RunEvidence {
 
 /// Every run as its chain tells it, newest first, of one scenario by the name its chain holds
 /// (not the editable table's). A run whose chain cannot be read is named on stderr and left out.
-func chainedRuns(scenario: String?, in store: SQLiteStore) throws -> [RunEvidence] {
+func chainedRuns(scenario: String?, in store: any DrillStore) throws -> [RunEvidence] {
     var found: [RunEvidence] = []
     for run in try store.runs(scenario: nil) {
         do {
@@ -159,7 +174,7 @@ func pathComponent(_ name: String) -> String {
 }
 
 /// The scenario a stored run ran, parsed again from the text its chain holds.
-func storedScenario(_ run: RunRecord, in store: SQLiteStore) throws -> Scenario {
+func storedScenario(_ run: RunRecord, in store: any DrillStore) throws -> Scenario {
     try evidence(of: run, in: store).scenario
 }
 
@@ -181,17 +196,17 @@ func runReporting(_ body: () async throws -> RunOutcome) async throws -> RunOutc
 }
 
 /// A stored run, the scenario it ran, and the machine its events rebuild.
-func replayed(_ id: String, in store: SQLiteStore) throws -> (RunRecord, Scenario, DrillMachine) {
+func replayed(_ id: String, in store: any DrillStore) throws -> (RunRecord, Scenario, DrillMachine) {
     let found = try evidence(of: try findRun(id, in: store), in: store)
     return (found.run, found.scenario, found.machine)
 }
 
-func findRun(_ id: String, in store: SQLiteStore) throws -> RunRecord {
-    guard let run = try store.findRun(id) else { throw CommandFailure.usage("no run '\(id)' in \(store.path)") }
+func findRun(_ id: String, in store: any DrillStore) throws -> RunRecord {
+    guard let run = try store.findRun(id) else { throw CommandFailure.usage("no run '\(id)' in \(store.location)") }
     return run
 }
 
-func printSummary(_ outcome: RunOutcome, store: SQLiteStore) {
+func printSummary(_ outcome: RunOutcome, store: any DrillStore) {
     var lines = ["", "Run \(outcome.runID): \(outcome.status.rawValue)"]
     if let reason = outcome.failureReason { lines.append("  why: \(reason)") }
     if let m = outcome.measurement {
@@ -212,7 +227,7 @@ func printSummary(_ outcome: RunOutcome, store: SQLiteStore) {
             }
         }
     }
-    lines.append("  record: \(store.path)")
+    lines.append("  record: \(store.location)")
     if !outcome.rollbacksOwed.isEmpty {
         lines.append("  rollbacks owed: \(outcome.rollbacksOwed.joined(separator: ", "))")
     }

@@ -37,7 +37,7 @@ struct ReportCommand: ParsableCommand {
         let templateText = try template.map(readTemplate)
         if runID == nil {
             let trend = try Report.trend(scenario: scenario, store: db, asOf: try ActionsCommand.today(asOf), renderedAt: renderedAt)
-            guard !trend.scenarios.isEmpty else { throw CommandFailure.usage("no runs of scenario '\(scenario ?? "")' in \(db.path)") }
+            guard !trend.scenarios.isEmpty else { throw CommandFailure.usage("no runs of scenario '\(scenario ?? "")' in \(db.location)") }
             let text: String
             do { text = try ReportRenderer.render(trend, as: format, template: templateText) } catch { throw CommandFailure.usage("\(error)") }
             let latest = try db.runs(scenario: scenario).first
@@ -82,7 +82,7 @@ func readTemplate(_ path: String) throws -> String {
 
 enum Report {
     /// Every drill of one scenario, or of every scenario, oldest first, each held to its own objectives.
-    static func trend(scenario: String?, store: SQLiteStore, asOf: String, renderedAt: String?) throws -> TrendReport {
+    static func trend(scenario: String?, store: any DrillStore, asOf: String, renderedAt: String?) throws -> TrendReport {
         let all = try chainedRuns(scenario: scenario, in: store)
         var names: [String] = []
         for found in all.reversed() where !names.contains(found.run.scenario) { names.append(found.run.scenario) }
@@ -135,7 +135,7 @@ enum Report {
     }
 
     /// From this run if it ran all its phases, else from the last one before it that did.
-    static func nextDrill(_ scenario: Scenario, _ run: RunRecord, store: SQLiteStore) throws -> String? {
+    static func nextDrill(_ scenario: Scenario, _ run: RunRecord, store: any DrillStore) throws -> String? {
         guard let schedule = scenario.schedule else { return nil }
         let last = run.status.heldTheDrill ? run : try store.runs(scenario: run.scenario).first {
             $0.status.heldTheDrill && ($0.startedWallNs, $0.id) < (run.startedWallNs, run.id)
@@ -148,7 +148,7 @@ enum Report {
     }
 
     /// The drill report, and the run as its chain tells it.
-    static func build(_ run: RunRecord, store: SQLiteStore, renderedAt: String?, asOf: String, signOff: SignOffNames) throws
+    static func build(_ run: RunRecord, store: any DrillStore, renderedAt: String?, asOf: String, signOff: SignOffNames) throws
         -> (report: DrillReport, run: RunRecord) {
         let (input, chained) = try input(run, store: store, renderedAt: renderedAt, asOf: asOf, signOff: signOff)
         return (DrillReport(input, status: input.retrospective.state.status), chained)
@@ -158,7 +158,7 @@ enum Report {
     /// the chain and the projections checked against each other at render time. The log is
     /// read once as it streams from the store, and not kept: each event is replayed, and its
     /// link checked.
-    static func input(_ stored: RunRecord, store: SQLiteStore, renderedAt: String?, asOf: String, signOff: SignOffNames) throws
+    static func input(_ stored: RunRecord, store: any DrillStore, renderedAt: String?, asOf: String, signOff: SignOffNames) throws
         -> (input: ReportInput, run: RunRecord) {
         let signatures = try store.signatures(runID: stored.id)
         var check = ChainCheck(stored, signatures: signatures)

@@ -34,7 +34,7 @@ struct ResumeCommand: AsyncParsableCommand {
 
 /// Takes a run over from its record (recording `first`), drives it to its next stop, prints the
 /// summary and exits with the run's code: what resume, resolve, abort and confirm share.
-func carryOn(_ run: RunRecord, scenario: Scenario, first: [DrillEvent] = [], force: Bool = false, store db: SQLiteStore,
+func carryOn(_ run: RunRecord, scenario: Scenario, first: [DrillEvent] = [], force: Bool = false, store db: any DrillStore,
              quiet: Bool) async throws -> Never {
     let progress = ProgressPrinter(enabled: !quiet)
     if let warning = ProcessContainment.current.warning { progress.note(warning) }

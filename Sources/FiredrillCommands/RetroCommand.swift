@@ -29,7 +29,7 @@ struct RetroCommand: ParsableCommand {
 
 enum Retro {
     /// The retrospective, and the run as its chain tells it.
-    static func render(_ run: RunRecord, store: SQLiteStore, template: String? = nil, asOf: String? = nil) throws -> (text: String, run: RunRecord) {
+    static func render(_ run: RunRecord, store: any DrillStore, template: String? = nil, asOf: String? = nil) throws -> (text: String, run: RunRecord) {
         let (input, chained) = try Report.input(run, store: store, renderedAt: nil, asOf: try ActionsCommand.today(asOf), signOff: .init())
         do {
             return (try ReportRenderer.render(DrillRetrospective(input, status: input.retrospective.state.status), template: template), chained)

@@ -58,7 +58,7 @@ enum Interruption {
         }
     }
 
-    static func abortingOnSignals<T>(store: SQLiteStore, _ body: (RunHandle) async throws -> T) async throws -> T {
+    static func abortingOnSignals<T>(store: any DrillStore, _ body: (RunHandle) async throws -> T) async throws -> T {
         let handle = RunHandle()
         var sources: [any DispatchSourceSignal] = []
         for sig in [SIGINT, SIGTERM] {

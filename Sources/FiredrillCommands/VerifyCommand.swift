@@ -17,15 +17,19 @@ struct VerifyCommand: ParsableCommand {
             event of an intact chain. Exit 0 when everything holds; 1 naming each break.
             """)
 
-    @Argument(help: "Only these runs (ids or unique prefixes); default every run.") var runIDs: [String] = []
+    @Argument(help: "Only these runs (ids or unique prefixes); default every run. Or one evidence bundle FILE, checked with no database.") var runIDs: [String] = []
     @Option(name: .customLong("head"), help: "A head hash kept outside the database; repeatable.") var heads: [String] = []
     @Option(help: "The team's public key file (from `firedrill key create`), or the base64 key.") var publicKey: String?
     @OptionGroup var store: StoreOptions
 
     func run() throws {
-        let db = try store.openExisting()
         let anchorKey: Curve25519.Signing.PublicKey?
         do { anchorKey = try publicKey.map { try SigningKey.publicKey($0) } } catch { throw CommandFailure.usage("\(error)") }
+        // A bundle is checked on its own, with no database: what an auditor was sent.
+        if runIDs.count == 1, heads.isEmpty, FileManager.default.fileExists(atPath: runIDs[0]) {
+            return try verifyBundle(runIDs[0], key: anchorKey)
+        }
+        let db = try store.openExisting()
         let everyRun = runIDs.isEmpty
         let ids = everyRun ? try db.chainedRunIDs() : try runIDs.map { try findRun($0, in: db).id }
         var broken: [String] = []
@@ -67,17 +71,20 @@ struct VerifyCommand: ParsableCommand {
 
     /// Each signed head holds for its statement, is a hash of its run's intact chain, and links
     /// to the signature signed before it; with the team's key, every ended run is signed by it.
-    func signatureBreaks(_ db: SQLiteStore, ids: Set<String>, everyRun: Bool, intact: [String: [AuditChain.Link]],
+    func signatureBreaks(_ db: any DrillStore, ids: Set<String>, everyRun: Bool, intact: [String: [AuditChain.Link]],
                          records: [String: RunRecord], key: Curve25519.Signing.PublicKey?) throws -> [String] {
         var breaks: [String] = []
         let signatures = try db.signatures(runID: nil)
         var previous = AuditChain.genesis
         var finalSigned: Set<String> = []
         for (index, signed) in signatures.enumerated() {
-            defer { previous = signed.digest }
-            let name = "signed head \(index + 1) (run \(signed.runID), event \(signed.eventCount))"
-            if signed.previousDigest != previous, everyRun {
-                breaks.append("\(name): the signature before it is missing (it links to \(signed.previousDigest.prefix(12))): a signed run or its signature was deleted")
+            let name = "signed head \(index + 1) (run \(signed.runID), event \(signed.eventCount)\(signed.imported ? ", imported" : ""))"
+            // An imported head links into the record it was signed in: its statement and its chain are checked, not its link.
+            if !signed.imported {
+                if signed.previousDigest != previous, everyRun {
+                    breaks.append("\(name): the signature before it is missing (it links to \(signed.previousDigest.prefix(12))): a signed run or its signature was deleted")
+                }
+                previous = signed.digest
             }
             guard ids.contains(signed.runID) || everyRun else { continue }
             if let problem = signed.signatureProblem(key: key) {
@@ -102,6 +109,18 @@ struct VerifyCommand: ParsableCommand {
             }
         }
         return breaks
+    }
+
+    func verifyBundle(_ path: String, key: Curve25519.Signing.PublicKey?) throws {
+        let bundle: EvidenceBundle
+        do { bundle = try EvidenceBundle.read(path) } catch { throw CommandFailure.usage("\(error)") }
+        let check = bundle.check(key: key)
+        for line in check.ok { print("ok     \(line)") }
+        for line in check.broken { print("BROKEN \(line)") }
+        let signed = bundle.signature.map { "signed by key \(SigningKey.keyID($0.publicKey))" } ?? "unsigned"
+        print("bundle \(path): \(bundle.runs.count) run\(bundle.runs.count == 1 ? "" : "s"), \(check.events) events, \(signed): "
+              + (check.broken.isEmpty ? "every chain intact" : "\(check.broken.count) broken"))
+        if !check.broken.isEmpty { throw ExitCode(1) }
     }
 
     /// An anchored head must be an event's hash in an intact chain.

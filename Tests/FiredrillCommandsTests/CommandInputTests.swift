@@ -28,7 +28,7 @@ import Testing
     @Test func runIsParsedOnItsOwnAndSaysHelpAndUsageAsTheRootDoes() async throws {
         let dir = try temporaryFolder("run-parse")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let usage = "firedrill run <file> [--var <name=value> ...] [--participant <name:role> ...] [--db <path>] [--quiet]"
+        let usage = "firedrill run <file> [--var <name=value> ...] [--participant <name:role> ...] [--db <path-or-url>] [--quiet]"
         let help = try await FiredrillProcess.run(["run", "--help"], directory: dir)
         #expect(help.status == 0 && help.stdout.contains("USAGE: " + usage), "\(help.output)")
         let missing = try await FiredrillProcess.run(["run"], directory: dir)

@@ -17,9 +17,13 @@ public struct HeadSignature: Hashable, Sendable {
     /// base64.
     public var signature: String
     public var signedWallNs: Int64
+    /// Brought in by `firedrill import`: it links into the signatures of the record it was
+    /// signed in, not this one's, so only its statement and its run's chain are checked here.
+    public var imported: Bool
 
     public init(runID: String, eventCount: Int, headHash: String, previousDigest: String, publicKey: String, signature: String,
-                signedWallNs: Int64) {
+                signedWallNs: Int64, imported: Bool = false) {
+        self.imported = imported
         self.runID = runID
         self.eventCount = eventCount
         self.headHash = headHash

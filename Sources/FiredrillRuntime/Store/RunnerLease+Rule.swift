@@ -5,7 +5,7 @@ import FiredrillCore
 
 extension RunnerLease {
     /// The same process: a lease it takes again renews its own.
-    func isSameProcess(as other: RunnerLease) -> Bool { pid == other.pid && host == other.host }
+    public func isSameProcess(as other: RunnerLease) -> Bool { pid == other.pid && host == other.host }
 
     /// Whether `claimant` may take the run's lease from `holder`: it may unless a live process on
     /// this host holds it (`held`), or a process on another host, which cannot be checked from

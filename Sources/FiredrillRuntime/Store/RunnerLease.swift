@@ -45,6 +45,8 @@ public enum LeaseError: Error, CustomStringConvertible, Equatable {
     case held(runID: String, by: RunnerLease)
     /// A process on another host holds it; `--force` takes it.
     case otherHost(runID: String, by: RunnerLease)
+    /// A runner on another host renews its lease (a shared record's heartbeat): it is alive.
+    case renewed(runID: String, by: RunnerLease, renewedSecondsAgo: Double, expiresInSeconds: Double)
     /// Another run of the same scenario has not finished.
     case scenarioBusy(scenario: String, runID: String, status: RunStatus, by: RunnerLease?)
 
@@ -54,6 +56,8 @@ public enum LeaseError: Error, CustomStringConvertible, Equatable {
             "run \(id) is being driven by \(lease); wait for it, or stop it with `firedrill abort \(id) --by NAME`"
         case .otherHost(let id, let lease):
             "run \(id) is held by \(lease), which cannot be checked from this host; if that process is gone, take the run over with `firedrill resume \(id) --force`"
+        case .renewed(let id, let lease, let ago, let left):
+            "run \(id) is being driven by \(lease), which renewed its lease \(String(format: "%.1f", ago)) s ago; if that runner is gone, its lease expires in \(String(format: "%.1f", max(0, left))) s and `firedrill resume \(id)` takes the run over then (--force does not take a lease that is still renewed)"
         case .scenarioBusy(let scenario, let id, let status, let lease?):
             "scenario '\(scenario)' is already being drilled: run \(id) (\(status.rawValue)) is driven by \(lease)"
         case .scenarioBusy(let scenario, let id, let status, nil):

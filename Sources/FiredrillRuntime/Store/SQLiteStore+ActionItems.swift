@@ -14,7 +14,7 @@ extension SQLiteStore {
     }
 
     /// Oldest first; only a scenario's or a run's when asked.
-    public func actionItems(scenario: String? = nil, runID: String? = nil) throws -> [ActionItem] {
+    public func actionItems(scenario: String?, runID: String?) throws -> [ActionItem] {
         try read { db in
             var conditions: [String] = []
             var arguments: StatementArguments = []

@@ -5,8 +5,9 @@ import GRDB
 /// The SQLite record: WAL, `synchronous=FULL` so an acknowledged event survives kill -9
 /// and power loss; schema by migrations. The events table is the truth; the other tables
 /// are projections for queries and reports.
-public final class SQLiteStore: RunStore {
+public final class SQLiteStore: DrillStore {
     public let path: String
+    public var location: String { path }
     let pool: DatabasePool
     /// The database file (and its WAL) as opened, to notice a removal or replacement.
     let identity: FileIdentity
@@ -272,6 +273,9 @@ public final class SQLiteStore: RunStore {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v6-imported-signatures") { db in
+            try db.execute(sql: "ALTER TABLE signed_heads ADD COLUMN imported INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator.migrations
     }
 
@@ -381,28 +385,11 @@ public final class SQLiteStore: RunStore {
         try events.reduce(AuditChain.genesis) { previous, recorded in try AuditChain.link(recorded, runID: runID, after: previous).hash }
     }
 
-    /// A run's chain as stored, for `verify`.
-    public func chain(of runID: String) throws -> [AuditChain.Link] {
-        var links: [AuditChain.Link] = []
-        try forEachLink(of: runID) { links.append($0) }
-        return links
-    }
-
     /// A run's chain link by link as it is read, none kept.
     public func forEachLink(of runID: String, _ body: (AuditChain.Link) throws -> Void) throws {
         try forEachRow(sql: "SELECT seq, type, at_ns, mono_ns, wall_ns, payload, prev_hash, hash FROM events WHERE run_id = ? ORDER BY seq",
                        arguments: [runID]) { row in
             try body(AuditChain.Link(seq: row[0], type: row[1], atNs: row[2], monoNs: row[3], wallNs: row[4], payload: row[5], prevHash: row[6], hash: row[7]))
-        }
-    }
-
-    /// Each link with its event, decoded as `forEachEvent` decodes it: the chain checked and the
-    /// run replayed in one read.
-    public func forEachLink(of runID: String, _ body: (AuditChain.Link, RecordedEvent) throws -> Void) throws {
-        var decoder = PayloadDecoder(path: path)
-        try forEachLink(of: runID) { link in
-            try body(link, RecordedEvent(seq: link.seq, event: try decoder.event(link.payload), at: DrillInstant(nanoseconds: link.atNs),
-                                         monoNs: link.monoNs, wallNs: link.wallNs))
         }
     }
 
@@ -415,6 +402,15 @@ public final class SQLiteStore: RunStore {
 
     /// Keeps the query tables in step with the log, in the same transaction.
     func project(_ recorded: RecordedEvent, runID: String, db: Database) throws {
+        try projectRows(recorded, runID: runID, db: db)
+        if let change = RunProjection.change(for: recorded) {
+            try db.execute(sql: "UPDATE runs SET status = ?, ended_wall_ns = COALESCE(?, ended_wall_ns) WHERE id = ?",
+                           arguments: [change.status.rawValue, change.endedWallNs, runID])
+        }
+    }
+
+    /// The attempts, samples and canary writes an event adds.
+    func projectRows(_ recorded: RecordedEvent, runID: String, db: Database) throws {
         switch recorded.event {
         case .attemptStarted(let started):
             try db.execute(sql: "INSERT OR REPLACE INTO attempts (run_id, ref, attempt, action, started_ns) VALUES (?, ?, ?, ?, ?)",
@@ -442,40 +438,14 @@ public final class SQLiteStore: RunStore {
         default:
             break
         }
-        if let change = RunProjection.change(for: recorded) {
-            try db.execute(sql: "UPDATE runs SET status = ?, ended_wall_ns = COALESCE(?, ended_wall_ns) WHERE id = ?",
-                           arguments: [change.status.rawValue, change.endedWallNs, runID])
-        }
-    }
-
-    public func events(of runID: String) throws -> [RecordedEvent] {
-        var events: [RecordedEvent] = []
-        try forEachEvent(of: runID) { events.append($0) }
-        return events
     }
 
     /// Row by row from a cursor, each payload decoded as it comes.
     public func forEachEvent(of runID: String, _ body: (RecordedEvent) throws -> Void) throws {
-        var decoder = PayloadDecoder(path: path)
+        var decoder = StorePayloadDecoder(location: path)
         try forEachRow(sql: "SELECT seq, at_ns, mono_ns, wall_ns, payload FROM events WHERE run_id = ? ORDER BY seq", arguments: [runID]) { row in
             // By place, not name: a name is looked up in a dictionary, for every row.
             try body(RecordedEvent(seq: row[0], event: try decoder.event(row[4]), at: DrillInstant(nanoseconds: row[1]), monoNs: row[2], wallNs: row[3]))
-        }
-    }
-
-    /// Payloads as the store wrote them: samples by `SampleJSON`, the rest by `JSONDecoder`; one
-    /// that does not decode is a store failure, said as the store says its own.
-    struct PayloadDecoder {
-        let path: String
-        var samples = SampleJSON()
-        let decoder = JSONDecoder()
-
-        init(path: String) { self.path = path }
-
-        mutating func event(_ payload: String) throws -> DrillEvent {
-            do { return try samples.event(payload) ?? decoder.decode(DrillEvent.self, from: Data(payload.utf8)) } catch {
-                throw StoreError.describe(error, path: path)
-            }
         }
     }
 
@@ -569,7 +539,7 @@ public final class SQLiteStore: RunStore {
             guard let head = try Row.fetchOne(db, sql: "SELECT head_hash, event_count FROM chain_heads WHERE run_id = ?", arguments: [runID]) else {
                 throw StoreError(description: "run \(runID) has no events to sign")
             }
-            let previous = try Row.fetchOne(db, sql: "SELECT * FROM signed_heads ORDER BY id DESC LIMIT 1").map(Self.signature)
+            let previous = try Row.fetchOne(db, sql: "SELECT * FROM signed_heads WHERE imported = 0 ORDER BY id DESC LIMIT 1").map(Self.signature)
             let signed = sign(head["event_count"], head["head_hash"], previous?.digest ?? AuditChain.genesis)
             try db.execute(sql: """
                 INSERT INTO signed_heads (run_id, event_count, head_hash, previous_digest, public_key, signature, signed_wall_ns)
@@ -591,7 +561,59 @@ public final class SQLiteStore: RunStore {
 
     static func signature(_ row: Row) -> HeadSignature {
         HeadSignature(runID: row["run_id"], eventCount: row["event_count"], headHash: row["head_hash"], previousDigest: row["previous_digest"],
-                      publicKey: row["public_key"], signature: row["signature"], signedWallNs: row["signed_wall_ns"])
+                      publicKey: row["public_key"], signature: row["signature"], signedWallNs: row["signed_wall_ns"],
+                      imported: (row["imported"] as Int? ?? 0) != 0)
+    }
+
+    @discardableResult
+    public func importRun(_ imported: ImportedRun) throws -> Bool {
+        try write { db in
+            let run = imported.run
+            guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM runs WHERE id = ?", arguments: [run.id]) == 0,
+                  try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events WHERE run_id = ?", arguments: [run.id]) == 0 else {
+                throw StoreError(description: "run \(run.id) is already in \(path): it is not imported twice")
+            }
+            try db.execute(sql: """
+                INSERT INTO runs (id, scenario, title, scenario_path, scenario_text, scenario_sha256, status, started_wall_ns,
+                    started_mono_ns, boot_id, ended_wall_ns, rto_seconds, rpo_seconds, objectives_met, vars_json)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [run.id, run.scenario, run.title, run.scenarioPath, run.scenarioText, run.scenarioSHA256,
+                                 run.status.rawValue, run.startedWallNs, run.startedMonoNs, run.bootID, run.endedWallNs,
+                                 run.rtoSeconds, run.rpoSeconds, run.objectivesMet, run.varsJSON])
+            var decoder = StorePayloadDecoder(location: path)
+            for link in imported.links {
+                try db.execute(sql: """
+                    INSERT INTO events (run_id, seq, type, at_ns, mono_ns, wall_ns, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [run.id, link.seq, link.type, link.atNs, link.monoNs, link.wallNs, link.payload, link.prevHash, link.hash])
+                let recorded = RecordedEvent(seq: link.seq, event: try decoder.event(link.payload), at: DrillInstant(nanoseconds: link.atNs),
+                                             monoNs: link.monoNs, wallNs: link.wallNs)
+                try projectRows(recorded, runID: run.id, db: db)
+            }
+            if let last = imported.links.last {
+                try db.execute(sql: "INSERT INTO chain_heads VALUES (?, ?, ?)", arguments: [run.id, last.hash, imported.links.count])
+            }
+            // The status and end as exported: the events' own projection is what `verify` compares them with.
+            try db.execute(sql: "UPDATE runs SET status = ?, ended_wall_ns = ? WHERE id = ?",
+                           arguments: [run.status.rawValue, run.endedWallNs, run.id])
+            let ids = imported.actionItems.map(\.id)
+            let keepsNumbers = try ids.isEmpty || Int.fetchOne(db, sql: "SELECT COUNT(*) FROM action_items WHERE id IN (\(ids.map { _ in "?" }.joined(separator: ", ")))",
+                                                              arguments: StatementArguments(ids)) == 0
+            for item in imported.actionItems {
+                try db.execute(sql: """
+                    INSERT INTO action_items (id, run_id, scenario, title, owner, due, created_wall_ns, closed_wall_ns, close_note)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [keepsNumbers ? item.id : nil, item.runID, item.scenario, item.title, item.owner, item.due,
+                                     item.createdWallNs, item.closedWallNs, item.closeNote])
+            }
+            for signed in imported.signatures {
+                try db.execute(sql: """
+                    INSERT INTO signed_heads (run_id, event_count, head_hash, previous_digest, public_key, signature, signed_wall_ns, imported)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, 1)
+                    """, arguments: [signed.runID, signed.eventCount, signed.headHash, signed.previousDigest, signed.publicKey,
+                                     signed.signature, signed.signedWallNs])
+            }
+            return keepsNumbers
+        }
     }
 
     public func post(_ event: DrillEvent, to runID: String) throws {
@@ -620,6 +642,7 @@ public final class SQLiteStore: RunStore {
 /// A store that cannot be used, said in words.
 public struct StoreError: Error, CustomStringConvertible, Sendable {
     public var description: String
+    public init(description: String) { self.description = description }
 
     public static func describe(_ error: any Error, path: String) -> StoreError {
         if let error = error as? StoreError { return error }

@@ -1,4 +1,5 @@
 import FiredrillCore
+import FiredrillPostgres
 import FiredrillRuntime
 import FiredrillTestSupport
 import Foundation
@@ -8,10 +9,19 @@ import Testing
 struct StoreFactory: Sendable, CustomTestStringConvertible {
     var name: String
     var make: @Sendable () throws -> (store: any RunStore, tearDown: @Sendable () -> Void)
+    /// For a store whose leases expire unrenewed (a shared record): makes run `id`'s lease expire now.
+    var expireLease: (@Sendable (any RunStore, String) throws -> Void)? = nil
     var testDescription: String { name }
 
-    /// Every `RunStore`. A new store is one more line here.
-    static let all: [StoreFactory] = [.sqlite, .inMemory]
+    /// Every `RunStore`. A new store is one more line here. PostgreSQL's only where a cluster
+    /// runs (.ci/run starts one); where none can, that is said once on stderr.
+    static let all: [StoreFactory] = {
+        guard TestPostgres.shared != nil else {
+            FileHandle.standardError.write(Data("RunStoreContractTests: the PostgreSQL store is skipped: \(TestPostgres.unavailableReason)\n".utf8))
+            return [.sqlite, .inMemory]
+        }
+        return [.sqlite, .inMemory, .postgres]
+    }()
 
     static let sqlite = StoreFactory(name: "SQLiteStore") {
         let dir = try StoreFixture.temporaryFolder("firedrill-contract")
@@ -19,6 +29,17 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
     }
 
     static let inMemory = StoreFactory(name: "InMemoryStore") { (InMemoryStore(), {}) }
+
+    static let postgres = StoreFactory(name: "PostgresStore", make: {
+        let server = try #require(TestPostgres.shared)
+        let database = try server.createDatabase("contract")
+        let store = try PostgresStore(url: server.url(database: database))
+        return (store, { server.dropDatabase(database) })
+    }, expireLease: { store, id in
+        let store = try #require(store as? PostgresStore)
+        try TestPostgres.shared?.psql("UPDATE leases SET expires_at = clock_timestamp() - interval '1 second' WHERE run_id = '\(id)'",
+                                      database: store.url.database)
+    })
 }
 
 /// What every `RunStore` does alike: the record it keeps of a run (events, chain, the runs
@@ -344,6 +365,7 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
 
     @Test(arguments: StoreFactory.all)
     func aRunnerOnAnotherHostIsReplacedOnlyWithForce(_ factory: StoreFactory) throws {
+        guard factory.expireLease == nil else { return }  // a shared record's leases expire instead: next test
         try with(factory) { store in
             _ = try StoreFixture.Drill(store, "r-1", runner: StoreFixture.otherHost)
             #expect(throws: LeaseError.otherHost(runID: "r-1", by: StoreFixture.otherHost)) {
@@ -351,6 +373,28 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
             }
             #expect(try store.run("r-1")?.runner == StoreFixture.otherHost)
             #expect(try store.acquireLease("r-1", lease: StoreFixture.claimant, force: true) == StoreFixture.otherHost)
+            #expect(try store.run("r-1")?.runner == StoreFixture.claimant)
+        }
+    }
+
+    /// A shared record: another host's runner that renews its lease keeps it, --force or not;
+    /// once the lease has expired unrenewed, any host takes it without --force.
+    @Test(arguments: StoreFactory.all.filter { $0.expireLease != nil })
+    func aRunnerOnAnotherHostKeepsARenewedLeaseAndLosesAnExpiredOne(_ factory: StoreFactory) throws {
+        try with(factory) { store in
+            _ = try StoreFixture.Drill(store, "r-1", runner: StoreFixture.otherHost)
+            for force in [false, true] {
+                do {
+                    try store.acquireLease("r-1", lease: StoreFixture.claimant, force: force)
+                    Issue.record("a renewed lease on another host was taken (force: \(force))")
+                } catch let error as LeaseError {
+                    guard case .renewed(let id, let holder, _, let left) = error else { Issue.record("\(error)"); continue }
+                    #expect(id == "r-1" && holder == StoreFixture.otherHost && left > 0)
+                }
+            }
+            #expect(try store.run("r-1")?.runner == StoreFixture.otherHost)
+            try factory.expireLease?(store, "r-1")
+            #expect(try store.acquireLease("r-1", lease: StoreFixture.claimant, force: false) == StoreFixture.otherHost)
             #expect(try store.run("r-1")?.runner == StoreFixture.claimant)
         }
     }

@@ -1,0 +1,181 @@
+import FiredrillRuntime
+import Foundation
+
+/// A PostgreSQL cluster for tests: the one `.ci/run` started (`FIREDRILL_TEST_POSTGRES`, an admin
+/// URL), or one of this process's own made with Debian's `initdb` and `pg_ctl` (as the
+/// `postgres` user when root, which initdb requires) on 127.0.0.1 and a free port. Password
+/// authentication over TCP (scram-sha-256), trust on its Unix socket. Nil where PostgreSQL is
+/// missing: `unavailableReason` says why, and the tests that need it are skipped saying so.
+public final class TestPostgres: @unchecked Sendable {
+    public let port: Int
+    public let host = "127.0.0.1"
+    public let adminPassword: String
+    /// The data folder and its Unix socket's folder, when this process started the cluster.
+    public let dataDirectory: String?
+    public let socketDirectory: String?
+    let binDirectory: String?
+
+    public static let adminUser = "postgres"
+
+    /// The shared cluster for this test process.
+    public static let shared: TestPostgres? = {
+        if let url = ProcessInfo.processInfo.environment["FIREDRILL_TEST_POSTGRES"], let found = TestPostgres(adminURL: url) {
+            return found
+        }
+        return try? TestPostgres.start()
+    }()
+
+    public static var unavailableReason: String {
+        if let url = ProcessInfo.processInfo.environment["FIREDRILL_TEST_POSTGRES"] {
+            return "FIREDRILL_TEST_POSTGRES (\(PostgresMask.masked(url))) cannot be used and no cluster of the tests' own could start"
+        }
+        return binDirectoryFound() == nil ? "PostgreSQL is not installed (no initdb): install Debian's postgresql package, as .ci/run does"
+            : "a PostgreSQL cluster of the tests' own did not start (see the log under the temporary directory)"
+    }
+
+    init?(adminURL: String) {
+        guard let components = URLComponents(string: adminURL), let port = components.port else { return nil }
+        self.port = port
+        adminPassword = components.password ?? ""
+        dataDirectory = nil
+        socketDirectory = nil
+        binDirectory = Self.binDirectoryFound()
+    }
+
+    init(port: Int, adminPassword: String, dataDirectory: String, binDirectory: String) {
+        self.port = port
+        self.adminPassword = adminPassword
+        self.dataDirectory = dataDirectory
+        socketDirectory = dataDirectory
+        self.binDirectory = binDirectory
+    }
+
+    static func binDirectoryFound() -> String? {
+        let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
+        for version in versions.sorted(by: >) where FileManager.default.isExecutableFile(atPath: "/usr/lib/postgresql/\(version)/bin/initdb") {
+            return "/usr/lib/postgresql/\(version)/bin"
+        }
+        return nil
+    }
+
+    /// A cluster of its own. `configure` adds lines to postgresql.conf (TLS, for one) before it starts.
+    public static func start(configure: (String) throws -> [String] = { _ in [] }) throws -> TestPostgres {
+        guard let bin = binDirectoryFound() else { throw TestPostgresError(unavailableReason) }
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("firedrill-pg-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let password = "admin-" + UUID().uuidString.prefix(12).lowercased()
+        try (password + "\n").write(toFile: root + "/pw", atomically: true, encoding: .utf8)
+        let data = root + "/data"
+        if getuid() == 0 { _ = try run("/bin/chown", ["-R", "postgres:postgres", root]) }
+        _ = try asPostgres(bin + "/initdb", ["-D", data, "-U", adminUser, "--pwfile=" + root + "/pw", "--auth-host=scram-sha-256",
+                                             "--auth-local=trust", "-E", "UTF8", "--no-sync"])
+        let extra = try configure(data)
+        let port = try LoopbackPort.free()
+        var conf = ["listen_addresses = '127.0.0.1'", "port = \(port)", "unix_socket_directories = '\(data)'", "max_connections = 100",
+                    "fsync = on", "log_min_messages = warning"]
+        conf += extra
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: data + "/postgresql.conf"))
+        handle.seekToEndOfFile()
+        handle.write(Data(("\n" + conf.joined(separator: "\n") + "\n").utf8))
+        try handle.close()
+        if getuid() == 0 { _ = try run("/bin/chown", ["-R", "postgres:postgres", root]) }
+        let server = TestPostgres(port: port, adminPassword: password, dataDirectory: data, binDirectory: bin)
+        try server.startServer()
+        return server
+    }
+
+    public func startServer() throws {
+        guard let dataDirectory, let binDirectory else { throw TestPostgresError("this cluster was not started here") }
+        _ = try Self.asPostgres(binDirectory + "/pg_ctl", ["-D", dataDirectory, "-l", dataDirectory + "/../server.log", "-w", "-t", "60", "start"])
+    }
+
+    public func stop() {
+        guard let dataDirectory, let binDirectory else { return }
+        _ = try? Self.asPostgres(binDirectory + "/pg_ctl", ["-D", dataDirectory, "-m", "immediate", "-w", "stop"])
+    }
+
+    /// The postmaster's pid, from its pid file.
+    public var postmasterPID: Int32? {
+        guard let dataDirectory, let text = try? String(contentsOfFile: dataDirectory + "/postmaster.pid", encoding: .utf8) else { return nil }
+        return text.split(separator: "\n").first.flatMap { Int32($0) }
+    }
+
+    /// SIGKILL to the postmaster, then waits for its backends to notice and go, as a crashed server's do.
+    public func killPostmaster() throws {
+        guard let pid = postmasterPID else { throw TestPostgresError("no postmaster running") }
+        kill(pid, SIGKILL)
+        let give = Date().addingTimeInterval(30)
+        while Date() < give {
+            let out = (try? Self.run("/usr/bin/pgrep", ["-f", "-u", "postgres", dataDirectory ?? "-"])) ?? ""
+            let children = (try? Self.run("/usr/bin/pgrep", ["-P", String(pid)])) ?? ""
+            if out.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty && children.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+    }
+
+    /// A URL for `user` on `database` over TCP.
+    public func url(user: String = adminUser, password: String? = nil, database: String, options: String = "sslmode=disable") -> String {
+        let secret = password ?? (user == Self.adminUser ? adminPassword : nil)
+        let encoded = secret.map { ":" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0) } ?? ""
+        return "postgres://\(user)\(encoded)@\(host):\(port)/\(database)?\(options)"
+    }
+
+    /// A new, empty database of its own.
+    public func createDatabase(_ prefix: String = "fd") throws -> String {
+        let name = "\(prefix)_\(UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: ""))"
+        _ = try psql("CREATE DATABASE \(name)", database: "postgres")
+        return name
+    }
+
+    public func dropDatabase(_ name: String) {
+        _ = try? psql("DROP DATABASE IF EXISTS \(name) WITH (FORCE)", database: "postgres")
+    }
+
+    /// Runs SQL as the admin over TCP; its output unaligned, tuples only.
+    @discardableResult
+    public func psql(_ sql: String, database: String, user: String = adminUser, password: String? = nil) throws -> String {
+        var environment = ProcessInfo.processInfo.environment
+        environment["PGPASSWORD"] = password ?? adminPassword
+        return try Self.run("/usr/bin/psql", ["-h", host, "-p", String(port), "-U", user, "-d", database, "-v", "ON_ERROR_STOP=1", "-X", "-At",
+                                              "-c", sql], environment: environment)
+    }
+
+    static func asPostgres(_ program: String, _ arguments: [String]) throws -> String {
+        getuid() == 0 ? try run("/usr/sbin/runuser", ["-u", "postgres", "--", program] + arguments) : try run(program, arguments)
+    }
+
+    @discardableResult
+    static func run(_ program: String, _ arguments: [String], environment: [String: String]? = nil) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw TestPostgresError("\(program) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(String(decoding: errors, as: UTF8.self))")
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+}
+
+public struct TestPostgresError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A URL's password hidden, for the skip message.
+enum PostgresMask {
+    static func masked(_ url: String) -> String {
+        guard var components = URLComponents(string: url), components.password != nil else { return url }
+        components.password = "***"
+        return components.string ?? url
+    }
+}
