@@ -277,9 +277,10 @@ public final class PostgresStore: DrillStore, @unchecked Sendable {
             if connect.dnsAAAAError != nil || connect.dnsAError != nil, connect.connectionErrors.isEmpty { return "the host name does not resolve" }
             return errors.first ?? "\(connect)"
         }
-        if error is ChannelError, "\(error)".contains("connectTimeout") { return "no answer within the connect timeout" }
         let text = "\(error)"
-        if text.contains("connectTimeout") { return "no answer within the connect timeout" }
+        if text.lowercased().contains("connecttimeout") || text.lowercased().contains("connect timeout") {
+            return "no answer within the connect timeout (set connect_timeout=SECONDS in the URL, or FIREDRILL_DB_CONNECT_TIMEOUT_S)"
+        }
         if text.contains("connection refused") || text.contains("errno: 111") || text.contains("ECONNREFUSED") { return "connection refused (no server listens there)" }
         if text.contains("errno: 2)") || text.contains("No such file") { return "no server socket there (is PostgreSQL running?)" }
         return text

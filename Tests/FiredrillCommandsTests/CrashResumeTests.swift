@@ -1,5 +1,6 @@
 import FiredrillTestSupport
 import FiredrillCore
+import FiredrillPostgres
 import FiredrillRuntime
 import Foundation
 import Testing
@@ -8,16 +9,44 @@ import Testing
 /// random instants inside steps; each time it is resumed (an operator resolving steps in doubt by
 /// looking at the target, as the runbook says) and must end exactly as an uninterrupted run does.
 @Suite(.serialized) struct CrashResumeTests {
+    /// Which record the harness runs on: SQLite, and PostgreSQL where a cluster runs (.ci/run starts one).
+    enum Record: String, CaseIterable, CustomTestStringConvertible, Sendable {
+        case sqlite, postgres
+        var testDescription: String { rawValue }
+        static var available: [Record] {
+            guard TestPostgres.shared != nil else {
+                FileHandle.standardError.write(Data("CrashResumeTests: the PostgreSQL record is skipped: \(TestPostgres.unavailableReason)\n".utf8))
+                return [.sqlite]
+            }
+            return allCases
+        }
+    }
+
     /// A drill against a target script that logs each of its own invocations with the wall time.
     struct Lab {
         let dir: String
-        var db: String { dir + "/record.db" }
+        let db: String
+        let record: Record
+        /// The record, opened as the commands open it.
+        func open() throws -> any DrillStore {
+            switch record {
+            case .sqlite: try SQLiteStore(path: db)
+            case .postgres: try PostgresStore(url: db)
+            }
+        }
         var scenario: String { dir + "/crash-harness.yaml" }
         var target: String { dir + "/target.sh" }
         var log: String { dir + "/invocations.log" }
 
-        init() throws {
+        init(_ record: Record = .sqlite) throws {
             dir = try temporaryFolder("firedrill-crash")
+            self.record = record
+            switch record {
+            case .sqlite: db = dir + "/record.db"
+            case .postgres:
+                let server = try #require(TestPostgres.shared)
+                db = server.url(database: try server.createDatabase("crash"))
+            }
             try ExecutableScript.write("""
                 #!/bin/sh
                 # Counts its own invocations: each effect is logged with CLOCK_REALTIME in ns.
@@ -83,7 +112,10 @@ import Testing
 
         func count(_ command: String) -> Int { invocations().filter { $0.0 == command }.count }
 
-        func remove() { try? FileManager.default.removeItem(atPath: dir) }
+        func remove() {
+            try? FileManager.default.removeItem(atPath: dir)
+            if record == .postgres, let name = try? PostgresLocation(url: db).database { TestPostgres.shared?.dropDatabase(name) }
+        }
     }
 
     /// Carries the lab's run on until it ends, as an operator would: resume a dead run; for a
@@ -95,7 +127,7 @@ import Testing
         var decisions: [String] = []
         for _ in 0..<8 {
             await waitForNoProcesses(mentioning: lab.target)
-            let store = try SQLiteStore(path: lab.db)
+            let store = try lab.open()
             guard let run = try store.runs(scenario: "crash-harness").first else {
                 // Killed before the run was recorded: nothing was done, so start again.
                 _ = try await FiredrillProcess.run(["run", lab.scenario, "--db", lab.db, "--quiet"], directory: lab.dir)
@@ -130,7 +162,7 @@ import Testing
 
     /// What every crashed-and-resumed run must satisfy.
     func checkInvariants(_ lab: Lab, context: String) throws {
-        let store = try SQLiteStore(path: lab.db)
+        let store = try lab.open()
         let runs = try store.runs(scenario: "crash-harness")
         try #require(runs.count == 1, "\(context): \(runs.count) runs")
         let run = runs[0]
@@ -172,21 +204,22 @@ import Testing
         }
     }
 
-    @Test func killedAtEveryEventBoundaryTheRunResumesToTheSameEnd() async throws {
+    @Test(arguments: Record.available)
+    func killedAtEveryEventBoundaryTheRunResumesToTheSameEnd(_ record: Record) async throws {
         // An uninterrupted run first: how many events a run has, and the RTO it measures.
-        let baseline = try Lab()
+        let baseline = try Lab(record)
         defer { baseline.remove() }
         let clean = try await FiredrillProcess.run(["run", baseline.scenario, "--db", baseline.db, "--quiet"], directory: baseline.dir)
         #expect(clean.status == 0, "uninterrupted run: \(clean.output)")
         try checkInvariants(baseline, context: "uninterrupted")
-        let store = try SQLiteStore(path: baseline.db)
+        let store = try baseline.open()
         let total = try store.events(of: try #require(try store.runs(scenario: "crash-harness").first).id).count
         #expect(total >= 15, "a multi-phase drill: \(total) events")
 
         var halts = 0
         for seq in 1...total {
             for side in ["before", "after"] {
-                let lab = try Lab()
+                let lab = try Lab(record)
                 defer { lab.remove() }
                 let crashed = try await FiredrillProcess.run(["run", lab.scenario, "--db", lab.db, "--quiet"],
                                                        environment: ["FIREDRILL_CRASH_AT": "\(side):\(seq)"], directory: lab.dir)
@@ -198,7 +231,7 @@ import Testing
         }
         // The boundaries around the two injections leave them in doubt at least once each.
         #expect(halts >= 2, "no step was ever in doubt")
-        print("crash harness: \(total) events, killed at \(2 * total) boundaries, \(halts) steps found in doubt and resolved")
+        print("crash harness (\(record)): \(total) events, killed at \(2 * total) boundaries, \(halts) steps found in doubt and resolved")
     }
 
     /// A step's end and the next step's start are decided together, nothing started between
@@ -231,10 +264,11 @@ import Testing
         }
     }
 
-    @Test func killedAtRandomInstantsTheRunResumesToTheSameEnd() async throws {
+    @Test(arguments: Record.available)
+    func killedAtRandomInstantsTheRunResumesToTheSameEnd(_ record: Record) async throws {
         var generator = SplitMix64(seed: 20261121)
         for round in 0..<8 {
-            let lab = try Lab()
+            let lab = try Lab(record)
             defer { lab.remove() }
             let running = try FiredrillProcess.Running(["run", lab.scenario, "--db", lab.db, "--quiet"], directory: lab.dir)
             let delay = Double(generator.next() % 1_100) / 1000 + 0.05
