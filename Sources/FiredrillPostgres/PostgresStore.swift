@@ -251,6 +251,8 @@ public final class PostgresStore: DrillStore, @unchecked Sendable {
                 said = "\(message) (SQLSTATE \(code))"
             case (.sslUnsupported, _):
                 said = "sslmode=\(url.sslMode.rawValue), but the server at \(target) does not offer TLS"
+            case (.connectionError, _) where psql.underlying is NIOSSLError:
+                said = "TLS with the server at \(target) failed: \(tlsWords(psql.underlying!))"
             case (.connectionError, _):
                 said = "no PostgreSQL answers at \(target)\(psql.underlying.map { ": \(connectionWords($0))" } ?? "")"
             case (.serverClosedConnection, _), (.uncleanShutdown, _):
@@ -261,12 +263,22 @@ public final class PostgresStore: DrillStore, @unchecked Sendable {
                 said = "\(psql.code)\(psql.underlying.map { ": \(connectionWords($0))" } ?? "")"
             }
         } else if let ssl = error as? NIOSSLError {
-            said = "TLS with the server at \(target) failed: \(ssl)"
+            said = "TLS with the server at \(target) failed: \(tlsWords(ssl))"
         } else {
             said = connectionWords(error)
         }
         if let password = url.password, !password.isEmpty { said = said.replacingOccurrences(of: password, with: "***") }
         return StoreError(description: "database \(location): \(said)")
+    }
+
+    /// A TLS failure as a person would say it, BoringSSL's words after.
+    static func tlsWords(_ error: any Error) -> String {
+        let text = "\(error)"
+        if text.contains("CERTIFICATE_VERIFY_FAILED") {
+            return "the server's certificate does not verify against sslrootcert (CERTIFICATE_VERIFY_FAILED)"
+        }
+        if text.contains("hostname") || text.contains("HOSTNAME") { return "the server's certificate is not for this host name (\(text))" }
+        return "the handshake failed (\(text))"
     }
 
     /// NIO's connection errors as a person would say them.

@@ -153,6 +153,53 @@ struct PostgresStoreTests {
         #expect(loose.status == 70 && loose.stderr.contains("may be read by others"), "\(loose.output)")
     }
 
+    // MARK: - TLS
+
+    /// A server of the test's own that takes only TLS connections (hostssl), with a self-signed
+    /// certificate made here: `sslmode=require` reaches it, `disable` is turned away, and
+    /// `verify-full` holds against the certificate itself and fails against another CA.
+    @Test func sslmodeRequireReachesAServerWithASelfSignedCertificate() async throws {
+        let dir = try folder("tls")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let other = dir + "/other-ca.crt"
+        try Self.selfSigned(cert: other, key: dir + "/other-ca.key")
+        let server = try TestPostgres.start { data in
+            try Self.selfSigned(cert: data + "/server.crt", key: data + "/server.key")
+            let hba = try String(contentsOfFile: data + "/pg_hba.conf", encoding: .utf8)
+            let only = hba.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+                line.hasPrefix("host ") ? "hostssl" + line.dropFirst(4) : String(line)
+            }.joined(separator: "\n")
+            try only.write(toFile: data + "/pg_hba.conf", atomically: true, encoding: .utf8)
+            return ["ssl = on", "ssl_cert_file = 'server.crt'", "ssl_key_file = 'server.key'"]
+        }
+        defer { server.stop() }
+        let database = try server.createDatabase("tls")
+        let plain = try await firedrill(["history"], db: server.url(database: database, options: "sslmode=disable"), in: dir)
+        #expect(plain.status == 70 && plain.stderr.contains("no encryption"), "\(plain.output)")
+        let required = try await firedrill(["run", "small.yaml", "--quiet"], db: server.url(database: database, options: "sslmode=require"), in: dir)
+        #expect(required.status == 0, "\(required.output)")
+        let cert = server.dataDirectory! + "/server.crt"
+        let full = try await firedrill(["history"], db: server.url(database: database, options: "sslmode=verify-full&sslrootcert=\(cert)"), in: dir)
+        #expect(full.status == 0 && full.stdout.contains("pg-small"), "\(full.output)")
+        let wrongCA = try await firedrill(["history"], db: server.url(database: database, options: "sslmode=verify-full&sslrootcert=\(other)"), in: dir)
+        #expect(wrongCA.status == 70 && wrongCA.stderr.contains("does not verify against sslrootcert"), "\(wrongCA.output)")
+        #expect(!wrongCA.output.contains(server.adminPassword))
+    }
+
+    /// A self-signed certificate for 127.0.0.1, made with openssl.
+    static func selfSigned(cert: String, key: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        process.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2",
+                             "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw TestPostgresError("openssl could not make a certificate") }
+        chmod(key, 0o600)
+    }
+
     // MARK: - Evidence that travels
 
     /// SQLite → PostgreSQL → SQLite: every report renders byte for byte the same from each
