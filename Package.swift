@@ -61,6 +61,7 @@ let package = Package(
                 "FiredrillReports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .executableTarget(
@@ -102,6 +103,7 @@ let package = Package(
             dependencies: [
                 "FiredrillCommands", "FiredrillTestSupport", "firedrill", "firedrill-sample-service", "firedrill-bench",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
     ]
