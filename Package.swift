@@ -77,6 +77,7 @@ let package = Package(
                 "FiredrillReports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .executableTarget(
@@ -118,6 +119,7 @@ let package = Package(
             dependencies: [
                 "FiredrillCommands", "FiredrillPostgres", "FiredrillTestSupport", "firedrill", "firedrill-sample-service", "firedrill-bench",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
     ]

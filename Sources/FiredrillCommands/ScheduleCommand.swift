@@ -6,19 +6,26 @@ import Foundation
 struct ScheduleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "schedule",
-        abstract: "The scheduled scenarios' planned drills as crontab lines, systemd timers, or an iCalendar feed.",
+        abstract: "The scheduled scenarios' planned drills as crontab lines, systemd timers, Kubernetes CronJobs, or an iCalendar feed.",
         discussion: """
-            --cron and --systemd run `firedrill run` at each planned instant (a person must still confirm the \
-            manual steps); --ics lists the next planned drills for the team's calendar.
+            --cron, --systemd and --kubernetes run `firedrill run` at each planned instant (a person must still \
+            confirm the manual steps); --ics lists the next planned drills for the team's calendar. \
+            --kubernetes writes, for `kubectl apply -f -`, a ConfigMap holding each scenario file and a CronJob \
+            running it in the scenario's time zone, never twice at once and never retried; the pod reads the \
+            database's address from a Secret (key `url`), so it is never in the output.
             """)
 
-    enum Output: String, EnumerableFlag { case cron, systemd, ics }
+    enum Output: String, EnumerableFlag { case cron, systemd, kubernetes, ics }
 
     @Flag(exclusivity: .exclusive) var output: Output
     @OptionGroup var files: ScenarioFiles
     @Option(help: "The iCalendar feed starts after this instant (ISO 8601; default now).") var from: String?
     @Option(help: "Planned drills per scenario in the iCalendar feed.") var count: Int = 4
     @Option(help: "The firedrill to run (default: this one).") var firedrill: String?
+    @Option(help: ArgumentHelp("The CronJobs' container image (default: firedrill:\(Firedrill.version)).", valueName: "image"))
+    var image: String?
+    @Option(help: ArgumentHelp("The Secret whose key `url` the CronJobs' drills read FIREDRILL_DB from.", valueName: "name"))
+    var dbSecret = "firedrill-db"
     @OptionGroup var store: StoreOptions
 
     func run() throws {
@@ -57,6 +64,8 @@ struct ScheduleCommand: ParsableCommand {
                 for calendar in Self.onCalendar(schedule) { print("OnCalendar=\(calendar)") }
                 print("Persistent=true\n\n[Install]\nWantedBy=timers.target\n")
             }
+        case .kubernetes:
+            print(try Self.kubernetes(scheduled, image: image ?? "firedrill:\(Firedrill.version)", dbSecret: dbSecret), terminator: "")
         case .ics:
             let start = try DueCommand.instant(from)
             print(Self.ics(scheduled.map(\.scenario), after: start, count: count, command: { name in
