@@ -1,5 +1,6 @@
 import ArgumentParser
 import FiredrillCore
+import FiredrillPostgres
 import FiredrillRuntime
 import Foundation
 
@@ -36,7 +37,13 @@ struct ScheduleCommand: ParsableCommand {
         let executable = firedrill ?? (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             ?? Self.absolute(CommandLine.arguments[0])
         let directory = FileManager.default.currentDirectoryPath
-        let db = Self.absolute(store.path)
+        // A shared record's URL is written without its password: PGPASSWORD or PGPASSFILE gives it where the drill runs.
+        let db: String
+        if store.isPostgres {
+            do { db = try PostgresLocation(url: store.path).withoutPassword } catch { throw CommandFailure.usage(error.description) }
+        } else {
+            db = Self.absolute(store.path)
+        }
         func command(_ path: String) -> String {
             [executable, "run", Self.absolute(path), "--db", db, "--quiet"].map(Self.shellWord).joined(separator: " ")
         }

@@ -39,8 +39,14 @@ public struct PostgresLocation: Sendable, Equatable {
     }
 
     /// The URL as shown to people: every part but the password.
-    public var masked: String {
-        var text = "postgres://\(user)\(password == nil ? "" : ":***")@"
+    public var masked: String { text(password: password == nil ? "" : ":***") }
+
+    /// The URL with no password at all, for a command line written out (crontab, a unit file):
+    /// the password then comes from PGPASSWORD or PGPASSFILE where it runs.
+    public var withoutPassword: String { text(password: "") }
+
+    func text(password shown: String) -> String {
+        var text = "postgres://\(user)\(shown)@"
         var query: [String] = []
         if host.hasPrefix("/") { query.append("host=\(host)") } else { text += host.contains(":") ? "[\(host)]" : host }
         text += ":\(port)/\(database)"

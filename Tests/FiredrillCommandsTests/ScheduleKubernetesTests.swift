@@ -212,4 +212,17 @@ import Yams
         try Self.check(configMap: documents[0], cronJob: documents[1], name: "velero-restore", file: file,
                        image: "firedrill:\(Firedrill.version)", secret: "firedrill-db", stdout: finished.stdout)
     }
+
+    /// crontab lines and systemd units name a shared record by its URL without the password,
+    /// which PGPASSWORD or PGPASSFILE gives where the drill runs.
+    @Test func cronAndSystemdWriteASharedRecordsURLWithoutItsPassword() async throws {
+        let dir = try temporaryFolder("k8s-cron")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for output in ["--cron", "--systemd"] {
+            let finished = try await FiredrillProcess.run(["schedule", output, Self.kubernetes], environment: Self.environment, directory: dir)
+            #expect(finished.status == 0, "\(finished.output)")
+            #expect(finished.stdout.contains("--db 'postgres://u@127.0.0.1:1/db?sslmode=prefer'"), "\(output): \(finished.stdout)")
+            #expect(!finished.output.contains("sekret"), "\(output): \(finished.output)")
+        }
+    }
 }
