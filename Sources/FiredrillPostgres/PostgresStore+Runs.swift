@@ -47,9 +47,69 @@ extension PostgresStore {
         if let lease = run.runner { hold(lease, runID: run.id) }
     }
 
+    /// In one round trip: the head this store last wrote is linked from, and the statements check
+    /// in the database that it is still the head and the lease still this runner's.
     public func append(_ events: [RecordedEvent], to runID: String) throws {
         guard !events.isEmpty else { return }
-        try transaction { session in try append(events, to: runID, session) }
+        let known = heads.withLockedValue { $0[runID] }
+        guard let (previousHead, previousCount) = try known ?? readHead(runID), previousCount > 0 else {
+            try transaction { session in try append(events, to: runID, session) }
+            return
+        }
+        var previous = previousHead
+        var count = previousCount
+        var links: [(AuditChain.Link, RecordedEvent)] = []
+        for recorded in events {
+            guard recorded.seq == count + 1 else {
+                heads.withLockedValue { $0[runID] = nil }
+                throw StoreError(description: "event \(recorded.seq) of run \(runID) does not follow event \(count): another process is writing this run")
+            }
+            let link = try AuditChain.link(recorded, runID: runID, after: previous)
+            links.append((link, recorded))
+            previous = link.hash
+            count += 1
+        }
+        do {
+            try pipelinedTransaction { session in
+                if let held = leases.withLockedValue({ $0[runID] }) {
+                    try session.query(Self.fenceStatement, [.text(runID), .int(Int64(held.pid)), .text(held.host), .text(held.token), .double(leaseTTL)])
+                }
+                for (link, recorded) in links {
+                    try insert(link, runID: runID, session)
+                    try project(recorded, runID: runID, session)
+                }
+                try session.query(Self.moveHeadStatement, [.text(runID), .text(previous), .int(count), .text(previousHead), .int(previousCount)])
+            }
+            heads.withLockedValue { $0[runID] = (previous, count) }
+        } catch let error as StoreError {
+            heads.withLockedValue { $0[runID] = nil }
+            if error.description.contains("firedrill-lease-lost") { try transaction { session in try fence(runID, session) } }
+            if error.description.contains("firedrill-head-moved") {
+                throw StoreError(description: "run \(runID)'s record moved on under this runner (its head is no longer \(previousHead.prefix(12))): another process is writing this run")
+            }
+            throw error
+        }
+    }
+
+    /// Fails (and so rolls the transaction back) unless the lease is still the writer's; renews it.
+    static let fenceStatement = """
+        WITH renewed AS (UPDATE leases SET renewed_at = clock_timestamp(), expires_at = clock_timestamp() + make_interval(secs => $5)
+            WHERE run_id = $1 AND pid = $2 AND host = $3 AND token = $4 RETURNING 1)
+        SELECT CASE WHEN n = 1 THEN 1 ELSE ('firedrill-lease-lost ' || n)::int END FROM (SELECT count(*) AS n FROM renewed) c
+        """
+
+    /// Fails unless the chain's head is still the one linked from; moves it on.
+    static let moveHeadStatement = """
+        WITH moved AS (UPDATE chain_heads SET head_hash = $2, event_count = $3 WHERE run_id = $1 AND head_hash = $4 AND event_count = $5 RETURNING 1)
+        SELECT CASE WHEN n = 1 THEN 1 ELSE ('firedrill-head-moved ' || n)::int END FROM (SELECT count(*) AS n FROM moved) c
+        """
+
+    func readHead(_ runID: String) throws -> (String, Int)? {
+        try read { session in
+            try session.query("SELECT head_hash, event_count FROM chain_heads WHERE run_id = $1", [.text(runID)]).first.map {
+                (try $0.required(0, String.self), Int(try $0.required(1, Int64.self)))
+            }
+        }
     }
 
     /// Links each event into the chain from the run's recorded head, in the caller's
@@ -74,6 +134,8 @@ extension PostgresStore {
             INSERT INTO chain_heads (run_id, head_hash, event_count) VALUES ($1, $2, $3)
             ON CONFLICT (run_id) DO UPDATE SET head_hash = EXCLUDED.head_hash, event_count = EXCLUDED.event_count
             """, [.text(runID), .text(previous), .int(count)])
+        // Not cached here: the transaction may still be rolled back. The next append reads it.
+        heads.withLockedValue { $0[runID] = nil }
     }
 
     func insert(_ link: AuditChain.Link, runID: String, _ session: Session) throws {

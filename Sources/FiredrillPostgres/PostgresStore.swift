@@ -26,6 +26,8 @@ public final class PostgresStore: DrillStore, @unchecked Sendable {
     /// The leases this process holds, renewed by `keeper` and checked by every append.
     let leases = NIOLockedValueBox<[String: RunnerLease]>([:])
     let leaseTTL: Double
+    /// Each run's head as this store last committed it, to link the next events from.
+    let heads = NIOLockedValueBox<[String: (String, Int)]>([:])
     var keeper: DispatchSourceTimer?
 
     public init(url text: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(StoreError) {
@@ -125,9 +127,28 @@ public final class PostgresStore: DrillStore, @unchecked Sendable {
         static func int(_ value: Int?) -> Value { .int(value.map(Int64.init)) }
     }
 
-    /// Inside `transaction` (or `read`): one statement on the connection, its rows.
-    struct Session {
+    /// Inside `transaction` (or `read`): one statement on the connection, its rows. A pipelined
+    /// session sends each statement without waiting for its answer (their rows are not read), and
+    /// `finish` waits for them all: a transaction in one round trip.
+    final class Session {
         let store: PostgresStore
+        var pipelined: [EventLoopFuture<PostgresQueryResult>]?
+
+        init(store: PostgresStore, pipelined: Bool = false) {
+            self.store = store
+            self.pipelined = pipelined ? [] : nil
+        }
+
+        /// Waits for every statement sent; the first failure is thrown (PostgreSQL aborted the rest).
+        func finish() throws {
+            guard let sent = pipelined else { return }
+            pipelined = []
+            var first: (any Error)?
+            for future in sent {
+                do { _ = try future.wait() } catch { if first == nil { first = error } }
+            }
+            if let first { throw first }
+        }
 
         @discardableResult
         func query(_ sql: String, _ values: [Value] = []) throws -> [PostgresRow] {
@@ -140,7 +161,12 @@ public final class PostgresStore: DrillStore, @unchecked Sendable {
                 case .bool(let bool): if let bool { bindings.append(bool) } else { bindings.appendNull() }
                 }
             }
-            return try store.connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: store.logger).wait().rows
+            let future = store.connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: store.logger)
+            if pipelined != nil {
+                pipelined!.append(future)
+                return []
+            }
+            return try future.wait().rows
         }
 
         /// Several statements, one after the other, with nothing bound (a prepared statement holds one).
@@ -192,6 +218,25 @@ public final class PostgresStore: DrillStore, @unchecked Sendable {
                 return result
             } catch let error as LeaseError {
                 throw error
+            } catch let error as StoreError {
+                throw error
+            } catch {
+                throw failure(error)
+            }
+        }
+    }
+
+    /// `body`'s statements pipelined in one transaction: sent at once, answered together. What
+    /// must hold is checked by the statements themselves (they fail, and the whole is rolled back).
+    func pipelinedTransaction(_ body: (Session) throws -> Void) throws {
+        try lock.withLock {
+            if let broken { throw broken }
+            let session = Session(store: self, pipelined: true)
+            do {
+                try session.query("BEGIN")
+                try body(session)
+                try session.query("COMMIT")
+                try session.finish()
             } catch let error as StoreError {
                 throw error
             } catch {

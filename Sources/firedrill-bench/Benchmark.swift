@@ -17,6 +17,8 @@ struct Benchmark {
           --loader   only the hostile scenario files' load times
           --reports  only the report formats' render times and peak memory, at 10,000 and 100,000 probe samples
           --record N DB  only write the reports' record of N probe samples into a new database DB (to render or profile)
+          --postgres  only the shared record's figures: durable events/s on PostgreSQL (1 and 10 runners), history and due
+                      over 10,000 runs of 50 scenarios on both stores, the demo's RTO/RPO error on both (a cluster of its own)
           --side-by-side  only the 10-step drill beside Chaos Toolkit (installed from PyPI into .build-bench/)
         Run from the repository root, in a release build: swift run -c release firedrill-bench
         """
@@ -29,7 +31,7 @@ struct Benchmark {
             say("\(rto) \(rpo) \(statusKB("VmHWM:")) \(statusKB("RssAnon:"))")
             return
         }
-        let known: Set<String> = ["--runs", "--loader", "--side-by-side", "--reports", "--record", "--help", "-h"]
+        let known: Set<String> = ["--runs", "--loader", "--side-by-side", "--reports", "--record", "--postgres", "--help", "-h"]
         if args.contains("--help") || args.contains("-h") {
             say(Self.usage)
             return
@@ -52,6 +54,10 @@ struct Benchmark {
             }
             let record = try ProbeHeavyRecord.write(samples: samples, path: args[index + 2])
             say("run \(record.runID): \(record.samples) probe samples, \(record.events) events, in \(record.path)")
+            return
+        }
+        if args.contains("--postgres") {
+            try await sayPostgres(runs: runs)
             return
         }
         if args.contains("--loader") {
@@ -117,8 +123,9 @@ struct Benchmark {
         return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * p).rounded()))]
     }
 
-    static func quietRun(_ scenario: Scenario, dir: String, name: String, overrides: [String: String] = [:]) async throws -> (RunOutcome, SQLiteStore) {
-        let store = try SQLiteStore(path: "\(dir)/\(name).db")
+    static func quietRun(_ scenario: Scenario, dir: String, name: String, overrides: [String: String] = [:],
+                         store given: (any DrillStore)? = nil) async throws -> (RunOutcome, any DrillStore) {
+        let store = try given ?? SQLiteStore(path: "\(dir)/\(name).db")
         let outcome = try await DrillExecutor.start(
             ScenarioSource(scenario: scenario, path: "\(name).yaml", text: "# built by firedrill-bench", sha256: "bench"),
             overrides: overrides, store: store, console: TerminalConsole(interactive: false), progress: ProgressPrinter(enabled: false))
@@ -213,12 +220,13 @@ struct Benchmark {
     }
 
     /// The shipped demo drill; |measured − the service's own log| for RTO and RPO.
-    static func demoError(dir: String, run: Int) async throws -> (Double, Double) {
+    static func demoError(dir: String, run: Int, store: (any DrillStore)? = nil) async throws -> (Double, Double) {
         let loaded = try ScenarioLoader.load(path: "scenarios/demo.yaml")
         let folder = dir
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let (outcome, _) = try await quietRun(loaded.scenario, dir: folder, name: "demo",
-                                              overrides: ["service": try sampleService(), "port": String(try LoopbackPort.free()), "dir": folder])
+                                              overrides: ["service": try sampleService(), "port": String(try LoopbackPort.free()), "dir": folder],
+                                              store: store)
         guard outcome.status == .completed, let m = outcome.measurement, let rto = m.rto, let rpo = m.rpo?.span else {
             throw BenchError("demo run \(run) ended \(outcome.status): \(outcome.failureReason ?? "")")
         }
