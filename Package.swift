@@ -97,7 +97,10 @@ let package = Package(
         // Speed and accuracy figures (docs/PERFORMANCE.md): `swift run -c release firedrill-bench`.
         .executableTarget(
             name: "firedrill-bench",
-            dependencies: ["FiredrillRuntime", "FiredrillPostgres", "FiredrillSampleService", "FiredrillTestSupport", "firedrill-sample-service", "firedrill"]
+            dependencies: [
+                "FiredrillRuntime", "FiredrillPostgres", "FiredrillSampleService", "FiredrillTestSupport", "firedrill-sample-service", "firedrill",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         // A scripted driver, a manual clock and an in-memory store for tests.
         .target(name: "FiredrillTestSupport", dependencies: ["FiredrillRuntime"]),

@@ -71,6 +71,9 @@ struct DueCommand: ParsableCommand {
         let (scenarios, failed) = files.load()
         let db = store.isPostgres || FileManager.default.fileExists(atPath: store.path) ? try store.open() : nil
         var rows: [Row] = []
+        // Every run read once, then looked up by scenario (the name its chain holds).
+        let chained = try db.map { try chainedRuns(scenario: nil, in: $0) } ?? []
+        let byScenario = Dictionary(grouping: chained, by: \.run.scenario)
         for (path, scenario) in scenarios {
             guard let schedule = scenario.schedule else {
                 rows.append(Row(scenario: scenario.name, file: path, status: "not scheduled", overdue: false))
@@ -78,7 +81,7 @@ struct DueCommand: ParsableCommand {
             }
             let calendar = ScheduleCalendar(schedule)
             // The status and start as the chain has them: an edited table does not make a drill held.
-            let last = try db.map { try chainedRuns(scenario: scenario.name, in: $0) }?.map(\.run).first { $0.status.heldTheDrill }
+            let last = byScenario[scenario.name]?.map(\.run).first { $0.status.heldTheDrill }
             let due = calendar.due(lastDrillWallNs: last?.startedWallNs, nowWallNs: now)
             let status = due.neverDrilled ? "NEVER DRILLED" : (due.overdue ? "OVERDUE" : "ok")
             rows.append(Row(scenario: scenario.name, file: path, schedule: schedule.description, timeZone: schedule.timeZone,

@@ -155,11 +155,11 @@ func evidence(of run: RunRecord, in store: any DrillStore) throws -> RunEvidence
 /// (not the editable table's). A run whose chain cannot be read is named on stderr and left out.
 func chainedRuns(scenario: String?, in store: any DrillStore) throws -> [RunEvidence] {
     var found: [RunEvidence] = []
-    for run in try store.runs(scenario: nil) {
-        do {
-            let evidence = try RunEvidence.load(run, from: store)
+    try RunEvidence.loadEvery(try store.runs(scenario: nil), from: store) { run, result in
+        switch result {
+        case .success(let evidence):
             if scenario == nil || evidence.run.scenario == scenario { found.append(evidence) }
-        } catch {
+        case .failure(let error):
             FileHandle.standardError.write(Data("firedrill: warning: run \(run.id) left out: \(error) (`firedrill verify` names the break)\n".utf8))
         }
     }

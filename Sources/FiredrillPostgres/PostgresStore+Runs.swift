@@ -228,6 +228,29 @@ extension PostgresStore {
         }
     }
 
+    /// Page by page, by (run, sequence number).
+    public func forEachEventOfEveryRun(_ body: (String, RecordedEvent) throws -> Void) throws {
+        var decoder = StorePayloadDecoder(location: location)
+        var after = ("", Int64(0))
+        while true {
+            let page = try read { session in
+                try session.query("""
+                    SELECT run_id, seq, at_ns, mono_ns, wall_ns, payload FROM events
+                    WHERE (run_id, seq) > ($1, $2) ORDER BY run_id, seq LIMIT 5000
+                    """, [.text(after.0), .int(after.1)]).map { row in
+                    (try row.required(0, String.self), try row.required(1, Int64.self), try row.required(2, Int64.self),
+                     try row.required(3, Int64.self), try row.required(4, Int64.self), try row.required(5, String.self))
+                }
+            }
+            for (runID, seq, at, mono, wall, payload) in page {
+                try body(runID, RecordedEvent(seq: Int(seq), event: try decoder.event(payload), at: DrillInstant(nanoseconds: at),
+                                              monoNs: mono, wallNs: wall))
+            }
+            guard page.count == 5000, let last = page.last else { return }
+            after = (last.0, last.1)
+        }
+    }
+
     public func chainedRunIDs() throws -> [String] {
         try read { session in
             try session.query("SELECT id FROM runs UNION SELECT DISTINCT run_id FROM events ORDER BY 1").map { try $0.required(0) }

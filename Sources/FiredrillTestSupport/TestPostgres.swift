@@ -89,9 +89,11 @@ public final class TestPostgres: @unchecked Sendable {
         _ = try Self.asPostgres(binDirectory + "/pg_ctl", ["-D", dataDirectory, "-l", dataDirectory + "/../server.log", "-w", "-t", "60", "start"])
     }
 
+    /// Stops the cluster and removes its folder.
     public func stop() {
         guard let dataDirectory, let binDirectory else { return }
         _ = try? Self.asPostgres(binDirectory + "/pg_ctl", ["-D", dataDirectory, "-m", "immediate", "-w", "stop"])
+        try? FileManager.default.removeItem(atPath: (dataDirectory as NSString).deletingLastPathComponent)
     }
 
     /// The postmaster's pid, from its pid file.

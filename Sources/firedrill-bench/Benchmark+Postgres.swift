@@ -1,3 +1,4 @@
+import Crypto
 import FiredrillCore
 import FiredrillPostgres
 import FiredrillRuntime
@@ -71,12 +72,14 @@ extension Benchmark {
         return Double(each * stores.count) / (Double(clock.now().monoNs - start) / 1e9)
     }
 
-    static func createBenchRun(_ store: any DrillStore, id: String, scenario: String, wallNs: Int64? = nil) throws {
+    static func createBenchRun(_ store: any DrillStore, id: String, scenario: String, wallNs: Int64? = nil, text: String = "") throws {
         let clock = SystemClock()
         let reading = clock.now()
-        let started = RunStarted(scenario: scenario, scenarioSHA256: "", firedrillVersion: Firedrill.version, vars: [:],
-                                 runner: RunnerIdentity(pid: getpid(), host: "bench"))
-        try store.createRun(RunRecord(id: id, scenario: scenario, title: nil, scenarioPath: "\(scenario).yaml", scenarioText: "", scenarioSHA256: "",
+        let sha = AuditChain.hex(SHA256.hash(data: Data(text.utf8)))
+        let started = RunStarted(scenario: scenario, scenarioSHA256: sha, firedrillVersion: Firedrill.version, vars: [:],
+                                 runner: RunnerIdentity(pid: getpid(), host: "bench"), scenarioText: text.isEmpty ? nil : text,
+                                 scenarioPath: "\(scenario).yaml", bootID: clock.bootID)
+        try store.createRun(RunRecord(id: id, scenario: scenario, title: nil, scenarioPath: "\(scenario).yaml", scenarioText: text, scenarioSHA256: sha,
                                       status: .running, startedWallNs: wallNs ?? reading.wallNs, startedMonoNs: reading.monoNs, bootID: clock.bootID),
                             first: RecordedEvent(seq: 1, event: .runStarted(started), at: .init(nanoseconds: 0), monoNs: reading.monoNs,
                                                  wallNs: wallNs ?? reading.wallNs))
@@ -101,24 +104,29 @@ extension Benchmark {
             let scenario = "drill-\(index % scenarios)"
             let id = String(format: "h-%05d", index)
             let wall = first + Int64(index) * day / Int64(scenarios)
-            try createBenchRun(store, id: id, scenario: scenario, wallNs: wall)
+            try createBenchRun(store, id: id, scenario: scenario, wallNs: wall, text: scenarioText(index % scenarios))
             try store.append([RecordedEvent(seq: 2, event: .runEnded(.completed), at: .init(nanoseconds: 1_000_000), monoNs: 1, wallNs: wall + 1_000_000)], to: id)
         }
+    }
+
+    static func scenarioText(_ index: Int) -> String {
+        """
+        firedrill: 1
+        name: drill-\(index)
+        schedule: monthly
+        phases:
+          - name: only
+            steps:
+              - name: pause
+                sleep: 1ms
+
+        """
     }
 
     static func writeScheduledScenarios(count: Int, in dir: String) throws -> [String] {
         try (0..<count).map { index in
             let path = "\(dir)/drill-\(index).yaml"
-            try """
-                firedrill: 1
-                name: drill-\(index)
-                schedule: monthly
-                phases:
-                  - name: only
-                    steps:
-                      - name: pause
-                        sleep: 1ms
-                """.write(toFile: path, atomically: true, encoding: .utf8)
+            try scenarioText(index).write(toFile: path, atomically: true, encoding: .utf8)
             return path
         }
     }

@@ -71,6 +71,65 @@ struct PostgresStoreTests {
         #expect(ContinuousClock.now - started < .seconds(30), "it was given up, not waited on")
     }
 
+    // MARK: - Every command
+
+    /// A drill that waits on a person, carried through every command on a PostgreSQL record:
+    /// run (exit 4), status, confirm (which carries it on), history, verify, retro, report and
+    /// its trend, actions add/list/close, due; and a second run aborted from another process.
+    @Test func everyCommandWorksOnAPostgreSQLRecord() async throws {
+        let dir = try folder("commands")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let database = try server.createDatabase()
+        defer { server.dropDatabase(database) }
+        let db = server.url(database: database)
+        try """
+            firedrill: 1
+            name: pg-manual
+            schedule: quarterly
+            phases:
+              - name: only
+                steps:
+                  - name: pause
+                    sleep: 10ms
+                  - name: declare
+                    manual: Declare the disaster.
+                    timeout: 60s
+                  - name: after
+                    run: [true]
+            """.write(toFile: dir + "/manual.yaml", atomically: true, encoding: .utf8)
+        let waiting = try await firedrill(["run", "manual.yaml", "--quiet"], db: db, in: dir)
+        #expect(waiting.status == 4, "\(waiting.output)")
+        let history = try await firedrill(["history", "--json"], db: db, in: dir)
+        let runID = try #require((try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [[String: Any]])?.first?["id"] as? String)
+        let status = try await firedrill(["status", runID], db: db, in: dir)
+        #expect(status.status == 0 && status.stdout.contains("waiting"), "\(status.output)")
+        let confirmed = try await firedrill(["confirm", runID, "--by", "lead", "--note", "declared", "--quiet"], db: db, in: dir)
+        #expect(confirmed.status == 0, "\(confirmed.output)")
+        let checks: [[String]] = [
+            ["verify"], ["retro", runID, "--out", "retro.md"], ["report", runID, "--format", "json", "--out", "r"],
+            ["report", "--scenario", "pg-manual", "--format", "md", "--out", "trend"],
+            ["actions", "add", runID, "--title", "faster declaration", "--owner", "lead", "--due", "2027-01-01"],
+            ["actions", "list", "--open"], ["actions", "close", "1", "--note", "done"], ["due", "manual.yaml", "--as-of", "2026-12-02"],
+        ]
+        for arguments in checks {
+            let result = try await firedrill(arguments, db: db, in: dir)
+            #expect(result.status == 0, "\(arguments): \(result.output)")
+        }
+        #expect(try String(contentsOfFile: dir + "/retro.md", encoding: .utf8).contains("declared"))
+        let items = try await firedrill(["actions", "list", "--json"], db: db, in: dir)
+        #expect(items.stdout.contains("faster declaration") && items.stdout.contains("done"), "\(items.output)")
+        // A second run, waiting, aborted by another process: rolled back and recorded why.
+        #expect(try await firedrill(["run", "manual.yaml", "--quiet"], db: db, in: dir).status == 4)
+        let second = try await firedrill(["history", "--json"], db: db, in: dir)
+        let secondID = try #require((try JSONSerialization.jsonObject(with: Data(second.stdout.utf8)) as? [[String: Any]])?.first?["id"] as? String)
+        #expect(secondID != runID)
+        let aborted = try await firedrill(["abort", secondID, "--by", "lead", "--reason", "called off", "--quiet"], db: db, in: dir)
+        #expect(aborted.status == 3, "\(aborted.output)")
+        let final = try await firedrill(["history"], db: db, in: dir)
+        #expect(final.stdout.contains("aborted") && final.stdout.contains("completed"), "\(final.output)")
+        #expect(try await firedrill(["verify"], db: db, in: dir).status == 0)
+    }
+
     // MARK: - The schema's own rules
 
     @Test func eventsAreAppendOnlyInTheDatabaseAndANewerSchemaIsRefused() async throws {

@@ -51,7 +51,7 @@ public enum AuditChain {
     static let digits = Array("0123456789abcdef".utf8)
 
     /// Lowercase hex, without Foundation's formatter (this runs for every event).
-    static func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
+    public static func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
         var out: [UInt8] = []
         out.reserveCapacity(64)
         for byte in bytes {

@@ -17,6 +17,9 @@ public protocol DrillStore: RunStore {
     func chainedRunIDs() throws -> [String]
     /// A run's chain link by link as it is read, none kept.
     func forEachLink(of runID: String, _ body: (AuditChain.Link) throws -> Void) throws
+    /// Every run's events in one read, by run id and then in order, none kept: what `history`
+    /// and `due` replay, without a query per run.
+    func forEachEventOfEveryRun(_ body: (String, RecordedEvent) throws -> Void) throws
     /// Imports one run as another record kept it (`EvidenceBundle`): its row, its events with
     /// the hashes they were linked with (and their projections), its action items and signed
     /// heads, in one transaction. Refuses a run id the store already has. Action items keep

@@ -39,6 +39,35 @@ public struct RunEvidence: Sendable {
         self = try reading.evidence()
     }
 
+    /// Every run of `runs` as its chain tells it, from one read of every event (`each` gets a
+    /// run's evidence, or why it could not be had). A run whose replay needs its samples kept is
+    /// read again on its own; a run with no events is said to have none.
+    public static func loadEvery(_ runs: [RunRecord], from store: any DrillStore,
+                                 each: (RunRecord, Result<RunEvidence, any Error>) -> Void) throws {
+        let byID = Dictionary(runs.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var seen: Set<String> = []
+        var current: (run: RunRecord, reading: Reading, failed: (any Error)?)?
+        func finish() {
+            guard let done = current else { return }
+            current = nil
+            if let failed = done.failed { return each(done.run, .failure(failed)) }
+            if done.reading.needsEverySample { return each(done.run, Result { try load(done.run, from: store) }) }
+            each(done.run, Result { try done.reading.evidence() })
+        }
+        try store.forEachEventOfEveryRun { runID, recorded in
+            if current?.run.id != runID {
+                finish()
+                guard let run = byID[runID] else { return }
+                seen.insert(runID)
+                current = (run, Reading(run, keepsSamples: false), nil)
+            }
+            guard current?.failed == nil, let reading = current?.reading else { return }
+            do { try reading.add(recorded) } catch { current?.failed = error }
+        }
+        finish()
+        for run in runs where !seen.contains(run.id) { each(run, .failure(Reading.notStarted(run))) }
+    }
+
     /// `read` feeds every event of the run, in order, to the reading it is given; once more
     /// if the replay needs the samples kept.
     public static func load(_ run: RunRecord, read: (Reading) throws -> Void) throws -> RunEvidence {
@@ -88,11 +117,7 @@ public struct RunEvidence: Sendable {
             guard case .runStarted(let started) = first.event else { throw Self.notStarted(stored) }
             let text = started.scenarioText ?? stored.scenarioText
             let path = started.scenarioPath ?? stored.scenarioPath
-            let directory = (path as NSString).deletingLastPathComponent
-            let parsed = ScenarioLoader.parse(text: text, file: path, baseDirectory: directory, fileExists: { _ in true })
-            guard let scenario = parsed.scenario else {
-                throw EvidenceError(description: "the scenario recorded with run \(stored.id) no longer parses: \(parsed.findings.first?.description ?? "")")
-            }
+            let scenario = try Self.parsed(text: text, path: path, runID: stored.id)
             self.first = first
             self.started = started
             self.scenario = scenario
@@ -100,6 +125,29 @@ public struct RunEvidence: Sendable {
         }
 
         var needsEverySample: Bool { machine?.state.needsEverySample == true }
+
+        /// Scenarios parsed from recorded texts, by text and path: a history of thousands of runs
+        /// of a few scenarios parses each text once.
+        nonisolated(unsafe) static var parsedScenarios: [String: Scenario] = [:]
+        static let parsedLock = NSLock()
+
+        static func parsed(text: String, path: String, runID: String) throws(EvidenceError) -> Scenario {
+            let key = path + "\u{0}" + text
+            parsedLock.lock()
+            let known = parsedScenarios[key]
+            parsedLock.unlock()
+            if let known { return known }
+            let directory = (path as NSString).deletingLastPathComponent
+            let parsed = ScenarioLoader.parse(text: text, file: path, baseDirectory: directory, fileExists: { _ in true })
+            guard let scenario = parsed.scenario else {
+                throw EvidenceError(description: "the scenario recorded with run \(runID) no longer parses: \(parsed.findings.first?.description ?? "")")
+            }
+            parsedLock.lock()
+            if parsedScenarios.count >= 256 { parsedScenarios.removeAll() }
+            parsedScenarios[key] = scenario
+            parsedLock.unlock()
+            return scenario
+        }
 
         static func notStarted(_ stored: RunRecord) -> EvidenceError {
             EvidenceError(description: "run \(stored.id): its first event is not run_started: the log was cut or replaced")

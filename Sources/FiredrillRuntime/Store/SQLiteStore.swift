@@ -393,6 +393,14 @@ public final class SQLiteStore: DrillStore {
         }
     }
 
+    public func forEachEventOfEveryRun(_ body: (String, RecordedEvent) throws -> Void) throws {
+        var decoder = StorePayloadDecoder(location: path)
+        try forEachRow(sql: "SELECT run_id, seq, at_ns, mono_ns, wall_ns, payload FROM events ORDER BY run_id, seq", arguments: []) { row in
+            try body(row[0], RecordedEvent(seq: row[1], event: try decoder.event(row[5]), at: DrillInstant(nanoseconds: row[2]),
+                                           monoNs: row[3], wallNs: row[4]))
+        }
+    }
+
     /// Every run id that has events or a run row, so events of a deleted run are still checked.
     public func chainedRunIDs() throws -> [String] {
         try read { db in
