@@ -69,16 +69,16 @@ extension PostgresStore {
             previous = link.hash
             count += 1
         }
+        let held = leases.withLockedValue { $0[runID] }
+        let projections = Session(store: self).gather { session in
+            for (_, recorded) in links { try? project(recorded, runID: runID, session) }
+        }
+        let (linking, values) = Self.linkingStatement(runID: runID, links: links.map(\.0), held: held, ttl: leaseTTL,
+                                                      from: (previousHead, previousCount), to: (previous, count))
         do {
-            try pipelinedTransaction { session in
-                if let held = leases.withLockedValue({ $0[runID] }) {
-                    try session.query(Self.fenceStatement, [.text(runID), .int(Int64(held.pid)), .text(held.host), .text(held.token), .double(leaseTTL)])
-                }
-                for (link, recorded) in links {
-                    try insert(link, runID: runID, session)
-                    try project(recorded, runID: runID, session)
-                }
-                try session.query(Self.moveHeadStatement, [.text(runID), .text(previous), .int(count), .text(previousHead), .int(previousCount)])
+            try pipelinedTransaction(single: projections.isEmpty) { session in
+                try session.query(linking, values)
+                for (sql, values) in projections { try session.query(sql, values) }
             }
             heads.withLockedValue { $0[runID] = (previous, count) }
         } catch let error as StoreError {
@@ -91,18 +91,43 @@ extension PostgresStore {
         }
     }
 
-    /// Fails (and so rolls the transaction back) unless the lease is still the writer's; renews it.
-    static let fenceStatement = """
-        WITH renewed AS (UPDATE leases SET renewed_at = clock_timestamp(), expires_at = clock_timestamp() + make_interval(secs => $5)
-            WHERE run_id = $1 AND pid = $2 AND host = $3 AND token = $4 RETURNING 1)
-        SELECT CASE WHEN n = 1 THEN 1 ELSE ('firedrill-lease-lost ' || n)::int END FROM (SELECT count(*) AS n FROM renewed) c
-        """
+    /// One statement that renews the writer's lease, adds the events and moves the chain's head
+    /// on, and fails (rolling all of it back) unless the lease was the writer's and the head the
+    /// one linked from.
+    static func linkingStatement(runID: String, links: [AuditChain.Link], held: RunnerLease?, ttl: Double,
+                                 from: (String, Int), to: (String, Int)) -> (String, [Value]) {
+        var values: [Value] = [.text(runID)]
+        func bind(_ value: Value) -> String {
+            values.append(value)
+            return "$\(values.count)"
+        }
+        var parts: [String] = []
+        var checks: [String] = []
+        if let held {
+            parts.append("""
+                renewed AS (UPDATE leases SET renewed_at = clock_timestamp(), expires_at = clock_timestamp() + make_interval(secs => \(bind(.double(ttl))))
+                    WHERE run_id = $1 AND pid = \(bind(.int(Int64(held.pid)))) AND host = \(bind(.text(held.host))) AND token = \(bind(.text(held.token))) RETURNING 1)
+                """)
+            checks.append("WHEN (SELECT count(*) FROM renewed) <> 1 THEN ('firedrill-lease-lost ' || (SELECT count(*) FROM renewed))::int")
+        }
+        let rows = links.map { link in
+            "($1, \(bind(.int(link.seq))), \(bind(.text(link.type))), \(bind(.int(link.atNs))), \(bind(.int(link.monoNs))), \(bind(.int(link.wallNs))), "
+                + "\(bind(.text(link.payload))), \(bind(.text(link.prevHash))), \(bind(.text(link.hash))))"
+        }
+        parts.append("added AS (INSERT INTO events (run_id, seq, type, at_ns, mono_ns, wall_ns, payload, prev_hash, hash) VALUES \(rows.joined(separator: ", ")) RETURNING 1)")
+        parts.append("""
+            moved AS (UPDATE chain_heads SET head_hash = \(bind(.text(to.0))), event_count = \(bind(.int(to.1)))
+                WHERE run_id = $1 AND head_hash = \(bind(.text(from.0))) AND event_count = \(bind(.int(from.1))) RETURNING 1)
+            """)
+        // The casts fail only when reached: their text is not a constant the planner could fold.
+        let sql = "WITH " + parts.joined(separator: ",\n") + """
 
-    /// Fails unless the chain's head is still the one linked from; moves it on.
-    static let moveHeadStatement = """
-        WITH moved AS (UPDATE chain_heads SET head_hash = $2, event_count = $3 WHERE run_id = $1 AND head_hash = $4 AND event_count = $5 RETURNING 1)
-        SELECT CASE WHEN n = 1 THEN 1 ELSE ('firedrill-head-moved ' || n)::int END FROM (SELECT count(*) AS n FROM moved) c
-        """
+            SELECT CASE \(checks.joined(separator: " "))
+                        WHEN (SELECT count(*) FROM moved) <> 1 THEN ('firedrill-head-moved ' || (SELECT count(*) FROM moved))::int
+                        ELSE (SELECT count(*) FROM added)::int END
+            """
+        return (sql, values)
+    }
 
     func readHead(_ runID: String) throws -> (String, Int)? {
         try read { session in

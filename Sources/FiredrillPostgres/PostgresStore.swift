@@ -133,10 +133,21 @@ public final class PostgresStore: DrillStore, @unchecked Sendable {
     final class Session {
         let store: PostgresStore
         var pipelined: [EventLoopFuture<PostgresQueryResult>]?
+        /// Set when statements are gathered to be sent later, not sent.
+        var gathered: [(String, [Value])]?
 
         init(store: PostgresStore, pipelined: Bool = false) {
             self.store = store
             self.pipelined = pipelined ? [] : nil
+        }
+
+        /// The statements `body` would run, not run.
+        func gather(_ body: (Session) throws -> Void) rethrows -> [(String, [Value])] {
+            let saved = gathered
+            gathered = []
+            defer { gathered = saved }
+            try body(self)
+            return gathered ?? []
         }
 
         /// Waits for every statement sent; the first failure is thrown (PostgreSQL aborted the rest).
@@ -152,6 +163,10 @@ public final class PostgresStore: DrillStore, @unchecked Sendable {
 
         @discardableResult
         func query(_ sql: String, _ values: [Value] = []) throws -> [PostgresRow] {
+            if gathered != nil {
+                gathered!.append((sql, values))
+                return []
+            }
             var bindings = PostgresBindings(capacity: values.count)
             for value in values {
                 switch value {
@@ -228,14 +243,15 @@ public final class PostgresStore: DrillStore, @unchecked Sendable {
 
     /// `body`'s statements pipelined in one transaction: sent at once, answered together. What
     /// must hold is checked by the statements themselves (they fail, and the whole is rolled back).
-    func pipelinedTransaction(_ body: (Session) throws -> Void) throws {
+    func pipelinedTransaction(single: Bool = false, _ body: (Session) throws -> Void) throws {
         try lock.withLock {
             if let broken { throw broken }
             let session = Session(store: self, pipelined: true)
             do {
-                try session.query("BEGIN")
+                // One statement is a transaction of its own.
+                if !single { try session.query("BEGIN") }
                 try body(session)
-                try session.query("COMMIT")
+                if !single { try session.query("COMMIT") }
                 try session.finish()
             } catch let error as StoreError {
                 throw error

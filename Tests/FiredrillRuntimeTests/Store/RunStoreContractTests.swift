@@ -399,6 +399,26 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
         }
     }
 
+    /// The fence: once another runner has taken the run over, its old runner's writes are
+    /// refused in the database, saying so, and nothing of them is kept.
+    @Test(arguments: StoreFactory.all.filter { $0.expireLease != nil })
+    func aRunnerWhoseRunWasTakenOverRecordsNothingMore(_ factory: StoreFactory) throws {
+        try with(factory) { store in
+            var drill = try StoreFixture.Drill(store, "r-1", runner: StoreFixture.live)
+            try drill.append(.maxDurationPassed)
+            let store = try #require(store as? PostgresStore)
+            try TestPostgres.shared?.psql("UPDATE leases SET host = 'taker.invalid', pid = 9 WHERE run_id = 'r-1'", database: store.url.database)
+            do {
+                try drill.append(.abortRequested(by: "old runner", reason: "late"))
+                Issue.record("the old runner's write was kept")
+            } catch {
+                #expect("\(error)".contains("no longer this runner's") && "\(error)".contains("taker.invalid"), "\(error)")
+            }
+            #expect(try store.events(of: "r-1").count == 2)
+            #expect(try store.run("r-1")?.eventCount == 2)
+        }
+    }
+
     @Test(arguments: StoreFactory.all)
     func onlyTheHoldersPidReleasesTheLease(_ factory: StoreFactory) throws {
         try with(factory) { store in
