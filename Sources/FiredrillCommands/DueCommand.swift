@@ -72,7 +72,7 @@ struct DueCommand: ParsableCommand {
         let db = store.isPostgres || FileManager.default.fileExists(atPath: store.path) ? try store.open() : nil
         var rows: [Row] = []
         // Every run read once, then looked up by scenario (the name its chain holds).
-        let chained = try db.map { try chainedRuns(scenario: nil, in: $0) } ?? []
+        let chained = try db.map { try chainedSummaries(scenario: nil, in: $0) } ?? []
         let byScenario = Dictionary(grouping: chained, by: \.run.scenario)
         for (path, scenario) in scenarios {
             guard let schedule = scenario.schedule else {

@@ -154,16 +154,32 @@ func evidence(of run: RunRecord, in store: any DrillStore) throws -> RunEvidence
 /// Every run as its chain tells it, newest first, of one scenario by the name its chain holds
 /// (not the editable table's). A run whose chain cannot be read is named on stderr and left out.
 func chainedRuns(scenario: String?, in store: any DrillStore) throws -> [RunEvidence] {
-    var found: [RunEvidence] = []
+    try chained(scenario: scenario, in: store) { $0 }
+}
+
+/// A run as its chain tells it, and its figures: what `history` and `due` list, without the
+/// replayed machine each run's evidence holds (10,000 of those are slow to copy and to keep).
+struct ChainedRun {
+    var run: RunRecord
+    var measurement: DrillMeasurement
+}
+
+func chainedSummaries(scenario: String?, in store: any DrillStore) throws -> [ChainedRun] {
+    try chained(scenario: scenario, in: store) { ChainedRun(run: $0.run, measurement: $0.measurement) }
+}
+
+/// Every run as its chain tells it, each kept as `keep` makes it, newest first.
+func chained<T>(scenario: String?, in store: any DrillStore, keep: (RunEvidence) -> T) throws -> [T] {
+    var found: [(RunRecord, T)] = []
     try RunEvidence.loadEvery(try store.runs(scenario: nil), from: store) { run, result in
         switch result {
         case .success(let evidence):
-            if scenario == nil || evidence.run.scenario == scenario { found.append(evidence) }
+            if scenario == nil || evidence.run.scenario == scenario { found.append((evidence.run, keep(evidence))) }
         case .failure(let error):
             FileHandle.standardError.write(Data("firedrill: warning: run \(run.id) left out: \(error) (`firedrill verify` names the break)\n".utf8))
         }
     }
-    return found.sorted { ($0.run.startedWallNs, $0.run.id) > ($1.run.startedWallNs, $1.run.id) }
+    return found.sorted { ($0.0.startedWallNs, $0.0.id) > ($1.0.startedWallNs, $1.0.id) }.map(\.1)
 }
 
 /// A scenario name or run id as a path component: a name the loader accepts passes as it is;

@@ -48,7 +48,7 @@ struct HistoryCommand: ParsableCommand {
     func run() throws {
         let db = try store.openExisting()
         // Figures from each run's chain, not the editable runs table (`verify` names any difference).
-        let found = try chainedRuns(scenario: scenario, in: db)
+        let found = try chainedSummaries(scenario: scenario, in: db)
         let runs = found.map(\.run)
         func judged(_ objective: DrillMeasurement.Objective?, _ run: RunRecord) -> String? {
             run.endedWallNs == nil ? nil : objective?.verdict.rawValue

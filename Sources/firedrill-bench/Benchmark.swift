@@ -17,6 +17,7 @@ struct Benchmark {
           --loader   only the hostile scenario files' load times
           --reports  only the report formats' render times and peak memory, at 10,000 and 100,000 probe samples
           --record N DB  only write the reports' record of N probe samples into a new database DB (to render or profile)
+          --history-record DB  only write 10,000 runs of 50 scenarios into a new SQLite record DB, the scenarios beside it
           --postgres  only the shared record's figures: durable events/s on PostgreSQL (1 and 10 runners), history and due
                       over 10,000 runs of 50 scenarios on both stores, the demo's RTO/RPO error on both (a cluster of its own)
           --side-by-side  only the 10-step drill beside Chaos Toolkit (installed from PyPI into .build-bench/)
@@ -31,13 +32,13 @@ struct Benchmark {
             say("\(rto) \(rpo) \(statusKB("VmHWM:")) \(statusKB("RssAnon:"))")
             return
         }
-        let known: Set<String> = ["--runs", "--loader", "--side-by-side", "--reports", "--record", "--postgres", "--help", "-h"]
+        let known: Set<String> = ["--runs", "--loader", "--side-by-side", "--reports", "--record", "--history-record", "--postgres", "--help", "-h"]
         if args.contains("--help") || args.contains("-h") {
             say(Self.usage)
             return
         }
         // Anything unknown is refused, not run past: a mistyped flag must not start a benchmark.
-        let valued: Set<String> = ["--runs", "--record"]
+        let valued: Set<String> = ["--runs", "--record", "--history-record"]
         for (index, arg) in args.enumerated().dropFirst() where !known.contains(arg) && !valued.contains(args[index - 1])
             && !(index >= 2 && args[index - 2] == "--record") {
             FileHandle.standardError.write(Data("firedrill-bench: unknown argument '\(arg)'\n\(Self.usage)\n".utf8))
@@ -54,6 +55,13 @@ struct Benchmark {
             }
             let record = try ProbeHeavyRecord.write(samples: samples, path: args[index + 2])
             say("run \(record.runID): \(record.samples) probe samples, \(record.events) events, in \(record.path)")
+            return
+        }
+        if let index = args.firstIndex(of: "--history-record") {
+            // 10,000 runs of 50 scenarios into a new SQLite record, and the scenarios beside it (to time or profile).
+            let path = args[index + 1]
+            try fillHistory(try SQLiteStore(path: path), runs: 10_000, scenarios: 50)
+            _ = try writeScheduledScenarios(count: 50, in: (path as NSString).deletingLastPathComponent)
             return
         }
         if args.contains("--postgres") {

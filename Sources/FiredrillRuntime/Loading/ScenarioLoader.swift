@@ -47,7 +47,7 @@ public enum ScenarioLoader {
         if let scenario { findings += environmentWarnings(scenario, environment: environment) }
         findings = findings.sortedByLocation()
         guard let scenario, !findings.hasErrors else { throw ScenarioInvalid(findings: findings) }
-        let sha256 = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        let sha256 = AuditChain.hex(SHA256.hash(data: bytes))
         return LoadedScenario(scenario: scenario, path: path, text: text, sha256: sha256, warnings: findings)
     }
 

@@ -202,7 +202,7 @@ public struct RunEvidence: Sendable {
             if stored.scenarioText != text {
                 differences.append("runs.scenario_text differs from the scenario text recorded in event 1 (\(Self.firstDifference(stored.scenarioText, text)))")
             }
-            let hash = SHA256.hash(data: Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
+            let hash = AuditChain.hex(SHA256.hash(data: Array(text.utf8)))
             if hash != started.scenarioSHA256 {
                 differences.append("the scenario text in event 1 hashes to \(hash), not to the scenario SHA-256 the run recorded (\(started.scenarioSHA256))")
             }
