@@ -116,7 +116,8 @@ let package = Package(
         .testTarget(
             name: "FiredrillCommandsTests",
             dependencies: [
-                "FiredrillCommands", "FiredrillTestSupport", "firedrill", "firedrill-sample-service", "firedrill-bench",
+                "FiredrillCommands", "FiredrillPostgres", "FiredrillSampleService", "FiredrillTestSupport", "firedrill",
+                "firedrill-sample-service", "firedrill-bench",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
