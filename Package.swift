@@ -120,7 +120,8 @@ let package = Package(
         .testTarget(
             name: "FiredrillCommandsTests",
             dependencies: [
-                "FiredrillCommands", "FiredrillPostgres", "FiredrillTestSupport", "firedrill", "firedrill-sample-service", "firedrill-bench",
+                "FiredrillCommands", "FiredrillPostgres", "FiredrillSampleService", "FiredrillTestSupport", "firedrill",
+                "firedrill-sample-service", "firedrill-bench",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
             ]

@@ -12,7 +12,9 @@ struct ResumeCommand: AsyncParsableCommand {
             RTO clock keeps running across the gap. Probes, wait_for, sleep and steps marked idempotent are run
             again; any other step that was dispatched with no recorded result halts the run (exit 4) until an
             operator decides with `firedrill resolve`. A run held by a live process is refused; a holder gone from
-            this host is taken over; a holder on another host needs --force.
+            this host is taken over; a holder on another host needs --force. With a PostgreSQL record, a holder on
+            another host renews its lease: while it does, the run is refused even with --force, and once the lease
+            expired (FIREDRILL_LEASE_TTL_S, default 30 s) it is taken over without --force.
             """)
 
     @Argument(help: "Run id (or a unique prefix).") var runID: String

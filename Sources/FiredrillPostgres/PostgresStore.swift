@@ -109,7 +109,26 @@ public final class PostgresStore: DrillStore, @unchecked Sendable {
         // Durable means committed and flushed, whatever the server's default says.
         for statement in ["SET synchronous_commit = on", "SET application_name = 'firedrill'", "SET TIME ZONE 'UTC'",
                           "SET client_min_messages = warning"] {
-            _ = try connection.query(PostgresQuery(unsafeSQL: statement), logger: logger).wait()
+            _ = try run(PostgresQuery(unsafeSQL: statement), on: connection, logger: logger)
+        }
+    }
+
+    /// A statement on a connection that has closed: postgres-nio would have dropped it unanswered.
+    struct ConnectionClosed: Error {}
+
+    /// One statement on `connection`, its result. postgres-nio drops a query written to a channel
+    /// that has closed (its pipeline is gone) without ever failing it, so once the server had ended
+    /// the connection (a killed postmaster's backends say FATAL and go) the store's next statement
+    /// waited forever, and the run with it. Checked on the connection's event loop, where the close
+    /// is handled, so it cannot close between the check and the write.
+    static func run(_ query: PostgresQuery, on connection: PostgresConnection, logger: Logger) throws -> PostgresQueryResult {
+        try send(query, on: connection, logger: logger).wait()
+    }
+
+    /// `run`, not waited for (a pipelined statement).
+    static func send(_ query: PostgresQuery, on connection: PostgresConnection, logger: Logger) -> EventLoopFuture<PostgresQueryResult> {
+        connection.eventLoop.flatSubmit {
+            connection.isClosed ? connection.eventLoop.makeFailedFuture(ConnectionClosed()) : connection.query(query, logger: logger)
         }
     }
 
@@ -176,7 +195,7 @@ public final class PostgresStore: DrillStore, @unchecked Sendable {
                 case .bool(let bool): if let bool { bindings.append(bool) } else { bindings.appendNull() }
                 }
             }
-            let future = store.connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: store.logger)
+            let future = PostgresStore.send(PostgresQuery(unsafeSQL: sql, binds: bindings), on: store.connection, logger: store.logger)
             if pipelined != nil {
                 pipelined!.append(future)
                 return []
@@ -281,7 +300,9 @@ public final class PostgresStore: DrillStore, @unchecked Sendable {
     /// An error said in words; a lost connection also breaks the store.
     func failure(_ error: any Error) -> StoreError {
         let described = Self.describe(error, location: location, url: url)
-        if let psql = error as? PSQLError, [.serverClosedConnection, .connectionError, .uncleanShutdown, .clientClosedConnection].contains(psql.code) {
+        if error is ConnectionClosed {
+            broken = described
+        } else if let psql = error as? PSQLError, [.serverClosedConnection, .connectionError, .uncleanShutdown, .clientClosedConnection].contains(psql.code) {
             broken = described
         } else if connection.isClosed {
             broken = described
@@ -294,7 +315,10 @@ public final class PostgresStore: DrillStore, @unchecked Sendable {
         if let error = error as? StoreError { return error }
         let target = url.host.hasPrefix("/") ? "the socket in \(url.host), port \(url.port)" : "\(url.host):\(url.port)"
         var said: String
-        if let psql = error as? PSQLError {
+        let lost = "the connection to the server at \(target) was lost (the server stopped or the network failed); what was being written is in doubt: carry the run on with `firedrill resume` once the database is back"
+        if error is ConnectionClosed {
+            said = lost
+        } else if let psql = error as? PSQLError {
             let state = psql.serverInfo?[.sqlState]
             let message = psql.serverInfo?[.message] ?? ""
             switch (psql.code, state) {
@@ -306,7 +330,10 @@ public final class PostgresStore: DrillStore, @unchecked Sendable {
                 said = "the database role '\(url.user)' lacks a privilege this needs: \(message) (see docs/POSTGRESQL.md for the runner and auditor roles' GRANTs)"
             case (.server, "53300"):
                 said = "the server has no connection left for Firedrill: \(message)"
-            case (.server, "57P01"), (.server, "57P02"), (.server, "57P03"):
+            case (.server, "57P01"), (.server, "57P02"):
+                // FATAL: the server ended the session (stopped, or its postmaster died).
+                said = lost + " (the server said: \(message))"
+            case (.server, "57P03"):
                 said = "the server is shutting down or starting: \(message)"
             case (.server, let code?):
                 said = "\(message) (SQLSTATE \(code))"
@@ -317,7 +344,11 @@ public final class PostgresStore: DrillStore, @unchecked Sendable {
             case (.connectionError, _):
                 said = "no PostgreSQL answers at \(target)\(psql.underlying.map { ": \(connectionWords($0))" } ?? "")"
             case (.serverClosedConnection, _), (.uncleanShutdown, _):
-                said = "the connection to the server at \(target) was lost (the server stopped or the network failed); what was being written is in doubt: carry the run on with `firedrill resume` once the database is back"
+                said = lost
+            case (.clientClosedConnection, _):
+                // The store closes its connection only when it is done with it: postgres-nio closed it on an error of the server's.
+                let words = (psql.underlying as? PSQLError)?.serverInfo?[.message]
+                said = lost + (words.map { " (the server said: \($0))" } ?? "")
             case (.failedToAddSSLHandler, _), (.receivedUnencryptedDataAfterSSLRequest, _):
                 said = "TLS with the server at \(target) failed: \(psql.underlying.map { "\($0)" } ?? "\(psql.code)")"
             default:

@@ -22,8 +22,15 @@ public final class TestPostgres: @unchecked Sendable {
         if let url = ProcessInfo.processInfo.environment["FIREDRILL_TEST_POSTGRES"], let found = TestPostgres(adminURL: url) {
             return found
         }
-        return try? TestPostgres.start()
+        guard let own = try? TestPostgres.start() else { return nil }
+        ownShared = own
+        // Stopped (and its folder removed) when the test process exits: nothing else would.
+        atexit { TestPostgres.ownShared?.stop() }
+        return own
     }()
+
+    /// The shared cluster when this process started it.
+    nonisolated(unsafe) static var ownShared: TestPostgres?
 
     public static var unavailableReason: String {
         if let url = ProcessInfo.processInfo.environment["FIREDRILL_TEST_POSTGRES"] {
@@ -32,6 +39,10 @@ public final class TestPostgres: @unchecked Sendable {
         return binDirectoryFound() == nil ? "PostgreSQL is not installed (no initdb): install Debian's postgresql package, as .ci/run does"
             : "a PostgreSQL cluster of the tests' own did not start (see the log under the temporary directory)"
     }
+
+    /// Whether clusters of the tests' own can be made here (`start()`): PostgreSQL's programs are
+    /// installed. Asked without starting the shared cluster, which nothing stops when the tests end.
+    public static var canStartClusters: Bool { binDirectoryFound() != nil }
 
     init?(adminURL: String) {
         guard let components = URLComponents(string: adminURL), let port = components.port else { return nil }
@@ -84,9 +95,15 @@ public final class TestPostgres: @unchecked Sendable {
         return server
     }
 
+    /// Starts the server and waits until it accepts connections. pg_ctl leaves the postmaster with
+    /// every descriptor pg_ctl was given, and Foundation's `Process` learns that a child exited when
+    /// the socket it hands the child closes: a postmaster holding that socket kept `waitUntilExit`
+    /// waiting for as long as the server ran (the tests hung in `start()`). They are closed first.
     public func startServer() throws {
         guard let dataDirectory, let binDirectory else { throw TestPostgresError("this cluster was not started here") }
-        _ = try Self.asPostgres(binDirectory + "/pg_ctl", ["-D", dataDirectory, "-l", dataDirectory + "/../server.log", "-w", "-t", "60", "start"])
+        let closingInherited = "for fd in /proc/$$/fd/*; do n=${fd##*/}; [ \"$n\" -gt 2 ] && eval \"exec $n>&-\"; done; exec \"$@\""
+        _ = try Self.asPostgres("/bin/bash", ["-c", closingInherited, "pg_ctl", binDirectory + "/pg_ctl", "-D", dataDirectory,
+                                              "-l", dataDirectory + "/../server.log", "-w", "-t", "60", "start"])
     }
 
     /// Stops the cluster and removes its folder.
@@ -102,17 +119,39 @@ public final class TestPostgres: @unchecked Sendable {
         return text.split(separator: "\n").first.flatMap { Int32($0) }
     }
 
-    /// SIGKILL to the postmaster, then waits for its backends to notice and go, as a crashed server's do.
+    /// SIGKILL to the postmaster, then waits for its backends to notice and go, as a crashed
+    /// server's do. Its children are read before the kill: once it is dead they are no longer its
+    /// children (`pgrep -P` found none), and it is waited for until it is reaped (`startServer()`
+    /// after it failed: "lock file postmaster.pid already exists").
     public func killPostmaster() throws {
         guard let pid = postmasterPID else { throw TestPostgresError("no postmaster running") }
+        let children = Self.children(of: pid)
         kill(pid, SIGKILL)
         let give = Date().addingTimeInterval(30)
         while Date() < give {
-            let out = (try? Self.run("/usr/bin/pgrep", ["-f", "-u", "postgres", dataDirectory ?? "-"])) ?? ""
-            let children = (try? Self.run("/usr/bin/pgrep", ["-P", String(pid)])) ?? ""
-            if out.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty && children.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return }
-            Thread.sleep(forTimeInterval: 0.1)
+            // Gone, not a zombie: a new postmaster finds the old pid in postmaster.pid and, while that
+            // pid exists (this machine's init reaps orphans only now and then), takes it for a server still running.
+            if kill(pid, 0) != 0 && !children.contains(where: Self.isRunning) { return }
+            Thread.sleep(forTimeInterval: 0.05)
         }
+        throw TestPostgresError("the killed postmaster's processes \(([pid] + children).filter(Self.isRunning)) still run after 30 s")
+    }
+
+    /// The processes whose parent is `pid`, from /proc.
+    static func children(of pid: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { entry in
+            guard let child = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return nil }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 1 && Int32(fields[1]) == pid ? child : nil
+        }
+    }
+
+    /// Whether `pid` runs: neither gone nor a zombie waiting to be reaped.
+    static func isRunning(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(after: close)...].split(separator: " ").first != "Z"
     }
 
     /// A URL for `user` on `database` over TCP.

@@ -41,7 +41,7 @@ extension DrillExecutor {
         // Events decided one after the other are written together, before what they imply starts:
         // `start`, `finish`, `.cancel` and `.suspend` write what is staged first, and so does the
         // wait for the next completion.
-        owedAsRecorded = owedRollbackNames()
+        dueAsRecorded = rollbacksDue()
         batching = true
         defer { batching = false }
         var pending = initial

@@ -67,8 +67,8 @@ public final class DrillExecutor {
     /// While the loop runs: events are staged, and written together (`flush()`) before anything
     /// they imply starts; elsewhere each is written as it is recorded.
     var batching = false
-    /// The rollbacks owed as the record has them (at the last write), for a write that fails.
-    var owedAsRecorded: [String] = []
+    /// The rollbacks due as the record has them (at the last write), for a write that fails.
+    var dueAsRecorded = RollbacksDue(owed: [], ifAborted: [])
     let runner: RunnerIdentity
     let lease: RunnerLease
     /// Masks the scenario's secrets in everything recorded or shown.
@@ -192,7 +192,9 @@ public final class DrillExecutor {
         guard executor.machine.state.stage != .ended else { return executor.outcome() }
         let previous = try store.acquireLease(runID, lease: lease, force: force)
         if let previous {
-            progress.note("took run \(runID) over from \(previous) (\(previous.isLive == nil ? "forced" : "no longer running"))")
+            // A holder elsewhere is taken without --force only when the store found its lease expired (PostgreSQL's heartbeat).
+            let how = previous.isLive != nil ? "no longer running" : force ? "forced" : "its lease expired"
+            progress.note("took run \(runID) over from \(previous) (\(how))")
         }
         do {
             try await killLeftovers(of: runID, store: store, progress: progress)
@@ -275,7 +277,8 @@ public final class DrillExecutor {
         do {
             recorded = batching ? try recorder.stage(event) : try recorder.record(event)
         } catch let failure as RunRecorder.Failure {
-            throw ExecutorError.recordFailed(failure.description, runID: run.id, owed: batching ? owedAsRecorded : owedRollbackNames())
+            let due = batching ? dueAsRecorded : rollbacksDue()
+            throw ExecutorError.recordFailed(failure.description, runID: run.id, owed: due.owed, ifAborted: due.ifAborted)
         }
         return apply(recorded)
     }
@@ -286,13 +289,25 @@ public final class DrillExecutor {
             try recorder.flush()
         } catch let failure as RunRecorder.Failure {
             // The machine applied the batch that was not written: the owed rollbacks are the record's.
-            throw ExecutorError.recordFailed(failure.description, runID: run.id, owed: owedAsRecorded)
+            throw ExecutorError.recordFailed(failure.description, runID: run.id, owed: dueAsRecorded.owed, ifAborted: dueAsRecorded.ifAborted)
         }
-        owedAsRecorded = owedRollbackNames()
+        dueAsRecorded = rollbacksDue()
     }
 
     /// The run's time now, never before its last event.
     func now() -> DrillInstant { recorder.now() }
+
+    /// What undoes the run's injections now: the rollbacks owed (a rollback under way, an abort or a
+    /// failure decided) or, mid-drill, none owed yet but every compensation dispatched so far, which
+    /// an abort would run. A run that stops on a failed write names them, so the operator who finds
+    /// the system still broken knows what `abort` would run.
+    func rollbacksDue() -> RollbacksDue {
+        let owed = owedRollbackNames()
+        let state = machine.state
+        let midDrill = [.setup, .steadyBefore, .phases, .steadyAfter].contains(state.stage)
+        let ifAborted = owed.isEmpty && midDrill ? state.ledger.indices.reversed().compactMap { state.ledger[safe: $0]?.step.name } : []
+        return RollbacksDue(owed: owed, ifAborted: ifAborted)
+    }
 
     func owedRollbackNames() -> [String] {
         machine.state.rollbacksOwed.compactMap { machine.state.ledger[safe: $0]?.step.name }
@@ -321,20 +336,28 @@ public struct ScenarioSource: Sendable {
     }
 }
 
+/// What undoes a run's injections, at one point of it.
+struct RollbacksDue: Equatable {
+    var owed: [String]
+    var ifAborted: [String]
+}
+
 public enum ExecutorError: Error, CustomStringConvertible {
     case noSuchRun(String)
     case secrets([String])
     /// The record could not be written: the run stopped there, and nothing further was dispatched.
-    case recordFailed(String, runID: String, owed: [String])
+    /// `owed`: the rollbacks owed; `ifAborted`: mid-drill, with none owed, those an abort would run.
+    case recordFailed(String, runID: String, owed: [String], ifAborted: [String] = [])
     case interrupted(runID: String)
 
     public var description: String {
         switch self {
         case .noSuchRun(let id): "no run '\(id)' in this database"
         case .secrets(let problems): problems.joined(separator: "; ")
-        case .recordFailed(let why, let id, let owed):
+        case .recordFailed(let why, let id, let owed, let ifAborted):
             "\(why): run \(id) stopped here and dispatched nothing further"
                 + (owed.isEmpty ? "" : "; rollbacks owed: \(owed.joined(separator: ", "))")
+                + (ifAborted.isEmpty ? "" : "; rollbacks owed if it is aborted instead (`firedrill abort \(id) --by NAME`): \(ifAborted.joined(separator: ", "))")
                 + "; once the record can be written, carry it on with `firedrill resume \(id)`"
         case .interrupted(let id): "run \(id) was interrupted; carry it on with `firedrill resume \(id)`"
         }
