@@ -99,6 +99,24 @@ public final class TestPostgres: @unchecked Sendable {
     /// every descriptor pg_ctl was given, and Foundation's `Process` learns that a child exited when
     /// the socket it hands the child closes: a postmaster holding that socket kept `waitUntilExit`
     /// waiting for as long as the server ran (the tests hung in `start()`). They are closed first.
+    // Off the test pool: initdb, pg_ctl and the wait for a killed server take seconds, and the
+    // pool has two threads for every test running beside these.
+
+    /// `start`, on a thread of its own.
+    public static func started(configure: @escaping @Sendable (String) throws -> [String] = { _ in [] }) async throws -> TestPostgres {
+        try await onOwnThread { Result { try start(configure: configure) } }.get()
+    }
+
+    /// `killPostmaster`, on a thread of its own.
+    public func killingPostmaster() async throws {
+        try await onOwnThread { Result { try self.killPostmaster() } }.get()
+    }
+
+    /// `startServer`, on a thread of its own.
+    public func restarting() async throws {
+        try await onOwnThread { Result { try self.startServer() } }.get()
+    }
+
     public func startServer() throws {
         guard let dataDirectory, let binDirectory else { throw TestPostgresError("this cluster was not started here") }
         let closingInherited = "for fd in /proc/$$/fd/*; do n=${fd##*/}; [ \"$n\" -gt 2 ] && eval \"exec $n>&-\"; done; exec \"$@\""

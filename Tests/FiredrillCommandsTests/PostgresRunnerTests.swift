@@ -149,7 +149,7 @@ import Testing
           .enabled("ip netns or unshare is unavailable (see the reason printed)") { Namespaces.available },
           .timeLimit(.minutes(4)))
     func aRunnerOnAnotherHostTakesTheRunOverOnlyOnceItsLeaseExpired() async throws {
-        let server = try TestPostgres.start()
+        let server = try await TestPostgres.started()
         defer { Self.discard(server) }
         let database = try server.createDatabase("hosts")
         let socketDirectory = try #require(server.socketDirectory)
@@ -349,7 +349,7 @@ import Testing
           .timeLimit(.minutes(4)))
     func thePostmasterKilledMidDrillStopsTheRunAndResumeCarriesItOn() async throws {
         let service = try #require(BuiltProducts.path(of: "firedrill-sample-service"), "the sample service is built for these tests")
-        let server = try TestPostgres.start()
+        let server = try await TestPostgres.started()
         defer { Self.discard(server) }
         let database = try server.createDatabase("pgdown")
         let url = server.url(database: database)
@@ -373,7 +373,7 @@ import Testing
 
         // The database server dies as a crashed one does, its backends with it.
         let killedAtMonoNs = Self.monotonicNow()
-        try server.killPostmaster()
+        try await server.killingPostmaster()
         let stopped = await Self.wait(for: runner, limit: 60, "the runner to stop once its server was killed")
         #expect(!stopped.signaled && stopped.status == 70, "exit \(stopped.status): \(stopped.output)")
         #expect(stopped.stderr.contains("the connection to the server at 127.0.0.1:\(server.port) was lost"), "\(stopped.stderr)")
@@ -389,7 +389,7 @@ import Testing
         #expect(lab.starts() == startsBefore, "the service was started again while the record could not be written")
 
         // The server comes back (crash recovery): the record holds what was acknowledged, no more.
-        try server.startServer()
+        try await server.restarting()
         let backAtMonoNs = Self.monotonicNow()
         let store = try PostgresStore(url: url)
         let stoppedWith = try store.events(of: runID)
@@ -448,12 +448,12 @@ import Testing
     @Test(.enabled("PostgreSQL is missing (see the reason printed)") { PostgresRunnerTests.postgresAvailable },
           .timeLimit(.minutes(2)))
     func aStoreWhoseServerDiedFailsEveryCallAtOnce() async throws {
-        let server = try TestPostgres.start()
+        let server = try await TestPostgres.started()
         defer { Self.discard(server) }
         let database = try server.createDatabase("lost")
         let store = try PostgresStore(url: server.url(database: database))
         #expect(try store.runs(scenario: nil).isEmpty)
-        try server.killPostmaster()
+        try await server.killingPostmaster()
         await pause(0.3)  // the backend's FATAL is in, and the connection closed on it
         for call in ["runs", "events", "runs again"] {
             let outcome = await Self.offThePool(limit: 15) {
@@ -464,7 +464,7 @@ import Testing
             #expect("\(error)".contains("the connection to the server at 127.0.0.1:\(server.port) was lost"), "\(call): \(error)")
         }
         // The server back, a store opened anew works; the broken one stays broken (what was in flight is in doubt).
-        try server.startServer()
+        try await server.restarting()
         #expect(try PostgresStore(url: server.url(database: database)).runs(scenario: nil).isEmpty)
         #expect(await Self.offThePool(limit: 15) { _ = try store.runs(scenario: nil) }.map { if case .failure = $0 { true } else { false } } == true)
     }

@@ -222,7 +222,7 @@ struct PostgresStoreTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let other = dir + "/other-ca.crt"
         try Self.selfSigned(cert: other, key: dir + "/other-ca.key")
-        let server = try TestPostgres.start { data in
+        let server = try await TestPostgres.started { data in
             try Self.selfSigned(cert: data + "/server.crt", key: data + "/server.key")
             let hba = try String(contentsOfFile: data + "/pg_hba.conf", encoding: .utf8)
             let only = hba.split(separator: "\n", omittingEmptySubsequences: false).map { line in
