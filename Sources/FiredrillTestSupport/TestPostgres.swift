@@ -22,7 +22,7 @@ public final class TestPostgres: @unchecked Sendable {
         if let url = ProcessInfo.processInfo.environment["FIREDRILL_TEST_POSTGRES"], let found = TestPostgres(adminURL: url) {
             return found
         }
-        guard let own = try? TestPostgres.start() else { return nil }
+        guard let own = try? TestPostgres.start(durable: false) else { return nil }
         ownShared = own
         // Stopped (and its folder removed) when the test process exits: nothing else would.
         atexit { TestPostgres.ownShared?.stop() }
@@ -69,8 +69,10 @@ public final class TestPostgres: @unchecked Sendable {
         return nil
     }
 
-    /// A cluster of its own. `configure` adds lines to postgresql.conf (TLS, for one) before it starts.
-    public static func start(configure: (String) throws -> [String] = { _ in [] }) throws -> TestPostgres {
+    /// A cluster of its own. `configure` adds lines to postgresql.conf (TLS, for one) before it
+    /// starts. Not `durable`: without fsync, for the many small databases of the shared cluster;
+    /// what a flushed commit promises is tested on durable ones.
+    public static func start(durable: Bool = true, configure: (String) throws -> [String] = { _ in [] }) throws -> TestPostgres {
         guard let bin = binDirectoryFound() else { throw TestPostgresError(unavailableReason) }
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("firedrill-pg-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
@@ -83,7 +85,7 @@ public final class TestPostgres: @unchecked Sendable {
         let extra = try configure(data)
         let port = try LoopbackPort.free()
         var conf = ["listen_addresses = '127.0.0.1'", "port = \(port)", "unix_socket_directories = '\(data)'", "max_connections = 100",
-                    "fsync = on", "log_min_messages = warning"]
+                    "fsync = \(durable ? "on" : "off")", "log_min_messages = warning"]
         conf += extra
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: data + "/postgresql.conf"))
         handle.seekToEndOfFile()

@@ -44,7 +44,9 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
 
 /// What every `RunStore` does alike: the record it keeps of a run (events, chain, the runs
 /// projection), the lease rule, the inbox, step processes and signed heads.
-@Suite struct RunStoreContractTests {
+/// Serialized: PostgreSQL's cases block on their server (a database made and dropped for each),
+/// and two at once would hold both threads of the test pool the async tests beside them need.
+@Suite(.serialized) struct RunStoreContractTests {
     func with(_ factory: StoreFactory, _ body: (any RunStore) throws -> Void) throws {
         let (store, tearDown) = try factory.make()
         defer { tearDown() }
