@@ -73,12 +73,16 @@ extension PostgresStore {
         let projections = Session(store: self).gather { session in
             for (_, recorded) in links { try? project(recorded, runID: runID, session) }
         }
+        // Projections each on a table of their own ride in the same statement; otherwise (two on one
+        // table, which one statement's snapshot would not order) they follow it in the transaction.
+        let folded = Self.foldable(projections)
         let (linking, values) = Self.linkingStatement(runID: runID, links: links.map(\.0), held: held, ttl: leaseTTL,
-                                                      from: (previousHead, previousCount), to: (previous, count))
+                                                      from: (previousHead, previousCount), to: (previous, count),
+                                                      riding: folded ? projections : [])
         do {
-            try pipelinedTransaction(single: projections.isEmpty) { session in
+            try pipelinedTransaction(single: projections.isEmpty || folded) { session in
                 try session.query(linking, values)
-                for (sql, values) in projections { try session.query(sql, values) }
+                if !folded { for (sql, values) in projections { try session.query(sql, values) } }
             }
             heads.withLockedValue { $0[runID] = (previous, count) }
         } catch let error as StoreError {
@@ -95,7 +99,7 @@ extension PostgresStore {
     /// on, and fails (rolling all of it back) unless the lease was the writer's and the head the
     /// one linked from.
     static func linkingStatement(runID: String, links: [AuditChain.Link], held: RunnerLease?, ttl: Double,
-                                 from: (String, Int), to: (String, Int)) -> (String, [Value]) {
+                                 from: (String, Int), to: (String, Int), riding: [(String, [Value])] = []) -> (String, [Value]) {
         var values: [Value] = [.text(runID)]
         func bind(_ value: Value) -> String {
             values.append(value)
@@ -119,6 +123,11 @@ extension PostgresStore {
             moved AS (UPDATE chain_heads SET head_hash = \(bind(.text(to.0))), event_count = \(bind(.int(to.1)))
                 WHERE run_id = $1 AND head_hash = \(bind(.text(from.0))) AND event_count = \(bind(.int(from.1))) RETURNING 1)
             """)
+        for (index, (sql, own)) in riding.enumerated() {
+            let base = values.count
+            values += own
+            parts.append("projected\(index) AS (\(renumbered(sql, by: base)))")
+        }
         // The casts fail only when reached: their text is not a constant the planner could fold.
         let sql = "WITH " + parts.joined(separator: ",\n") + """
 
@@ -127,6 +136,43 @@ extension PostgresStore {
                         ELSE (SELECT count(*) FROM added)::int END
             """
         return (sql, values)
+    }
+
+    /// Whether each statement writes a table no other one does (and none of the chain's own).
+    static func foldable(_ statements: [(String, [Value])]) -> Bool {
+        var tables: Set<String> = ["events", "leases", "chain_heads"]
+        for (sql, _) in statements {
+            let words = sql.split(whereSeparator: { $0.isWhitespace }).prefix(3).map(String.init)
+            let table: String?
+            switch words.first?.uppercased() {
+            case "INSERT", "DELETE": table = words.count == 3 ? words[2] : nil
+            case "UPDATE": table = words.count >= 2 ? words[1] : nil
+            default: table = nil
+            }
+            guard let table, tables.insert(table).inserted else { return false }
+        }
+        return true
+    }
+
+    /// `$N` as `$(N + offset)`: a statement's parameters after those bound before it.
+    static func renumbered(_ sql: String, by offset: Int) -> String {
+        var out = ""
+        var index = sql.startIndex
+        while index < sql.endIndex {
+            let character = sql[index]
+            if character == "$" {
+                var end = sql.index(after: index)
+                while end < sql.endIndex, sql[end].isASCII, sql[end].isNumber { end = sql.index(after: end) }
+                if let number = Int(sql[sql.index(after: index)..<end]) {
+                    out += "$\(number + offset)"
+                    index = end
+                    continue
+                }
+            }
+            out.append(character)
+            index = sql.index(after: index)
+        }
+        return out
     }
 
     func readHead(_ runID: String) throws -> (String, Int)? {
