@@ -11,6 +11,16 @@ extension PostgresStore {
     /// How long a lease lasts unrenewed.
     public var leaseTimeToLive: Double { leaseTTL }
 
+    /// Renews run $1's lease for `ttl` seconds if pid, host and token are still the holder's: the
+    /// one renewal every write, the heartbeat and the fence make.
+    static func renewal(ttl: String, pid: String, host: String, token: String) -> String {
+        """
+        UPDATE leases SET renewed_at = clock_timestamp(), expires_at = clock_timestamp() + make_interval(secs => \(ttl))
+            WHERE run_id = $1 AND pid = \(pid) AND host = \(host) AND token = \(token)
+        """
+    }
+    static let renewalOfHeld = renewal(ttl: "$5", pid: "$2", host: "$3", token: "$4")
+
     func insertLease(_ lease: RunnerLease, runID: String, _ session: Session) throws {
         try session.query("""
             INSERT INTO leases (run_id, pid, host, since_wall_ns, token, renewed_at, expires_at)
@@ -74,10 +84,7 @@ extension PostgresStore {
     /// process's (it is renewed here); otherwise the run was taken over and nothing is written.
     func fence(_ runID: String, _ session: Session) throws {
         guard let held = leases.withLockedValue({ $0[runID] }) else { return }
-        let renewed = try session.query("""
-            UPDATE leases SET renewed_at = clock_timestamp(), expires_at = clock_timestamp() + make_interval(secs => $5)
-            WHERE run_id = $1 AND pid = $2 AND host = $3 AND token = $4 RETURNING 1
-            """, [.text(runID), .int(Int64(held.pid)), .text(held.host), .text(held.token), .double(leaseTTL)])
+        let renewed = try session.query(Self.renewalOfHeld + " RETURNING 1", [.text(runID), .int(Int64(held.pid)), .text(held.host), .text(held.token), .double(leaseTTL)])
         guard renewed.isEmpty else { return }
         let now = try session.query("SELECT pid, host, since_wall_ns, token FROM leases WHERE run_id = $1", [.text(runID)]).first
         let taker = try now.map { RunnerLease(pid: Int32(truncatingIfNeeded: try $0.required(0, Int64.self)), host: try $0.required(1),
@@ -111,10 +118,7 @@ extension PostgresStore {
     func renewLeases() {
         for (runID, held) in leases.withLockedValue({ $0 }) {
             _ = try? transaction(synchronous: false) { session in
-                try session.changed("""
-                    UPDATE leases SET renewed_at = clock_timestamp(), expires_at = clock_timestamp() + make_interval(secs => $5)
-                    WHERE run_id = $1 AND pid = $2 AND host = $3 AND token = $4
-                    """, [.text(runID), .int(Int64(held.pid)), .text(held.host), .text(held.token), .double(leaseTTL)])
+                try session.changed(Self.renewalOfHeld, [.text(runID), .int(Int64(held.pid)), .text(held.host), .text(held.token), .double(leaseTTL)])
             }
         }
     }

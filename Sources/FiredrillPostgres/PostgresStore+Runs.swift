@@ -108,10 +108,8 @@ extension PostgresStore {
         var parts: [String] = []
         var checks: [String] = []
         if let held {
-            parts.append("""
-                renewed AS (UPDATE leases SET renewed_at = clock_timestamp(), expires_at = clock_timestamp() + make_interval(secs => \(bind(.double(ttl))))
-                    WHERE run_id = $1 AND pid = \(bind(.int(Int64(held.pid)))) AND host = \(bind(.text(held.host))) AND token = \(bind(.text(held.token))) RETURNING 1)
-                """)
+            let renewal = renewal(ttl: bind(.double(ttl)), pid: bind(.int(Int64(held.pid))), host: bind(.text(held.host)), token: bind(.text(held.token)))
+            parts.append("renewed AS (\(renewal) RETURNING 1)")
             checks.append("WHEN (SELECT count(*) FROM renewed) <> 1 THEN ('firedrill-lease-lost ' || (SELECT count(*) FROM renewed))::int")
         }
         let rows = links.map { link in

@@ -33,8 +33,8 @@ public final class TestPostgres: @unchecked Sendable {
     nonisolated(unsafe) static var ownShared: TestPostgres?
 
     public static var unavailableReason: String {
-        if let url = ProcessInfo.processInfo.environment["FIREDRILL_TEST_POSTGRES"] {
-            return "FIREDRILL_TEST_POSTGRES (\(PostgresMask.masked(url))) cannot be used and no cluster of the tests' own could start"
+        if ProcessInfo.processInfo.environment["FIREDRILL_TEST_POSTGRES"] != nil {
+            return "FIREDRILL_TEST_POSTGRES is not an admin URL with a port (postgres://postgres:PASSWORD@127.0.0.1:PORT/postgres)"
         }
         return binDirectoryFound() == nil ? "PostgreSQL is not installed (no initdb): install Debian's postgresql package, as .ci/run does"
             : "a PostgreSQL cluster of the tests' own did not start (see the log under the temporary directory)"
@@ -244,13 +244,4 @@ public final class TestPostgres: @unchecked Sendable {
 public struct TestPostgresError: Error, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
-}
-
-/// A URL's password hidden, for the skip message.
-enum PostgresMask {
-    static func masked(_ url: String) -> String {
-        guard var components = URLComponents(string: url), components.password != nil else { return url }
-        components.password = "***"
-        return components.string ?? url
-    }
 }

@@ -58,7 +58,7 @@ extension Benchmark {
         let clock = SystemClock()
         for (index, store) in stores.enumerated() { try createBenchRun(store, id: "bench-\(index)", scenario: "bench-\(index)") }
         let group = DispatchGroup()
-        let failures = NIOLockedBox()
+        let failures = RunnerFailures()
         let start = clock.now().monoNs
         for (index, store) in stores.enumerated() {
             group.enter()
@@ -150,7 +150,7 @@ extension Benchmark {
 }
 
 /// Failures from the runner threads.
-final class NIOLockedBox: @unchecked Sendable {
+final class RunnerFailures: @unchecked Sendable {
     private let lock = NSLock()
     private var failures: [String] = []
     func add(_ failure: String) { lock.lock(); failures.append(failure); lock.unlock() }

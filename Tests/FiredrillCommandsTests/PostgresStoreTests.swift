@@ -1,3 +1,4 @@
+import FiredrillRuntime
 import FiredrillTestSupport
 import Foundation
 import Testing
@@ -40,7 +41,7 @@ struct PostgresStoreTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let database = try server.createDatabase()
         defer { server.dropDatabase(database) }
-        let refused = try LoopbackPortFree.port()
+        let refused = try LoopbackPort.free()
         let cases: [(url: String, says: String)] = [
             ("postgres://ops:hunter2-secret@127.0.0.1:notaport/x", "cannot be used"),
             ("postgres://ops:hunter2-secret@127.0.0.1:\(server.port)/\(database)?sslmode=sometimes", "sslmode 'sometimes'"),
@@ -262,7 +263,9 @@ struct PostgresStoreTests {
     // MARK: - Evidence that travels
 
     /// SQLite → PostgreSQL → SQLite: every report renders byte for byte the same from each
-    /// record, and the bundle verifies with no database.
+    /// record, and the bundle verifies with no database. The runs are signed: their imported heads
+    /// verify in records whose own signatures they do not link into. Action items keep their
+    /// numbers where they are free and are numbered anew where they are not.
     @Test func aRoundTripThroughBothStoresKeepsEveryReportByteIdentical() async throws {
         let dir = try folder("round-trip")
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -271,8 +274,11 @@ struct PostgresStoreTests {
         let first = dir + "/first.db", last = dir + "/last.db", pg = server.url(database: database)
         let demo = Self.repository + "/scenarios/demo.yaml"
         var runs: [String] = []
+        let key = dir + "/team.key"
+        #expect(try await FiredrillProcess.run(["key", "create", "--out", key], directory: dir).status == 0)
         for round in 0..<2 {
-            let result = try await firedrill(["demo", "--scenario", demo, "--workdir", dir + "/demo-\(round)"], db: first, in: dir)
+            let result = try await firedrill(["demo", "--scenario", demo, "--workdir", dir + "/demo-\(round)"], db: first, in: dir,
+                                             environment: ["FIREDRILL_SIGNING_KEY": key])
             #expect(result.status == 0, "\(result.output)")
         }
         let history = try await firedrill(["history", "--json"], db: first, in: dir)
@@ -312,7 +318,25 @@ struct PostgresStoreTests {
         #expect(verified.status == 0 && verified.stdout.contains("every chain intact"), "\(verified.output)")
         let again = try await firedrill(["import", "two.json"], db: pg, in: dir)
         #expect(again.status == 70 && again.stderr.contains("is already in"), "\(again.output)")
-        #expect(try await firedrill(["verify"], db: pg, in: dir).status == 0)
+        for db in [pg, last] {
+            let verify = try await firedrill(["verify", "--public-key", key + ".pub"], db: db, in: dir)
+            #expect(verify.status == 0, "\(verify.output)")
+        }
+        // A record whose action item 1 is taken: the imported item gets a new number, and says so.
+        let busy = dir + "/busy.db"
+        #expect(try await firedrill(["run", "small.yaml", "--quiet"], db: busy, in: dir, environment: ["FIREDRILL_SIGNING_KEY": key]).status == 0)
+        let own = try await firedrill(["history", "--json"], db: busy, in: dir)
+        let ownID = try #require((try JSONSerialization.jsonObject(with: Data(own.stdout.utf8)) as? [[String: Any]])?.first?["id"] as? String)
+        #expect(try await firedrill(["actions", "add", ownID, "--title", "its own", "--owner", "me", "--due", "2027-02-01"], db: busy, in: dir).status == 0)
+        let renumbered = try await firedrill(["import", "one.json"], db: busy, in: dir)
+        #expect(renumbered.status == 0 && renumbered.stdout.contains("got new numbers"), "\(renumbered.output)")
+        let items = try await firedrill(["actions", "list", "--json"], db: busy, in: dir)
+        let listed = (try JSONSerialization.jsonObject(with: Data(items.stdout.utf8)) as? [[String: Any]]) ?? []
+        #expect(listed.map { $0["title"] as? String } == ["its own", "page sooner"], "\(items.output)")
+        #expect(Set(listed.compactMap { $0["id"] as? Int }).count == 2, "\(items.output)")
+        // Its own signed head first, then the imported ones, which link into the record they came from.
+        let mixed = try await firedrill(["verify", "--public-key", key + ".pub"], db: busy, in: dir)
+        #expect(mixed.status == 0, "\(mixed.output)")
     }
 
     /// A bundle edited anywhere fails `verify FILE`, which names where: an event, the row, an
@@ -363,15 +387,5 @@ struct PostgresStoreTests {
         var runs = bundle["runs"] as! [[String: Any]]
         change(&runs[0])
         bundle["runs"] = runs
-    }
-}
-
-/// A port nothing listens on (bound and given back).
-enum LoopbackPortFree {
-    static func port() throws -> Int {
-        let server = try LoopbackTCPServer.unaccepted()
-        let port = server.port
-        server.stop()
-        return port
     }
 }

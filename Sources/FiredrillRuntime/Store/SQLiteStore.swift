@@ -600,9 +600,6 @@ public final class SQLiteStore: DrillStore {
             if let last = imported.links.last {
                 try db.execute(sql: "INSERT INTO chain_heads VALUES (?, ?, ?)", arguments: [run.id, last.hash, imported.links.count])
             }
-            // The status and end as exported: the events' own projection is what `verify` compares them with.
-            try db.execute(sql: "UPDATE runs SET status = ?, ended_wall_ns = ? WHERE id = ?",
-                           arguments: [run.status.rawValue, run.endedWallNs, run.id])
             let ids = imported.actionItems.map(\.id)
             let keepsNumbers = try ids.isEmpty || Int.fetchOne(db, sql: "SELECT COUNT(*) FROM action_items WHERE id IN (\(ids.map { _ in "?" }.joined(separator: ", ")))",
                                                               arguments: StatementArguments(ids)) == 0
