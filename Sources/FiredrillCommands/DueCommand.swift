@@ -73,7 +73,7 @@ struct DueCommand: ParsableCommand {
         var rows: [Row] = []
         // Every run read once, then looked up by scenario (the name its chain holds).
         let chained = try db.map { try chainedSummaries(scenario: nil, in: $0) } ?? []
-        let byScenario = Dictionary(grouping: chained, by: \.run.scenario)
+        let byScenario = Dictionary(grouping: chained, by: \.scenario)
         for (path, scenario) in scenarios {
             guard let schedule = scenario.schedule else {
                 rows.append(Row(scenario: scenario.name, file: path, status: "not scheduled", overdue: false))
@@ -81,7 +81,7 @@ struct DueCommand: ParsableCommand {
             }
             let calendar = ScheduleCalendar(schedule)
             // The status and start as the chain has them: an edited table does not make a drill held.
-            let last = byScenario[scenario.name]?.map(\.run).first { $0.status.heldTheDrill }
+            let last = byScenario[scenario.name]?.first { $0.status.heldTheDrill }
             let due = calendar.due(lastDrillWallNs: last?.startedWallNs, nowWallNs: now)
             let status = due.neverDrilled ? "NEVER DRILLED" : (due.overdue ? "OVERDUE" : "ok")
             rows.append(Row(scenario: scenario.name, file: path, schedule: schedule.description, timeZone: schedule.timeZone,

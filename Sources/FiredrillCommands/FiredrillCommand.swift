@@ -157,15 +157,23 @@ func chainedRuns(scenario: String?, in store: any DrillStore) throws -> [RunEvid
     try chained(scenario: scenario, in: store) { $0 }
 }
 
-/// A run as its chain tells it, and its figures: what `history` and `due` list, without the
-/// replayed machine each run's evidence holds (10,000 of those are slow to copy and to keep).
-struct ChainedRun {
-    var run: RunRecord
-    var measurement: DrillMeasurement
+/// Every run as `history` and `due` list it, newest first (see `RunSummary`). A run whose chain
+/// cannot be read is named on stderr and left out.
+func chainedSummaries(scenario: String?, in store: any DrillStore) throws -> [RunSummary] {
+    var found: [RunSummary] = []
+    try RunSummary.loadEvery(from: store) { id, result in
+        switch result {
+        case .success(let summary):
+            if scenario == nil || summary.scenario == scenario { found.append(summary) }
+        case .failure(let error):
+            leftOut(id, error)
+        }
+    }
+    return found.sorted { ($0.startedWallNs, $0.id) > ($1.startedWallNs, $1.id) }
 }
 
-func chainedSummaries(scenario: String?, in store: any DrillStore) throws -> [ChainedRun] {
-    try chained(scenario: scenario, in: store) { ChainedRun(run: $0.run, measurement: $0.measurement) }
+func leftOut(_ id: String, _ error: any Error) {
+    FileHandle.standardError.write(Data("firedrill: warning: run \(id) left out: \(error) (`firedrill verify` names the break)\n".utf8))
 }
 
 /// Every run as its chain tells it, each kept as `keep` makes it, newest first.
@@ -176,7 +184,7 @@ func chained<T>(scenario: String?, in store: any DrillStore, keep: (RunEvidence)
         case .success(let evidence):
             if scenario == nil || evidence.run.scenario == scenario { found.append((evidence.run, keep(evidence))) }
         case .failure(let error):
-            FileHandle.standardError.write(Data("firedrill: warning: run \(run.id) left out: \(error) (`firedrill verify` names the break)\n".utf8))
+            leftOut(run.id, error)
         }
     }
     return found.sorted { ($0.0.startedWallNs, $0.0.id) > ($1.0.startedWallNs, $1.0.id) }.map(\.1)

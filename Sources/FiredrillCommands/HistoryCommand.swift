@@ -49,30 +49,29 @@ struct HistoryCommand: ParsableCommand {
         let db = try store.openExisting()
         // Figures from each run's chain, not the editable runs table (`verify` names any difference).
         let found = try chainedSummaries(scenario: scenario, in: db)
-        let runs = found.map(\.run)
-        func judged(_ objective: DrillMeasurement.Objective?, _ run: RunRecord) -> String? {
+        func judged(_ objective: DrillMeasurement.Objective?, _ run: RunSummary) -> String? {
             run.endedWallNs == nil ? nil : objective?.verdict.rawValue
         }
         if json {
-            let entries = found.map { e in
-                let run = e.run
-                return Entry(id: run.id, scenario: run.scenario, status: run.status.rawValue, started_at: WallTime.iso8601(run.startedWallNs),
-                             ended_at: run.endedWallNs.map(WallTime.iso8601), rto_seconds: run.rtoSeconds, rpo_seconds: run.rpoSeconds,
-                             objectives_met: run.objectivesMet,
-                             objectives: run.endedWallNs == nil ? nil : e.measurement.objectivesVerdict?.rawValue,
-                             rto_objective: judged(e.measurement.rtoObjective, run), rpo_objective: judged(e.measurement.rpoObjective, run))
+            let entries = found.map { run in
+                Entry(id: run.id, scenario: run.scenario, status: run.status.rawValue, started_at: WallTime.iso8601(run.startedWallNs),
+                      ended_at: run.endedWallNs.map(WallTime.iso8601), rto_seconds: run.rtoSeconds, rpo_seconds: run.rpoSeconds,
+                      objectives_met: run.objectivesMet, objectives: run.objectivesVerdict?.rawValue,
+                      rto_objective: judged(run.headline.rtoObjective, run), rpo_objective: judged(run.headline.rpoObjective, run))
             }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(entries), as: UTF8.self))
             return
         }
-        if runs.isEmpty { print("no runs\(scenario.map { " of \($0)" } ?? "")") }
-        for (run, e) in zip(runs, found) {
+        if found.isEmpty { print("no runs\(scenario.map { " of \($0)" } ?? "")") }
+        var lines = ""
+        for run in found {
             let rto = run.rtoSeconds.map { String(format: "RTO %.3fs", $0) } ?? "RTO —"
             let rpo = run.rpoSeconds.map { String(format: "RPO %.3fs", $0) } ?? "RPO —"
-            let met = run.endedWallNs == nil ? "" : e.measurement.objectivesVerdict.map { "objectives \($0.summaryWord)" } ?? ""
-            print("\(run.id)  \(WallTime.human(run.startedWallNs))  \(run.scenario)  \(run.status.rawValue)  \(rto)  \(rpo)  \(met)")
+            let met = run.objectivesVerdict.map { "objectives \($0.summaryWord)" } ?? ""
+            lines += "\(run.id)  \(WallTime.human(run.startedWallNs))  \(run.scenario)  \(run.status.rawValue)  \(rto)  \(rpo)  \(met)\n"
         }
+        FileHandle.standardOutput.write(Data(lines.utf8))
     }
 }

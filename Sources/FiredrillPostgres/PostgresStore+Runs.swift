@@ -299,13 +299,39 @@ extension PostgresStore {
 
     /// Page by page, by (run, sequence number).
     public func forEachEventOfEveryRun(_ body: (String, RecordedEvent) throws -> Void) throws {
+        try forEachEvent(where: "TRUE", body)
+    }
+
+    public func forEachBookend(_ body: (Bookend) throws -> Void) throws {
+        var decoder = StorePayloadDecoder(location: location)
+        var after = ("", Int64(0))
+        while true {
+            let page = try read { session in
+                try session.query("""
+                    SELECT \(Bookend.columns) FROM events
+                    WHERE \(Bookend.condition) AND (run_id, seq) > ($1, $2) ORDER BY run_id, seq LIMIT 5000
+                    """, [.text(after.0), .int(after.1)]).map { row in
+                    (try row.required(0, String.self), try row.required(1, Int64.self), try row.required(2, String.self),
+                     try row.required(3, Int64.self), try row.required(4, Int64.self), try row.required(5, Int64.self), try row.value(6, String.self))
+                }
+            }
+            for (runID, seq, type, at, mono, wall, payload) in page {
+                try body(Bookend(runID: runID, seq: Int(seq), type: type, at: DrillInstant(nanoseconds: at), monoNs: mono, wallNs: wall,
+                                 ended: try payload.map { try decoder.event($0) }))
+            }
+            guard page.count == 5000, let last = page.last else { return }
+            after = (last.0, last.1)
+        }
+    }
+
+    func forEachEvent(where condition: String, _ body: (String, RecordedEvent) throws -> Void) throws {
         var decoder = StorePayloadDecoder(location: location)
         var after = ("", Int64(0))
         while true {
             let page = try read { session in
                 try session.query("""
                     SELECT run_id, seq, at_ns, mono_ns, wall_ns, payload FROM events
-                    WHERE (run_id, seq) > ($1, $2) ORDER BY run_id, seq LIMIT 5000
+                    WHERE \(condition) AND (run_id, seq) > ($1, $2) ORDER BY run_id, seq LIMIT 5000
                     """, [.text(after.0), .int(after.1)]).map { row in
                     (try row.required(0, String.self), try row.required(1, Int64.self), try row.required(2, Int64.self),
                      try row.required(3, Int64.self), try row.required(4, Int64.self), try row.required(5, String.self))
@@ -318,6 +344,10 @@ extension PostgresStore {
             guard page.count == 5000, let last = page.last else { return }
             after = (last.0, last.1)
         }
+    }
+
+    public func runIDs() throws -> [String] {
+        try read { session in try session.query("SELECT id FROM runs").map { try $0.required(0) } }
     }
 
     public func chainedRunIDs() throws -> [String] {

@@ -156,6 +156,8 @@ extension PostgresStore {
             CREATE TRIGGER signed_heads_no_truncate BEFORE TRUNCATE ON signed_heads
                 FOR EACH STATEMENT EXECUTE FUNCTION firedrill_append_only();
             """),
+        // A run's first and end events, so `history` reads two events of a run, not all.
+        ("pg-v2-bookends", "CREATE INDEX events_bookends ON events (run_id, seq) WHERE \(Bookend.condition);"),
     ]
 
     /// Every migration this Firedrill knows, in the order they apply.

@@ -21,16 +21,17 @@ extension Benchmark {
         let ten = try (0..<runs).map { _ in try eventsPerSecond(stores: try (0..<10).map { _ in try fresh() }, each: 400) }
         say(String(format: "durable events/s, PostgreSQL, 10 runners together: median %.0f in total (of %d); target >= 2,000", median(ten), runs))
 
-        // 10,000 runs of 50 scenarios, each run as the executor records one (started, a step, ended).
+        // 10,000 runs of 50 scenarios, each a copy of one real drill's record (see `HistoryRecord`).
         let sqlitePath = dir + "/history.db"
         let sqlite = try SQLiteStore(path: sqlitePath)
         let pgURL = server.url(database: try server.createDatabase("history"))
         let postgres = try PostgresStore(url: pgURL)
-        let scenarios = try writeScheduledScenarios(count: 50, in: dir)
+        let history = try await HistoryRecord.make(runs: 10_000, scenarios: 50, dir: dir)
         let filled = ContinuousClock.now
-        try fillHistory(sqlite, runs: 10_000, scenarios: 50)
-        try fillHistory(postgres, runs: 10_000, scenarios: 50)
-        say("recorded 10,000 runs of 50 scenarios in each store in \(ContinuousClock.now - filled)")
+        try history.fill(sqlite)
+        try history.fill(postgres)
+        say("recorded 10,000 runs of 50 scenarios (\(history.template.count) events each) in each store in \(ContinuousClock.now - filled)")
+        let scenarios = history.scenarioPaths
         for (name, db) in [("SQLite", sqlitePath), ("PostgreSQL", pgURL)] {
             let history = try (0..<runs).map { _ in try timedFiredrill(["history", "--db", db]) }
             let due = try (0..<runs).map { _ in try timedFiredrill(["due"] + scenarios + ["--db", db]) }
@@ -93,41 +94,6 @@ extension Benchmark {
             let at = DrillInstant(nanoseconds: now.monoNs - start)
             try store.append([RecordedEvent(seq: seq, event: .canaryWritten(.init(seq: seq, report: report, startedAt: at, endedAt: at)),
                                             at: at, monoNs: now.monoNs, wallNs: now.wallNs)], to: id)
-        }
-    }
-
-    /// `runs` ended runs spread over `scenarios` scenarios, a day apart, newest last.
-    static func fillHistory(_ store: any DrillStore, runs: Int, scenarios: Int) throws {
-        let day: Int64 = 86_400_000_000_000
-        let first = SystemClock().now().wallNs - Int64(runs) * day / Int64(scenarios)
-        for index in 0..<runs {
-            let scenario = "drill-\(index % scenarios)"
-            let id = String(format: "h-%05d", index)
-            let wall = first + Int64(index) * day / Int64(scenarios)
-            try createBenchRun(store, id: id, scenario: scenario, wallNs: wall, text: scenarioText(index % scenarios))
-            try store.append([RecordedEvent(seq: 2, event: .runEnded(.completed), at: .init(nanoseconds: 1_000_000), monoNs: 1, wallNs: wall + 1_000_000)], to: id)
-        }
-    }
-
-    static func scenarioText(_ index: Int) -> String {
-        """
-        firedrill: 1
-        name: drill-\(index)
-        schedule: monthly
-        phases:
-          - name: only
-            steps:
-              - name: pause
-                sleep: 1ms
-
-        """
-    }
-
-    static func writeScheduledScenarios(count: Int, in dir: String) throws -> [String] {
-        try (0..<count).map { index in
-            let path = "\(dir)/drill-\(index).yaml"
-            try scenarioText(index).write(toFile: path, atomically: true, encoding: .utf8)
-            return path
         }
     }
 

@@ -60,8 +60,9 @@ struct Benchmark {
         if let index = args.firstIndex(of: "--history-record") {
             // 10,000 runs of 50 scenarios into a new SQLite record, and the scenarios beside it (to time or profile).
             let path = args[index + 1]
-            try fillHistory(try SQLiteStore(path: path), runs: 10_000, scenarios: 50)
-            _ = try writeScheduledScenarios(count: 50, in: (path as NSString).deletingLastPathComponent)
+            let history = try await HistoryRecord.make(runs: 10_000, scenarios: 50, dir: (path as NSString).deletingLastPathComponent)
+            try history.fill(try SQLiteStore(path: path))
+            say("\(history.runs) runs of \(history.scenarios) scenarios, \(history.template.count) events each, in \(path)")
             return
         }
         if args.contains("--postgres") {

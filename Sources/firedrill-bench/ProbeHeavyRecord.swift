@@ -166,8 +166,13 @@ struct ProbeHeavyRecord {
             perform(machine.apply(first, at: now))
             while !pending.isEmpty {
                 let next = pending.indices.min { (pending[$0].due, pending[$0].order) < (pending[$1].due, pending[$1].order) }!
-                let (due, _, _, event) = pending.remove(at: next)
+                var (due, _, _, event) = pending.remove(at: next)
                 now = max(now, due)
+                // As the executor ends a run: with the figures the events give at its end.
+                if case .runEnded(let status, nil) = event {
+                    let measurement = DrillMeasurement(scenario: machine.scenario, state: machine.state)
+                    event = .runEnded(status, headline: RunHeadline(scenario: machine.scenario.name, status: status, measurement: measurement))
+                }
                 try record(event, now)
                 perform(machine.apply(event, at: now))
             }

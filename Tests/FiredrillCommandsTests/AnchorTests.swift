@@ -288,6 +288,59 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: lab.dir + "/K.pub"))
     }
 
+    /// The end records the run's headline: `history` lists it from there, without replaying the
+    /// run, and `verify` replays the run and names a headline that differs (here one forged and
+    /// the chain rehashed, which only a signed head would catch).
+    @Test func historyListsTheHeadlineTheEndRecordedAndVerifyChecksItByReplay() async throws {
+        let lab = try Lab()
+        defer { lab.remove() }
+        let runID = try await lab.drill(signing: false)
+        let store = try lab.store()
+        let evidence = try RunEvidence.load(try #require(try store.run(runID)), from: store)
+        let end = try #require(try store.events(of: runID).last)
+        guard case .runEnded(.completed, let headline?) = end.event else { Issue.record("no headline in \(end.event)"); return }
+        #expect(headline == evidence.headline)
+        #expect(headline.scenario == "anchored" && headline.rtoObjective?.verdict == .met && headline.rto == evidence.measurement.rto)
+        let clean = try await lab.firedrill(["verify"])
+        #expect(clean.status == 0, "\(clean.output)")
+
+        try lab.tamper { db in
+            try db.execute(sql: "UPDATE events SET payload = json_set(payload, '$.headline.rto.ns', 1000000) WHERE run_id = ? AND seq = ?",
+                           arguments: [runID, end.seq])
+            try lab.rehash(db, runID)
+        }
+        let history = try await lab.firedrill(["history", "--json"])
+        #expect(history.stdout.contains("\"rto_seconds\" : 0.001"), "history did not list the end's headline: \(history.stdout)")
+        let verify = try await lab.firedrill(["verify"])
+        #expect(verify.status == 1, "\(verify.output)")
+        #expect(verify.stdout.contains("the headline run_ended (event \(end.seq)) recorded differs from what the run's events give: RTO 0.001s"),
+                "\(verify.stdout)")
+    }
+
+    /// A run recorded before the end held its headline is replayed for the lists: its figures are
+    /// the chain's, never the table's.
+    @Test func anEndWithoutAHeadlineIsReplayedForTheLists() async throws {
+        let lab = try Lab()
+        defer { lab.remove() }
+        let runID = try await lab.drill(signing: false)
+        let real = try #require(try lab.store().run(runID)?.rtoSeconds)
+        try lab.tamper { db in
+            try db.execute(sql: "UPDATE events SET payload = json_remove(payload, '$.headline') WHERE run_id = ? AND type = 'run_ended'", arguments: [runID])
+            try lab.rehash(db, runID)
+        }
+        let end = try #require(try lab.store().events(of: runID).last)
+        #expect(end.event == .runEnded(.completed, headline: nil))
+        let verify = try await lab.firedrill(["verify"])
+        #expect(verify.status == 0, "an older end is not a break: \(verify.output)")
+        try lab.tamper { db in try db.execute(sql: "UPDATE runs SET rto_seconds = 0.001 WHERE id = ?", arguments: [runID]) }
+        let history = try await lab.firedrill(["history", "--json"])
+        #expect(history.status == 0, "\(history.output)")
+        let listed = try #require(try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [[String: Any]])
+        let rto = try #require(listed.first?["rto_seconds"] as? Double, "\(history.stdout)")
+        #expect(abs(rto - real) < 1e-9, "history listed \(rto), not the chain's \(real)")
+        #expect(listed.first?["objectives"] as? String == "met", "\(history.stdout)")
+    }
+
     /// Nothing follows run_ended: an event appended after it (and the chain rehashed) is named.
     @Test func eventsAfterTheEndAreNamed() async throws {
         let lab = try Lab()

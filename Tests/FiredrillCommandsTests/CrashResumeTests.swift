@@ -198,7 +198,7 @@ import Testing
         case .attemptFinished(let finished): "\(event.type) \(finished.ref) \(finished.report.verdict): \(finished.report.summary.prefix(80))"
         case .runHalted(let halted): "\(event.type) \(halted)"
         case .operatorResolved(let resolution): "\(event.type) \(resolution)"
-        case .runEnded(let status): "\(event.type) \(status)"
+        case .runEnded(let status, _): "\(event.type) \(status)"
         case .deadlinePassed(let ref, let attempt): "\(event.type) \(ref) attempt \(attempt)"
         default: event.type
         }

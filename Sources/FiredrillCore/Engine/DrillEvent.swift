@@ -15,7 +15,9 @@ public enum DrillEvent: Hashable, Sendable {
     case runSuspended(reason: String)
     /// Another orchestrator process took the run over from its record.
     case runResumed(RunnerIdentity)
-    case runEnded(RunStatus)
+    /// The run's end, with its headline as its events give it then (nil in runs recorded
+    /// before it was kept): `history` reads it from here, `verify` checks it by replay.
+    case runEnded(RunStatus, headline: RunHeadline? = nil)
     /// One poll of a guard.
     case guardSampled(GuardSampled)
     /// The drill-wide `max_duration` ran out.
@@ -324,7 +326,7 @@ public enum RunStatus: String, Hashable, Sendable, Codable, CaseIterable {
 
 extension DrillEvent: Codable {
     private enum Key: String, CodingKey {
-        case type, payload, ref, attempt, by, reason, status
+        case type, payload, ref, attempt, by, reason, status, headline
     }
 
     public init(from decoder: any Decoder) throws {
@@ -344,7 +346,8 @@ extension DrillEvent: Codable {
             self = .abortRequested(by: try c.decode(String.self, forKey: .by), reason: try c.decode(String.self, forKey: .reason))
         case "run_suspended": self = .runSuspended(reason: try c.decode(String.self, forKey: .reason))
         case "run_resumed": self = .runResumed(try c.decode(RunnerIdentity.self, forKey: .payload))
-        case "run_ended": self = .runEnded(try c.decode(RunStatus.self, forKey: .status))
+        case "run_ended":
+            self = .runEnded(try c.decode(RunStatus.self, forKey: .status), headline: try c.decodeIfPresent(RunHeadline.self, forKey: .headline))
         case "guard_sampled": self = .guardSampled(try c.decode(GuardSampled.self, forKey: .payload))
         case "max_duration_passed": self = .maxDurationPassed
         case "run_halted": self = .runHalted(try c.decode(RunHalted.self, forKey: .payload))
@@ -377,7 +380,9 @@ extension DrillEvent: Codable {
             try c.encode(reason, forKey: .reason)
         case .runSuspended(let reason): try c.encode(reason, forKey: .reason)
         case .runResumed(let p): try c.encode(p, forKey: .payload)
-        case .runEnded(let status): try c.encode(status, forKey: .status)
+        case .runEnded(let status, let headline):
+            try c.encode(status, forKey: .status)
+            try c.encodeIfPresent(headline, forKey: .headline)
         case .guardSampled(let p): try c.encode(p, forKey: .payload)
         case .maxDurationPassed: break
         case .runHalted(let p): try c.encode(p, forKey: .payload)

@@ -61,7 +61,7 @@ public struct DrillMachine: Hashable, Sendable {
             state.runners.append(runner)
             state.presence = .carriedOn
             return []
-        case .runEnded(let status):
+        case .runEnded(let status, _):
             state.course = .ended(status)
             state.stage = .ended
             state.endedAt = now

@@ -91,8 +91,10 @@ public struct DrillMeasurement: Hashable, Sendable, Codable {
 
     /// missed when one was missed; else undetermined when one's bounds straddle it; else
     /// unmeasured when one has no figure; met when all were; nil without objectives.
-    public var objectivesVerdict: Verdict? {
-        let verdicts = [rtoObjective, rpoObjective].compactMap { $0?.verdict }
+    public var objectivesVerdict: Verdict? { Self.verdict(of: [rtoObjective, rpoObjective]) }
+
+    static func verdict(of objectives: [Objective?]) -> Verdict? {
+        let verdicts = objectives.compactMap { $0?.verdict }
         if verdicts.isEmpty { return nil }
         if verdicts.contains(.missed) { return .missed }
         if verdicts.allSatisfy({ $0 == .met }) { return .met }
@@ -227,3 +229,4 @@ extension DrillMeasurement.Verdict {
         }
     }
 }
+

@@ -277,9 +277,11 @@ extension DrillExecutor {
     }
 
     func finish(_ status: RunStatus) throws {
-        try record(.runEnded(status))
-        try flush()
+        // The headline goes into the chain with the end, so `history` need not replay every run;
+        // the end changes no figure (`verify` checks the headline by replay).
         let measurement = DrillMeasurement(scenario: scenario, state: machine.state)
+        try record(.runEnded(status, headline: RunHeadline(scenario: scenario.name, status: status, measurement: measurement)))
+        try flush()
         run.status = status
         run.endedWallNs = recorder.lastWallNs
         run.rtoSeconds = measurement.rto?.value.seconds

@@ -91,7 +91,7 @@ public struct ProgressPrinter: Sendable {
             line(at, paint("suspended: \(v(reason))", "33"))
         case .runResumed(let runner):
             line(at, "resumed by pid \(runner.pid) on \(v(runner.host))")
-        case .runEnded(let status):
+        case .runEnded(let status, _):
             line(at, paint("drill ended: \(status.rawValue)", status == .completed ? "32" : "31"))
         case .guardSampled(let sampled):
             // Passing guards are quiet; a failing one is news.

@@ -15,17 +15,50 @@ public protocol DrillStore: RunStore {
     func closeActionItem(id: Int64, note: String, wallNs: Int64) throws -> (item: ActionItem, wasOpen: Bool)?
     /// Every run id that has events or a run row, so events of a deleted run are still checked.
     func chainedRunIDs() throws -> [String]
+    /// Every run row's id, in no particular order.
+    func runIDs() throws -> [String]
     /// A run's chain link by link as it is read, none kept.
     func forEachLink(of runID: String, _ body: (AuditChain.Link) throws -> Void) throws
     /// Every run's events in one read, by run id and then in order, none kept: what `history`
     /// and `due` replay, without a query per run.
     func forEachEventOfEveryRun(_ body: (String, RecordedEvent) throws -> Void) throws
+    /// Every run's first event and its `run_ended` events, by run id and then in order, through
+    /// an index of their own: what `history` and `due` read of a run that has ended.
+    func forEachBookend(_ body: (Bookend) throws -> Void) throws
     /// Imports one run as another record kept it (`EvidenceBundle`): its row, its events with
     /// the hashes they were linked with (and their projections), its action items and signed
     /// heads, in one transaction. Refuses a run id the store already has. Action items keep
     /// their numbers where this store has them free; returns whether they did.
     @discardableResult
     func importRun(_ run: ImportedRun) throws -> Bool
+}
+
+/// A run's first event or one of its ends, as a list reads it: the first event's payload (the
+/// scenario's whole text) is not read, an end's is decoded.
+public struct Bookend: Sendable {
+    public var runID: String
+    public var seq: Int
+    public var type: String
+    public var at: DrillInstant
+    public var monoNs: Int64
+    public var wallNs: Int64
+    /// A `run_ended`'s event; nil for the first event.
+    public var ended: DrillEvent?
+
+    public init(runID: String, seq: Int, type: String, at: DrillInstant, monoNs: Int64, wallNs: Int64, ended: DrillEvent?) {
+        self.runID = runID
+        self.seq = seq
+        self.type = type
+        self.at = at
+        self.monoNs = monoNs
+        self.wallNs = wallNs
+        self.ended = ended
+    }
+
+    /// The rows `forEachBookend` reads, as both stores' partial index and query name them.
+    public static let condition = "(seq = 1 OR type = 'run_ended')"
+    /// Their columns: run_id, seq, type, at_ns, mono_ns, wall_ns, and an end's payload.
+    public static let columns = "run_id, seq, type, at_ns, mono_ns, wall_ns, CASE WHEN type = 'run_ended' THEN payload END"
 }
 
 /// One run as a bundle carries it into a store.

@@ -14,6 +14,8 @@ public struct RunEvidence: Sendable {
     public var scenario: Scenario
     public var machine: DrillMachine
     public var measurement: DrillMeasurement
+    /// What the lists show of the run, by replay (`RunSummary` reads it from the end instead).
+    public var headline: RunHeadline
     /// Whether event 1 carries the scenario text (runs recorded before it did are checked less).
     public var scenarioInChain: Bool
     /// Where the projection (or the scenario's own hash) disagrees with the chain, in words.
@@ -165,22 +167,14 @@ public struct RunEvidence: Sendable {
         self.stored = stored
         var differences: [String] = []
         let text = started.scenarioText ?? stored.scenarioText
-        let path = started.scenarioPath ?? stored.scenarioPath
         scenarioInChain = started.scenarioText != nil
         self.scenario = scenario
         self.machine = machine
         measurement = DrillMeasurement(scenario: scenario, state: machine.state)
 
-        var run = stored.anchored(to: [first])
-        run.scenario = started.scenario
-        run.scenarioText = text
-        run.scenarioPath = path
-        run.scenarioSHA256 = started.scenarioSHA256
-        run.status = machine.state.status
-        run.endedWallNs = ended?.wallNs
-        run.rtoSeconds = ended == nil ? nil : measurement.rto?.value.seconds
-        run.rpoSeconds = ended == nil ? nil : measurement.rpo?.span?.value.seconds
-        run.objectivesMet = ended == nil ? nil : measurement.objectivesMet
+        let headline = RunHeadline(scenario: started.scenario, status: machine.state.status, measurement: measurement)
+        self.headline = headline
+        let run = stored.chained(first: first, started: started, ended: ended, headline: headline)
         self.run = run
 
         func differ(_ column: String, _ projected: String, _ chained: String) {
@@ -220,6 +214,11 @@ public struct RunEvidence: Sendable {
                 if stored.objectivesMet != run.objectivesMet {
                     differ("objectives_met", stored.objectivesMet.map { "\($0)" } ?? "empty", run.objectivesMet.map { "\($0)" } ?? "empty")
                 }
+                // The headline the end recorded is what `history` reads: it must be what the events give.
+                if case .runEnded(_, let recorded?) = ended.event, recorded != headline {
+                    differences.append("the headline run_ended (event \(ended.seq)) recorded differs from what the run's events give: "
+                        + recorded.differences(from: headline).joined(separator: "; "))
+                }
             }
         }
         self.differences = differences
@@ -251,6 +250,28 @@ public struct EvidenceError: Error, CustomStringConvertible, Sendable {
 }
 
 extension RunRecord {
+    /// The row with every value the chain holds taken from the chain: the start from event 1,
+    /// the rest from the headline (replayed, or as the end recorded it).
+    func chained(first: RecordedEvent, started: RunStarted, ended: RecordedEvent?, headline: RunHeadline) -> RunRecord {
+        var run = anchored(to: [first])
+        run.scenarioText = started.scenarioText ?? scenarioText
+        run.scenarioPath = started.scenarioPath ?? scenarioPath
+        run.scenarioSHA256 = started.scenarioSHA256
+        return run.headed(by: headline, endedWallNs: ended?.wallNs)
+    }
+
+    /// The row with the headline's scenario, status and figures, and the end's instant.
+    func headed(by headline: RunHeadline, endedWallNs: Int64?) -> RunRecord {
+        var run = self
+        run.scenario = headline.scenario
+        run.status = headline.status
+        run.endedWallNs = endedWallNs
+        run.rtoSeconds = endedWallNs == nil ? nil : headline.rto?.value.seconds
+        run.rpoSeconds = endedWallNs == nil ? nil : headline.rpo?.value.seconds
+        run.objectivesMet = endedWallNs == nil ? nil : headline.objectivesMet
+        return run
+    }
+
     /// The run's timeline as its first event recorded it: start on both clocks, and the boot.
     /// Deadlines are instants on it, so a start moved in the runs table must move nothing.
     public func anchored(to events: [RecordedEvent]) -> RunRecord {

@@ -18,7 +18,7 @@ public enum RunProjection {
     /// The change `recorded` makes to its run's row; nil for an event that leaves the row as it is.
     public static func change(for recorded: RecordedEvent) -> Change? {
         switch recorded.event {
-        case .runEnded(let status): Change(status: status, endedWallNs: recorded.wallNs)
+        case .runEnded(let status, _): Change(status: status, endedWallNs: recorded.wallNs)
         case .runSuspended: Change(status: .waiting)
         // An operator's decision on a halted run sets it going again, as a takeover does.
         case .runResumed, .operatorResolved: Change(status: .running)

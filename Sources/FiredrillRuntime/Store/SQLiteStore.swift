@@ -276,6 +276,10 @@ public final class SQLiteStore: DrillStore {
         migrator.registerMigration("v6-imported-signatures") { db in
             try db.execute(sql: "ALTER TABLE signed_heads ADD COLUMN imported INTEGER NOT NULL DEFAULT 0")
         }
+        migrator.registerMigration("v7-bookends") { db in
+            // A run's first and end events, so `history` reads two events of a run, not all.
+            try db.execute(sql: "CREATE INDEX events_bookends ON events (run_id, seq) WHERE \(Bookend.condition)")
+        }
         return migrator.migrations
     }
 
@@ -399,6 +403,19 @@ public final class SQLiteStore: DrillStore {
             try body(row[0], RecordedEvent(seq: row[1], event: try decoder.event(row[5]), at: DrillInstant(nanoseconds: row[2]),
                                            monoNs: row[3], wallNs: row[4]))
         }
+    }
+
+    public func forEachBookend(_ body: (Bookend) throws -> Void) throws {
+        var decoder = StorePayloadDecoder(location: path)
+        try forEachRow(sql: "SELECT \(Bookend.columns) FROM events WHERE \(Bookend.condition) ORDER BY run_id, seq", arguments: []) { row in
+            let payload: String? = row[6]
+            try body(Bookend(runID: row[0], seq: row[1], type: row[2], at: DrillInstant(nanoseconds: row[3]), monoNs: row[4], wallNs: row[5],
+                             ended: try payload.map { try decoder.event($0) }))
+        }
+    }
+
+    public func runIDs() throws -> [String] {
+        try read { db in try String.fetchAll(db, sql: "SELECT id FROM runs") }
     }
 
     /// Every run id that has events or a run row, so events of a deleted run are still checked.

@@ -1,8 +1,9 @@
 import FiredrillCore
 
-/// The events a long run records by the thousand (probe, canary and guard samples), decoded
-/// straight from the JSON the store wrote for them: `JSONDecoder` took about 12 µs an event on
-/// Linux, which a report of 100,000 probe samples paid for each. Only the exact form
+/// The events a long run records by the thousand (probe, canary and guard samples), and the
+/// ends a history of thousands of runs lists, decoded straight from the JSON the store wrote
+/// for them: `JSONDecoder` took about 12 µs an event on Linux, which a report of 100,000 probe
+/// samples paid for each, and 15 µs an end with its headline. Only the exact form
 /// `JSONEncoder` writes is read here (sorted keys, no spaces, every field of these types and
 /// no other, each once, whole numbers); for anything else `event` says nil and `JSONDecoder`
 /// decides, so a payload never decodes differently for having been read here.
@@ -15,6 +16,12 @@ struct SampleJSON {
     mutating func event(_ payload: String) -> DrillEvent? {
         var payload = payload
         return payload.withUTF8 { bytes in
+            if bytes.count > Self.endSuffix.count, bytes.suffix(Self.endSuffix.count).elementsEqual(Self.endSuffix) {
+                var reader = Reader(bytes: bytes, end: bytes.count - Self.endSuffix.count)
+                guard reader.literal(Self.endPrefix), let headline = reader.headline(), reader.literal(Self.endStatus),
+                      let status = reader.string().flatMap(RunStatus.init(rawValue:)), reader.index == reader.end else { return nil }
+                return .runEnded(status, headline: headline)
+            }
             for kind in Kind.allCases {
                 let suffix = kind.suffix
                 guard bytes.count > suffix.count, bytes.suffix(suffix.count).elementsEqual(suffix) else { continue }
@@ -25,6 +32,14 @@ struct SampleJSON {
             return nil
         }
     }
+
+    /// `{"headline":{…},"status":"…","type":"run_ended"}`; an end without a headline is left to `JSONDecoder`.
+    static let endPrefix = Array(#"{"headline":"#.utf8)
+    static let endStatus = Array(#","status":"#.utf8)
+    static let endSuffix = Array(#","type":"run_ended"}"#.utf8)
+    static let headlineFields = ["detect", "rpo", "rpo_objective", "rto", "rto_objective", "scenario", "status"].map { Array($0.utf8) }
+    static let spanFields = ["lower_ns", "ns", "resolution_ns", "resolution_source", "upper_ns"].map { Array($0.utf8) }
+    static let objectiveFields = ["target_ns", "verdict"].map { Array($0.utf8) }
 
     /// `StepRef(text)`, from the text's bytes.
     mutating func stepRef(_ text: String) -> StepRef? {
@@ -143,6 +158,55 @@ struct SampleJSON {
             case .guardSampled:
                 return .guardSampled(GuardSampled(guardIndex: first, sample: second, report: report, startedAt: started, endedAt: ended))
             }
+        }
+
+        /// A `RunHeadline` as it encodes itself: scenario and status required, each figure optional.
+        mutating func headline() -> RunHeadline? {
+            var scenario: String?
+            var status: RunStatus?
+            var spans: [DrillMeasurement.Span?] = [nil, nil, nil]
+            var objectives: [DrillMeasurement.Objective?] = [nil, nil]
+            guard let seen = members(SampleJSON.headlineFields, { reader, field in
+                switch field {
+                case 0: return reader.span().map { spans[0] = $0 } != nil
+                case 1: return reader.span().map { spans[1] = $0 } != nil
+                case 2: return reader.objective().map { objectives[1] = $0 } != nil
+                case 3: return reader.span().map { spans[2] = $0 } != nil
+                case 4: return reader.objective().map { objectives[0] = $0 } != nil
+                case 5: return reader.string().map { scenario = $0 } != nil
+                default: return reader.string().flatMap(RunStatus.init(rawValue:)).map { status = $0 } != nil
+                }
+            }), seen & (1 << 5) != 0, seen & (1 << 6) != 0, let scenario, let status else { return nil }
+            var headline = RunHeadline(scenario: scenario, status: status)
+            headline.timeToDetect = spans[0]
+            headline.rpo = spans[1]
+            headline.rto = spans[2]
+            headline.rtoObjective = objectives[0]
+            headline.rpoObjective = objectives[1]
+            return headline
+        }
+
+        mutating func span() -> DrillMeasurement.Span? {
+            var numbers: [Int64] = [0, 0, 0, 0]
+            var source: String?
+            guard members(SampleJSON.spanFields, { reader, field in
+                switch field {
+                case 3: return reader.string().map { source = $0 } != nil
+                default: return reader.integer64().map { numbers[field == 4 ? 3 : field] = $0 } != nil
+                }
+            }) == Self.all(5), let source else { return nil }
+            return .init(value: .init(nanoseconds: numbers[1]), lower: .init(nanoseconds: numbers[0]), upper: .init(nanoseconds: numbers[3]),
+                         resolution: .init(nanoseconds: numbers[2]), resolutionSource: source)
+        }
+
+        mutating func objective() -> DrillMeasurement.Objective? {
+            var target: Int64?
+            var verdict: DrillMeasurement.Verdict?
+            guard members(SampleJSON.objectiveFields, { reader, field in
+                field == 0 ? reader.integer64().map { target = $0 } != nil
+                    : reader.string().flatMap(DrillMeasurement.Verdict.init(rawValue:)).map { verdict = $0 } != nil
+            }) == Self.all(2), let target, let verdict else { return nil }
+            return .init(target: .init(nanoseconds: target), verdict: verdict)
         }
 
         mutating func instant() -> DrillInstant? {

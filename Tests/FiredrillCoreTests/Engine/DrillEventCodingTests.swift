@@ -54,6 +54,19 @@ struct DrillEventCodingTests {
                           "canary_written", "canary_read", "abort_requested", "run_suspended", "run_resumed", "run_ended"])
     }
 
+    /// The end carries the headline its events gave; an end recorded before it did reads as none.
+    @Test func theEndCarriesItsHeadlineAndAnOlderEndReadsWithout() throws {
+        let run = ScriptedRun.completedFourPhase(scenario: Drill.fourPhase(objectives: .init(rto: .seconds(10), rpo: .seconds(1))))
+        let headline = RunHeadline(scenario: "four-phase", status: .completed, measurement: DrillMeasurement(scenario: run.scenario, state: run.state))
+        let (decoded, object) = try Self.roundTrip(.runEnded(.completed, headline: headline))
+        #expect(decoded == .runEnded(.completed, headline: headline))
+        #expect((object["headline"] as? [String: Any])?["rto"] != nil)
+        let older = try JSONDecoder().decode(DrillEvent.self, from: Data(#"{"type":"run_ended","status":"completed"}"#.utf8))
+        #expect(older == .runEnded(.completed, headline: nil))
+        let (_, without) = try Self.roundTrip(.runEnded(.aborted))
+        #expect(without["headline"] == nil, "no headline, no key: an end without one is written as before")
+    }
+
     @Test func stepRefsAreStoredAsText() throws {
         let (_, object) = try Self.roundTrip(.deadlinePassed(ref: .phase(1, 0), attempt: 2))
         #expect(object["ref"] as? String == "phase.1.0")

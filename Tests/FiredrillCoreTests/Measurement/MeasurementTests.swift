@@ -1,4 +1,5 @@
 import FiredrillCore
+import Foundation
 import Testing
 
 /// Figures from scripted four-phase runs: disaster at 3.2s (kill 3.1–3.2), detected at 4.2s
@@ -237,5 +238,58 @@ struct MeasurementTests {
         #expect(Self.measure(run).manualWait == secs(95.7))
         // No manual step, no wait.
         #expect(Self.measure(RecordedRun.abortedInFlight.play()).manualWait == .zero)
+    }
+}
+
+/// The executor records a run's headline in its `run_ended`, measured just before the end is
+/// applied, and `history` reads it from there: the end itself must change no figure.
+@Suite("RunHeadline")
+struct RunHeadlineTests {
+    static let runs: [(String, ScriptedRun)] = [
+        ("completed", .completedFourPhase()),
+        ("completed, objectives", .completedFourPhase(scenario: Drill.fourPhase(objectives: .init(rto: .seconds(10), rpo: .seconds(1))))),
+        ("no write acknowledged", .completedFourPhase(acknowledged: false)),
+        ("the canary read failed", .completedFourPhase(read: .failed)),
+    ]
+
+    @Test(arguments: runs.indices)
+    func theEndChangesNoFigure(_ index: Int) throws {
+        let (name, run) = Self.runs[index]
+        let end = try #require(run.records.last)
+        guard case .runEnded = end.event else { Issue.record("\(name): the run does not end with run_ended"); return }
+        let before = try #require(run.records.dropLast().last).machine
+        #expect(DrillMeasurement(scenario: run.scenario, state: before.state) == DrillMeasurement(scenario: run.scenario, state: end.machine.state),
+                "\(name)")
+    }
+
+    @Test func itHoldsTheFiguresBoundsAndVerdictsAndRoundTrips() throws {
+        let scenario = Drill.fourPhase(objectives: .init(rto: .seconds(5), rpo: .seconds(1)))
+        let run = ScriptedRun.completedFourPhase(scenario: scenario)
+        let measurement = DrillMeasurement(scenario: scenario, state: run.state)
+        let headline = RunHeadline(scenario: "four-phase", status: .completed, measurement: measurement)
+        #expect(headline.rto == measurement.rto && headline.rpo == measurement.rpo?.span && headline.timeToDetect == measurement.timeToDetect)
+        #expect(headline.objectivesVerdict == measurement.objectivesVerdict && headline.objectivesMet == measurement.objectivesMet)
+        #expect(headline.rtoObjective?.verdict == .missed)
+        let data = try JSONEncoder().encode(headline)
+        #expect(try JSONDecoder().decode(RunHeadline.self, from: data) == headline)
+        // Flat: nanoseconds as plain numbers, not {"nanoseconds": N} objects.
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.contains("\"ns\":10800000000") && !text.contains("nanoseconds"), "\(text)")
+    }
+
+    @Test func eachDifferingValueIsNamedWithBothValues() throws {
+        let scenario = Drill.fourPhase(objectives: .init(rto: .seconds(10)))
+        let replayed = RunHeadline(scenario: "four-phase", status: .completed,
+                                   measurement: DrillMeasurement(scenario: scenario, state: ScriptedRun.completedFourPhase(scenario: scenario).state))
+        var forged = replayed
+        forged.rto?.value = .seconds(2)
+        forged.rtoObjective = .init(target: .seconds(10), verdict: .met)
+        forged.scenario = "other"
+        let said = forged.differences(from: replayed)
+        #expect(said.count == 3, "\(said)")
+        #expect(said[0] == "scenario 'other' recorded, 'four-phase' by replay", "\(said)")
+        #expect(said[1].hasPrefix("RTO 2.000s [8.800s, 11.000s]") && said[1].contains("recorded, 10.800s [8.800s, 11.000s]"), "\(said)")
+        #expect(said[2] == "the RTO objective 10s met recorded, 10s undetermined by replay", "\(said)")
+        #expect(replayed.differences(from: replayed).isEmpty)
     }
 }

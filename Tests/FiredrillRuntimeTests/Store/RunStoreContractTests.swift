@@ -175,6 +175,29 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
         }
     }
 
+    /// What the lists read: each run's first event (its instants, not its payload) and its ends, decoded.
+    @Test(arguments: StoreFactory.all.filter { $0.name != "InMemoryStore" })
+    func theBookendsAreEachRunsFirstEventAndItsEnd(_ factory: StoreFactory) throws {
+        try with(factory) { store in
+            let store = try #require(store as? any DrillStore)
+            let scenario = Scenario(name: "drill", phases: [])
+            let headline = RunHeadline(scenario: "drill", status: .completed,
+                                       measurement: DrillMeasurement(scenario: scenario, state: DrillMachine(scenario: scenario).state))
+            var ended = try StoreFixture.Drill(store, "r-b")
+            try ended.append(.maxDurationPassed, .runEnded(.completed, headline: headline))
+            var underWay = try StoreFixture.Drill(store, "r-a", scenario: "other")
+            try underWay.append(.maxDurationPassed)
+            var bookends: [Bookend] = []
+            try store.forEachBookend { bookends.append($0) }
+            #expect(bookends.map(\.runID) == ["r-a", "r-b", "r-b"])
+            #expect(bookends.map(\.seq) == [1, 1, 3])
+            #expect(bookends.map(\.type) == ["run_started", "run_started", "run_ended"])
+            #expect(bookends.map(\.wallNs) == [underWay.recorded[0].wallNs, ended.recorded[0].wallNs, ended.recorded[2].wallNs])
+            #expect(bookends.map(\.monoNs) == [underWay.recorded[0].monoNs, ended.recorded[0].monoNs, ended.recorded[2].monoNs])
+            #expect(bookends.map(\.ended) == [nil, nil, .runEnded(.completed, headline: headline)])
+        }
+    }
+
     @Test(arguments: StoreFactory.all)
     func eventsForAnUnknownRunAreRefused(_ factory: StoreFactory) throws {
         try with(factory) { store in

@@ -55,6 +55,47 @@ import Testing
         }
     }
 
+    /// Any end with a headline: any scenario name and status, each figure there or not.
+    static func end(_ random: inout some RandomNumberGenerator) -> DrillEvent {
+        func maybe<T>(_ value: @autoclosure () -> T) -> T? { Bool.random(using: &random) ? value() : nil }
+        func ns() -> DrillDuration { .init(nanoseconds: Int64.random(in: Int64.min...Int64.max, using: &random)) }
+        func span() -> DrillMeasurement.Span { .init(value: ns(), lower: ns(), upper: ns(), resolution: ns(), resolutionSource: text(&random)) }
+        let verdicts: [DrillMeasurement.Verdict] = [.met, .missed, .undetermined, .unmeasured]
+        func objective() -> DrillMeasurement.Objective { .init(target: ns(), verdict: verdicts.randomElement(using: &random)!) }
+        var headline = RunHeadline(scenario: text(&random), status: RunStatus.allCases.randomElement(using: &random)!)
+        headline.rto = maybe(span())
+        headline.rpo = maybe(span())
+        headline.timeToDetect = maybe(span())
+        headline.rtoObjective = maybe(objective())
+        headline.rpoObjective = maybe(objective())
+        return .runEnded(RunStatus.allCases.randomElement(using: &random)!, headline: headline)
+    }
+
+    @Test func everyEndTheStoreWritesDecodesAsJSONDecoderDecodesIt() throws {
+        var random = SystemRandomNumberGenerator()
+        var samples = SampleJSON()
+        for _ in 0..<2_000 {
+            let event = Self.end(&random)
+            let payload = try StoreJSON.text(event)
+            let read = samples.event(payload)
+            let decoded = try #require(read, "\(payload)")
+            #expect(decoded == event, "\(payload)")
+            #expect(decoded == (try JSONDecoder().decode(DrillEvent.self, from: Data(payload.utf8))))
+        }
+        // An end without a headline, and any other form, is JSONDecoder's.
+        let plain = try StoreJSON.text(DrillEvent.runEnded(.completed))
+        #expect(samples.event(plain) == nil)
+        let payload = try StoreJSON.text(DrillEvent.runEnded(.completed, headline: RunHeadline(scenario: "s", status: .completed)))
+        #expect(samples.event(payload) == .runEnded(.completed, headline: RunHeadline(scenario: "s", status: .completed)))
+        for other in [payload.replacingOccurrences(of: #""scenario":"s","#, with: ""),
+                      payload.replacingOccurrences(of: #""scenario":"s""#, with: #""scenario":"s","extra":1"#),
+                      payload.replacingOccurrences(of: #""status":"completed"}"#, with: #""status":"won"}"#),
+                      payload.replacingOccurrences(of: ",", with: ", ")] {
+            #expect(other != payload)
+            #expect(samples.event(other) == nil, "\(other)")
+        }
+    }
+
     @Test func anyOtherFormIsLeftToJSONDecoder() throws {
         let event = DrillEvent.probeSampled(ProbeSampled(ref: .phase(1, 0), attempt: 1, sample: 7, report: DriverReport(verdict: .passed, summary: "ok"),
                                                          startedAt: .init(nanoseconds: 10), endedAt: .init(nanoseconds: 20)))

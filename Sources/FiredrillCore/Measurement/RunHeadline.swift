@@ -1,0 +1,115 @@
+/// What a run's end records of it for the lists (`history`, `due`): the scenario it ran, how
+/// it ended, and its headline figures with their bounds and verdicts. Reading it is reading one
+/// small event instead of replaying the run; `verify` checks it against the replay. Written
+/// flat (nanoseconds as plain numbers) so a list of 10,000 runs decodes quickly.
+public struct RunHeadline: Hashable, Sendable {
+    public var scenario: String
+    public var status: RunStatus
+    public var rto: DrillMeasurement.Span?
+    public var rpo: DrillMeasurement.Span?
+    public var timeToDetect: DrillMeasurement.Span?
+    public var rtoObjective: DrillMeasurement.Objective?
+    public var rpoObjective: DrillMeasurement.Objective?
+
+    public init(scenario: String, status: RunStatus, measurement: DrillMeasurement) {
+        self.scenario = scenario
+        self.status = status
+        rto = measurement.rto
+        rpo = measurement.rpo?.span
+        timeToDetect = measurement.timeToDetect
+        rtoObjective = measurement.rtoObjective
+        rpoObjective = measurement.rpoObjective
+    }
+
+    /// No figures yet: what a reader fills in.
+    public init(scenario: String, status: RunStatus) {
+        self.scenario = scenario
+        self.status = status
+    }
+
+    /// As `DrillMeasurement.objectivesVerdict`, from the objectives alone.
+    public var objectivesVerdict: DrillMeasurement.Verdict? {
+        DrillMeasurement.verdict(of: [rtoObjective, rpoObjective])
+    }
+
+    public var objectivesMet: Bool? { objectivesVerdict.map { $0 == .met } }
+
+    /// Each value that differs from `other`'s, with both ("RTO 1.2s recorded, 1.4s by replay").
+    public func differences(from other: RunHeadline) -> [String] {
+        func span(_ s: DrillMeasurement.Span?) -> String {
+            s.map { "\($0.value.secondsText) [\($0.lower.secondsText), \($0.upper.secondsText)] resolution \($0.resolution) (\($0.resolutionSource))" } ?? "none"
+        }
+        func objective(_ o: DrillMeasurement.Objective?) -> String { o.map { "\($0.target) \($0.verdict.rawValue)" } ?? "none" }
+        var found: [String] = []
+        func compare(_ name: String, _ mine: String, _ theirs: String) {
+            if mine != theirs { found.append("\(name) \(mine) recorded, \(theirs) by replay") }
+        }
+        compare("scenario", "'\(scenario)'", "'\(other.scenario)'")
+        compare("status", status.rawValue, other.status.rawValue)
+        compare("RTO", span(rto), span(other.rto))
+        compare("RPO", span(rpo), span(other.rpo))
+        compare("time to detect", span(timeToDetect), span(other.timeToDetect))
+        compare("the RTO objective", objective(rtoObjective), objective(other.rtoObjective))
+        compare("the RPO objective", objective(rpoObjective), objective(other.rpoObjective))
+        return found
+    }
+}
+
+extension RunHeadline: Codable {
+    private enum Key: String, CodingKey {
+        case scenario, status, rto, rpo, detect, rtoObjective = "rto_objective", rpoObjective = "rpo_objective"
+    }
+
+    /// A span as plain numbers: `{"ns":…,"lower_ns":…,"upper_ns":…,"resolution_ns":…,"resolution_source":…}`.
+    private struct FlatSpan: Codable {
+        var ns: Int64
+        var lower_ns: Int64
+        var upper_ns: Int64
+        var resolution_ns: Int64
+        var resolution_source: String
+        init(_ s: DrillMeasurement.Span) {
+            ns = s.value.nanoseconds
+            lower_ns = s.lower.nanoseconds
+            upper_ns = s.upper.nanoseconds
+            resolution_ns = s.resolution.nanoseconds
+            resolution_source = s.resolutionSource
+        }
+        var span: DrillMeasurement.Span {
+            .init(value: .init(nanoseconds: ns), lower: .init(nanoseconds: lower_ns), upper: .init(nanoseconds: upper_ns),
+                  resolution: .init(nanoseconds: resolution_ns), resolutionSource: resolution_source)
+        }
+    }
+
+    /// An objective as `{"target_ns":…,"verdict":…}`.
+    private struct FlatObjective: Codable {
+        var target_ns: Int64
+        var verdict: DrillMeasurement.Verdict
+        init(_ o: DrillMeasurement.Objective) {
+            target_ns = o.target.nanoseconds
+            verdict = o.verdict
+        }
+        var objective: DrillMeasurement.Objective { .init(target: .init(nanoseconds: target_ns), verdict: verdict) }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        scenario = try c.decode(String.self, forKey: .scenario)
+        status = try c.decode(RunStatus.self, forKey: .status)
+        rto = try c.decodeIfPresent(FlatSpan.self, forKey: .rto)?.span
+        rpo = try c.decodeIfPresent(FlatSpan.self, forKey: .rpo)?.span
+        timeToDetect = try c.decodeIfPresent(FlatSpan.self, forKey: .detect)?.span
+        rtoObjective = try c.decodeIfPresent(FlatObjective.self, forKey: .rtoObjective)?.objective
+        rpoObjective = try c.decodeIfPresent(FlatObjective.self, forKey: .rpoObjective)?.objective
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(scenario, forKey: .scenario)
+        try c.encode(status, forKey: .status)
+        try c.encodeIfPresent(rto.map(FlatSpan.init), forKey: .rto)
+        try c.encodeIfPresent(rpo.map(FlatSpan.init), forKey: .rpo)
+        try c.encodeIfPresent(timeToDetect.map(FlatSpan.init), forKey: .detect)
+        try c.encodeIfPresent(rtoObjective.map(FlatObjective.init), forKey: .rtoObjective)
+        try c.encodeIfPresent(rpoObjective.map(FlatObjective.init), forKey: .rpoObjective)
+    }
+}
