@@ -1,6 +1,9 @@
+import FiredrillRuntime
+
 /// The two roles a shared record is used with, as GRANT statements (docs/POSTGRESQL.md): a
 /// runner, which drives drills (it adds events and keeps the projections beside them, and may
 /// change no event), and an auditor, which reads. Both are tested against a real server.
+/// Access tokens are written by the owner alone (`firedrill token`).
 public enum PostgresGrants {
     /// Append-only tables: read and add, never change. The triggers refuse UPDATE and DELETE too.
     static let appendOnly = ["events", "signed_heads"]
@@ -13,6 +16,10 @@ public enum PostgresGrants {
     static let actionItems = ["action_items"]
     static let sequences = ["inbox_id_seq", "action_items_id_seq", "signed_heads_id_seq"]
     static var every: [String] { appendOnly + projections + replaced + consumed + actionItems + ["firedrill_migrations"] }
+    /// `firedrill serve` looks a token up by its hash as the runner; an auditor may see who holds
+    /// tokens, not their hashes.
+    static let accessTokens = "access_tokens"
+    static let tokenListing = "id, " + AccessToken.columns
 
     /// Statements that make `runner` and `auditor` (existing roles) what they are on `database`'s record.
     public static func statements(runner: String?, auditor: String?, database: String) -> [String] {
@@ -30,6 +37,7 @@ public enum PostgresGrants {
                 "GRANT SELECT, INSERT, UPDATE, DELETE ON \(consumed.joined(separator: ", ")) TO \(role);",
                 "GRANT SELECT, INSERT, UPDATE ON \(actionItems.joined(separator: ", ")) TO \(role);",
                 "GRANT USAGE ON SEQUENCE \(sequences.joined(separator: ", ")) TO \(role);",
+                "GRANT SELECT ON \(accessTokens) TO \(role);",
             ]
         }
         if let auditor {
@@ -38,6 +46,7 @@ public enum PostgresGrants {
                 "GRANT CONNECT ON DATABASE \(quoted(database)) TO \(role);",
                 "GRANT USAGE ON SCHEMA public TO \(role);",
                 "GRANT SELECT ON \(every.joined(separator: ", ")) TO \(role);",
+                "GRANT SELECT (\(tokenListing)) ON \(accessTokens) TO \(role);",
             ]
         }
         return lines

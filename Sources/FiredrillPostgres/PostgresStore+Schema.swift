@@ -158,6 +158,18 @@ extension PostgresStore {
             """),
         // A run's first and end events, so `history` reads two events of a run, not all.
         ("pg-v2-bookends", "CREATE INDEX events_bookends ON events (run_id, seq) WHERE \(Bookend.condition);"),
+        // `firedrill serve`'s tokens, by their secret's hash; one live token per name.
+        ("pg-v3-access-tokens", """
+            CREATE TABLE access_tokens (
+                id bigserial PRIMARY KEY,
+                name text NOT NULL,
+                role text NOT NULL,
+                token_sha256 text NOT NULL UNIQUE,
+                created_wall_ns bigint NOT NULL,
+                revoked_wall_ns bigint
+            );
+            CREATE UNIQUE INDEX access_tokens_live_name ON access_tokens (name) WHERE revoked_wall_ns IS NULL;
+            """),
     ]
 
     /// Every migration this Firedrill knows, in the order they apply.

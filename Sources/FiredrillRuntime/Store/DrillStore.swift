@@ -31,6 +31,17 @@ public protocol DrillStore: RunStore {
     /// their numbers where this store has them free; returns whether they did.
     @discardableResult
     func importRun(_ run: ImportedRun) throws -> Bool
+
+    // Access tokens for `firedrill serve` (`AccessToken`): kept by their secret's SHA-256 only.
+    /// Stores a new live token; refuses (StoreError, said in words) a name a live token already has. Keeps only the hash.
+    func createToken(name: String, role: AccessRole, hash: String, wallNs: Int64) throws -> AccessToken
+    /// Every token, live and revoked, oldest first.
+    func tokens() throws -> [AccessToken]
+    /// Revokes the live token of that name; false when there is none.
+    func revokeToken(name: String, wallNs: Int64) throws -> Bool
+    /// The live token with this hash, or nil (revoked or unknown). Compared by equality in the
+    /// database: the stored value is a hash of a 256-bit secret, so timing tells nothing usable.
+    func token(hash: String) throws -> AccessToken?
 }
 
 /// A run's first event or one of its ends, as a list reads it: the first event's payload (the

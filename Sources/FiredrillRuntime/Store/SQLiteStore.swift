@@ -280,6 +280,20 @@ public final class SQLiteStore: DrillStore {
             // A run's first and end events, so `history` reads two events of a run, not all.
             try db.execute(sql: "CREATE INDEX events_bookends ON events (run_id, seq) WHERE \(Bookend.condition)")
         }
+        migrator.registerMigration("v8-access-tokens") { db in
+            // `firedrill serve`'s tokens, by their secret's hash; one live token per name.
+            try db.execute(sql: """
+                CREATE TABLE access_tokens (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    role TEXT NOT NULL,
+                    token_sha256 TEXT NOT NULL UNIQUE,
+                    created_wall_ns INTEGER NOT NULL,
+                    revoked_wall_ns INTEGER
+                );
+                CREATE UNIQUE INDEX access_tokens_live_name ON access_tokens (name) WHERE revoked_wall_ns IS NULL;
+                """)
+        }
         return migrator.migrations
     }
 
