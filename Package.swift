@@ -78,6 +78,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
+                // `firedrill serve`: the drill room and the evidence room in a browser.
+                .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
         .executableTarget(
@@ -123,6 +125,7 @@ let package = Package(
                 "FiredrillCommands", "FiredrillPostgres", "FiredrillSampleService", "FiredrillTestSupport", "firedrill",
                 "firedrill-sample-service", "firedrill-bench",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),
             ]
         ),

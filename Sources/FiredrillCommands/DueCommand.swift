@@ -7,7 +7,10 @@ import Foundation
 struct ScenarioFiles: ParsableArguments {
     @Argument(help: "Scenario files or folders (default: scenarios).") var paths: [String] = []
 
-    func list() -> [String] {
+    func list() -> [String] { Self.list(paths) }
+
+    /// A property wrapper's value cannot be made outside parsing: what `serve` reads again for each page.
+    static func list(_ paths: [String]) -> [String] {
         var files: [String] = []
         for path in paths.isEmpty ? ["scenarios"] : paths {
             var isDirectory: ObjCBool = false
@@ -23,10 +26,12 @@ struct ScenarioFiles: ParsableArguments {
     }
 
     /// Each file's scenario; the ones that do not load are reported and left out.
-    func load() -> (scenarios: [(path: String, scenario: Scenario)], failed: Int) {
+    func load() -> (scenarios: [(path: String, scenario: Scenario)], failed: Int) { Self.load(paths) }
+
+    static func load(_ paths: [String]) -> (scenarios: [(path: String, scenario: Scenario)], failed: Int) {
         var out: [(String, Scenario)] = []
         var failed = 0
-        for path in list() {
+        for path in list(paths) {
             do {
                 out.append((path, try ScenarioLoader.load(path: path).scenario))
             } catch {

@@ -24,7 +24,7 @@ public struct FiredrillCommand: AsyncParsableCommand {
         subcommands: [
             ValidateCommand.self, PlanCommand.self, RunCommand.self, ConfirmCommand.self, ResumeCommand.self,
             ResolveCommand.self, AbortCommand.self, StatusCommand.self, HistoryCommand.self, RetroCommand.self, ReportCommand.self, ActionsCommand.self, DueCommand.self, ScheduleCommand.self,
-            VerifyCommand.self, ExportCommand.self, ImportCommand.self, DatabaseCommand.self, KeyCommand.self, TokenCommand.self, SchemaCommand.self, DemoCommand.self,
+            VerifyCommand.self, MetricsCommand.self, ServeCommand.self, ExportCommand.self, ImportCommand.self, DatabaseCommand.self, KeyCommand.self, TokenCommand.self, SchemaCommand.self, DemoCommand.self,
         ]
     )
 

@@ -32,46 +32,67 @@ struct VerifyCommand: ParsableCommand {
         let db = try store.openExisting()
         let everyRun = runIDs.isEmpty
         let ids = everyRun ? try db.chainedRunIDs() : try runIDs.map { try findRun($0, in: db).id }
+        let check = try Self.check(db, ids: ids, everyRun: everyRun, key: anchorKey, heads: heads.map { $0.lowercased() })
+        for line in check.ok { print(line) }
+        for line in check.broken { print("BROKEN \(line)") }
+        print("\(ids.count) run\(ids.count == 1 ? "" : "s"), \(check.events) events: \(check.broken.isEmpty ? "every chain intact" : "\(check.broken.count) broken")"
+              + (anchorKey == nil ? "" : ", heads checked against key \(SigningKey.keyID(anchorKey!.rawRepresentation.base64EncodedString()))"))
+        if !check.broken.isEmpty { throw ExitCode(1) }
+    }
+
+    /// What `verify` finds: a line for each intact run (and anchor), each break in words, and the events read.
+    struct RecordCheck {
+        var ok: [String] = []
+        var intactRuns: Set<String> = []
         var broken: [String] = []
         var events = 0
+    }
+
+    /// Every run's chain, its projections against it, the signed heads and the anchors, as `verify` checks them
+    /// (also what `firedrill serve` shows per run).
+    static func check(_ db: any DrillStore, ids: [String], everyRun: Bool, key anchorKey: Curve25519.Signing.PublicKey?,
+                      heads: [String]) throws -> RecordCheck {
+        var result = RecordCheck()
         var intact: [String: [AuditChain.Link]] = [:]
         var records: [String: RunRecord] = [:]
         for id in ids {
             let links = try db.chain(of: id)
-            events += links.count
+            result.events += links.count
             guard let run = try db.run(id) else {
-                broken.append("run \(id): \(links.count) events belong to a run that is not in the runs table (the run was deleted)")
+                result.broken.append("run \(id): \(links.count) events belong to a run that is not in the runs table (the run was deleted)")
                 continue
             }
             records[id] = run
             if let problem = AuditChain.verify(runID: id, links: links, headHash: run.headHash, eventCount: run.eventCount) {
-                broken.append("\(problem)")
+                result.broken.append("\(problem)")
                 continue
             }
             intact[id] = links
             do {
                 let evidence = try RunEvidence.load(run, from: db)
                 if !evidence.differences.isEmpty {
-                    broken.append(contentsOf: evidence.differences.map { "run \(id): \($0)" })
+                    result.broken.append(contentsOf: evidence.differences.map { "run \(id): \($0)" })
                     continue
                 }
                 let scope = evidence.scenarioInChain ? "" : " (recorded before the scenario text was chained: its text and figures are not checked)"
-                print("ok     run \(id): \(links.count) events, head \(run.headHash ?? AuditChain.genesis)\(scope)")
+                result.ok.append("ok     run \(id): \(links.count) events, head \(run.headHash ?? AuditChain.genesis)\(scope)")
+                result.intactRuns.insert(id)
             } catch {
-                broken.append("run \(id): \(error)")
+                result.broken.append("run \(id): \(error)")
             }
         }
-        broken += try signatureBreaks(db, ids: Set(ids), everyRun: everyRun, intact: intact, records: records, key: anchorKey)
-        for head in heads { broken += anchorBreaks(head.lowercased(), intact: intact, everyRun: everyRun) }
-        for line in broken { print("BROKEN \(line)") }
-        print("\(ids.count) run\(ids.count == 1 ? "" : "s"), \(events) events: \(broken.isEmpty ? "every chain intact" : "\(broken.count) broken")"
-              + (anchorKey == nil ? "" : ", heads checked against key \(SigningKey.keyID(anchorKey!.rawRepresentation.base64EncodedString()))"))
-        if !broken.isEmpty { throw ExitCode(1) }
+        result.broken += try signatureBreaks(db, ids: Set(ids), everyRun: everyRun, intact: intact, records: records, key: anchorKey)
+        for head in heads {
+            let (line, breaks) = anchorBreaks(head, intact: intact, everyRun: everyRun)
+            if let line { result.ok.append(line) }
+            result.broken += breaks
+        }
+        return result
     }
 
     /// Each signed head holds for its statement, is a hash of its run's intact chain, and links
     /// to the signature signed before it; with the team's key, every ended run is signed by it.
-    func signatureBreaks(_ db: any DrillStore, ids: Set<String>, everyRun: Bool, intact: [String: [AuditChain.Link]],
+    static func signatureBreaks(_ db: any DrillStore, ids: Set<String>, everyRun: Bool, intact: [String: [AuditChain.Link]],
                          records: [String: RunRecord], key: Curve25519.Signing.PublicKey?) throws -> [String] {
         var breaks: [String] = []
         let signatures = try db.signatures(runID: nil)
@@ -123,14 +144,13 @@ struct VerifyCommand: ParsableCommand {
         if !check.broken.isEmpty { throw ExitCode(1) }
     }
 
-    /// An anchored head must be an event's hash in an intact chain.
-    func anchorBreaks(_ head: String, intact: [String: [AuditChain.Link]], everyRun: Bool) -> [String] {
+    /// An anchored head must be an event's hash in an intact chain: the line saying where it is, or the break.
+    static func anchorBreaks(_ head: String, intact: [String: [AuditChain.Link]], everyRun: Bool) -> (String?, [String]) {
         for (id, links) in intact {
             if let link = links.first(where: { $0.hash == head }) {
-                print("anchor \(head.prefix(12)): run \(id), event \(link.seq) of \(links.count): the chain up to it is intact")
-                return []
+                return ("anchor \(head.prefix(12)): run \(id), event \(link.seq) of \(links.count): the chain up to it is intact", [])
             }
         }
-        return ["anchor \(head.prefix(12)): no intact chain\(everyRun ? "" : " among these runs") holds this head: its run was deleted, its tail truncated, or its chain rewritten"]
+        return (nil, ["anchor \(head.prefix(12)): no intact chain\(everyRun ? "" : " among these runs") holds this head: its run was deleted, its tail truncated, or its chain rewritten"])
     }
 }

@@ -7,6 +7,8 @@ import Foundation
 public struct ProgressPrinter: Sendable {
     public var enabled: Bool
     public var color: Bool
+    /// Where lines go instead of stdout (the timeline of `firedrill serve`'s live page).
+    var sink: (@Sendable (String) -> Void)?
 
     public init(enabled: Bool = true, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.enabled = enabled
@@ -27,13 +29,34 @@ public struct ProgressPrinter: Sendable {
         guard enabled else { return }
         let clock = Self.pad(DrillDuration(nanoseconds: at.nanoseconds).secondsText, 9)
         let rtoText = rto.map { paint("  RTO clock \($0.secondsText)", "33") } ?? ""
-        Self.write(paint(clock, "2") + "  " + text + rtoText + "\n")
+        let text = paint(clock, "2") + "  " + text + rtoText
+        if let sink { sink(text) } else { Self.write(text + "\n") }
     }
 
     /// A line about the run rather than an event of it.
     public func note(_ text: String) {
         guard enabled else { return }
-        Self.write(v(text) + "\n")
+        if let sink { sink(v(text)) } else { Self.write(v(text) + "\n") }
+    }
+
+    /// The lines a run's terminal showed, rebuilt from its events (no colour): the timeline of
+    /// `firedrill serve`'s live page.
+    public static func timeline(_ events: [RecordedEvent], scenario: Scenario) -> [String] {
+        final class Lines: @unchecked Sendable {
+            var lines: [String] = []
+            let lock = NSLock()
+        }
+        let collected = Lines()
+        var printer = ProgressPrinter(enabled: true, environment: ["NO_COLOR": "1"])
+        printer.color = false
+        printer.sink = { line in collected.lock.withLock { collected.lines.append(line) } }
+        // Samples kept: a wait_for's lines depend on the one before.
+        var machine = DrillMachine(scenario: scenario)
+        for recorded in events {
+            _ = machine.apply(recorded.event, at: recorded.at)
+            printer.show(recorded.event, at: recorded.at, machine: machine)
+        }
+        return collected.lock.withLock { collected.lines }
     }
 
     /// While a step waits: its first result, every change of result, and otherwise about one
