@@ -102,6 +102,7 @@ let package = Package(
             dependencies: [
                 "FiredrillRuntime", "FiredrillPostgres", "FiredrillSampleService", "FiredrillTestSupport", "firedrill-sample-service", "firedrill",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         // A scripted driver, a manual clock and an in-memory store for tests.

@@ -32,7 +32,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let server = DrillServer(worker: StoreWorker(db), scenarioPaths: files.paths, database: store.path, secureCookies: secureCookies,
-                                 childLogs: logs ?? FileManager.default.temporaryDirectory.appendingPathComponent("firedrill-serve-\(getpid())").path,
+                                 childLogs: logs ?? FileManager.default.temporaryDirectory.appendingPathComponent("firedrill-serve-\(ServeSessions.random().prefix(16))").path,
                                  firedrill: exe)
         var logger = Logger(label: "firedrill-serve")
         logger.logLevel = .warning

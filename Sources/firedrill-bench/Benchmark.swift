@@ -17,6 +17,7 @@ struct Benchmark {
           --loader   only the hostile scenario files' load times
           --reports  only the report formats' render times and peak memory, at 10,000 and 100,000 probe samples
           --record N DB  only write the reports' record of N probe samples into a new database DB (to render or profile)
+          --serve           only time firedrill serve's live stream against a running drill
           --history-record DB  only write 10,000 runs of 50 scenarios into a new SQLite record DB, the scenarios beside it
           --postgres  only the shared record's figures: durable events/s on PostgreSQL (1 and 10 runners), history and due
                       over 10,000 runs of 50 scenarios on both stores, the demo's RTO/RPO error on both (a cluster of its own)
@@ -32,7 +33,7 @@ struct Benchmark {
             say("\(rto) \(rpo) \(statusKB("VmHWM:")) \(statusKB("RssAnon:"))")
             return
         }
-        let known: Set<String> = ["--runs", "--loader", "--side-by-side", "--reports", "--record", "--history-record", "--postgres", "--help", "-h"]
+        let known: Set<String> = ["--runs", "--loader", "--side-by-side", "--reports", "--record", "--history-record", "--postgres", "--serve", "--help", "-h"]
         if args.contains("--help") || args.contains("-h") {
             say(Self.usage)
             return
@@ -82,6 +83,10 @@ struct Benchmark {
         }
         if args.contains("--reports") {
             try sayReports(runs: runs, dir: "\(work)/reports")
+            return
+        }
+        if args.contains("--serve") {
+            try await sayServe(runs: runs, dir: "\(work)/serve")
             return
         }
         say("firedrill-bench: \(runs) runs each, \(ProcessInfo.processInfo.activeProcessorCount) cores, clock resolution \(SystemClock.monotonicResolutionNs) ns")

@@ -61,7 +61,8 @@ enum DrillMetrics {
             }
             if let due = s.due {
                 add("firedrill_drill_overdue", "1 when the scheduled drill is overdue or was never held, else 0.", scenario, due.overdue ? 1 : 0)
-                if let next = due.deadline ?? due.windowOpens {
+                // A scenario never drilled is due now (overdue says so): it has no period to end.
+                if let next = due.deadline {
                     add("firedrill_drill_next_due_timestamp_seconds", "When the next drill is due (Unix time): the end of the open period.",
                         scenario, seconds(next))
                 }

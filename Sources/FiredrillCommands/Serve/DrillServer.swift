@@ -33,6 +33,7 @@ struct DrillServer: Sendable {
     let childLogs: String
     let firedrill: String
     let streams = StreamCount(limit: 64)
+    let printing = OneAtATime()
 
     static let cookie = "firedrill_session"
 
@@ -40,6 +41,7 @@ struct DrillServer: Sendable {
 
     func router() -> Router<ServeContext> {
         let router = Router(context: ServeContext.self)
+        router.middlewares.add(SecuredResponses())
         router.get("healthz") { _, _ in Self.text(.ok, "ok\n") }
         router.get("login") { _, _ in Self.html(.ok, ServePages.login(failed: nil)) }
         router.post("login") { request, context in try await login(request, context) }
@@ -60,16 +62,20 @@ struct DrillServer: Sendable {
             }
         }
         router.get("verify") { request, context in
-            try await page(request, context, needs: .viewer) { viewer in
-                // The newest runs by default: every run of a large record is replayed, and the store is one worker.
-                let every = request.uri.queryParameters["all"] == "1"
-                let (check, runs) = try await worker.run { store in
+            // The newest runs by default (every run of a large record is replayed, on the one store
+            // worker), and always every run the lists leave out: a run cut or replaced is shown BROKEN.
+            let every = request.uri.queryParameters["all"] == "1"
+            return try await page(request, context, needs: every ? .admin : .viewer) { viewer in
+                let (check, rows) = try await worker.run { store in
                     let summaries = try chainedSummaries(scenario: nil, in: store)
+                    let listed = Set(summaries.map(\.id))
+                    let leftOut = try store.chainedRunIDs().filter { !listed.contains($0) }
                     let shown = every ? summaries : Array(summaries.prefix(ServePages.verifiedByDefault))
-                    let ids = every ? try store.chainedRunIDs() : shown.map(\.id)
-                    return (try VerifyCommand.check(store, ids: ids, everyRun: every, key: nil, heads: []), shown)
+                    let ids = every ? try store.chainedRunIDs() : shown.map(\.id) + leftOut
+                    let rows = leftOut.map { (id: $0, scenario: "?") } + shown.map { (id: $0.id, scenario: $0.scenario) }
+                    return (try VerifyCommand.check(store, ids: ids, everyRun: every, key: nil, heads: []), rows)
                 }
-                return Self.html(.ok, ServePages.verify(check, runs: runs, every: every, viewer: viewer))
+                return Self.html(.ok, ServePages.verify(check, runs: rows, every: every, viewer: viewer))
             }
         }
         router.get("metrics") { request, context in
@@ -107,7 +113,9 @@ struct DrillServer: Sendable {
             }
         }
         router.get("runs/:id/events") { request, context in
-            try await page(request, context, needs: .viewer) { _ in try await events(try context.parameters.require("id")) }
+            try await page(request, context, needs: .viewer) { _ in
+                try await events(try context.parameters.require("id"), credential: credential(of: request))
+            }
         }
         for format in ["html", "json", "md", "pdf"] {
             router.get("runs/:id/report.\(format)") { request, context in
@@ -129,15 +137,17 @@ struct DrillServer: Sendable {
         }
         router.post("runs/:id/confirm") { request, context in
             try await action(request, context) { viewer, form, runID in
-                var arguments = ["confirm", runID, "--by", viewer.name, "--quiet"]
-                if let note = form["note"], !note.isEmpty { arguments += ["--note", note] }
-                return arguments
+                // `--by=NAME`: a value that begins with a dash stays a value.
+                // Options as `--by=NAME` (a value that begins with a dash stays a value), the run after `--`.
+                var arguments = ["confirm", "--by=\(viewer.name)", "--quiet"]
+                if let note = form["note"], !note.isEmpty { arguments.append("--note=\(note)") }
+                return arguments + ["--", runID]
             }
         }
         router.post("runs/:id/abort") { request, context in
             try await action(request, context) { viewer, form, runID in
                 guard let reason = form["reason"], !reason.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
-                return ["abort", runID, "--by", viewer.name, "--reason", reason, "--quiet"]
+                return ["abort", "--by=\(viewer.name)", "--reason=\(reason)", "--quiet", "--", runID]
             }
         }
         router.get("tokens") { request, context in
@@ -171,6 +181,7 @@ struct DrillServer: Sendable {
     /// An admin's token form: the role and the CSRF token checked, then the tokens page again with what was done.
     func tokenForm(_ request: Request, _ context: ServeContext,
                    _ body: ([String: String]) async throws -> ((name: String, secret: String)?, String?)) async throws -> Response {
+        if let refused = Self.foreignOrigin(request) { return refused }
         let access = try await access(request, context, needs: .admin)
         guard case .allowed(let viewer, let session) = access else {
             if case .denied(let response) = access { return response }
@@ -237,7 +248,16 @@ struct DrillServer: Sendable {
         }
     }
 
+    /// A POST from a page of another site (its `Origin` not this server's) is refused before anything else:
+    /// no CSRF token is needed to see that, and a login from elsewhere would count as a failure here.
+    static func foreignOrigin(_ request: Request) -> Response? {
+        guard let origin = request.headers[.origin], let host = request.head.authority,
+              origin != "http://\(host)", origin != "https://\(host)" else { return nil }
+        return text(.forbidden, "forbidden: the request came from another origin (\(origin))\n")
+    }
+
     func login(_ request: Request, _ context: ServeContext) async throws -> Response {
+        if let refused = Self.foreignOrigin(request) { return refused }
         let now = ContinuousClock.now
         let from = address(context)
         if let wait = await sessions.wait(for: from, now: now) { return Self.throttled(wait) }
@@ -256,6 +276,7 @@ struct DrillServer: Sendable {
     }
 
     func logout(_ request: Request, _ context: ServeContext) async throws -> Response {
+        if let refused = Self.foreignOrigin(request) { return refused }
         guard case .allowed(_, let session?) = try await access(request, context, needs: .viewer) else { return Self.redirect("/login") }
         let form = try await Self.form(request)
         guard constantTimeEqual(form["csrf"] ?? "", session.csrf) else { return Self.text(.forbidden, "forbidden: the form's CSRF token does not match\n") }
@@ -270,18 +291,15 @@ struct DrillServer: Sendable {
     /// record holds exactly what the command records, and a run that stopped waiting is carried on.
     func action(_ request: Request, _ context: ServeContext,
                 _ arguments: @Sendable (ServePages.Viewer, [String: String], String) -> [String]?) async throws -> Response {
+        if let refused = Self.foreignOrigin(request) { return refused }
         let access = try await access(request, context, needs: .operator)
         guard case .allowed(let viewer, let session) = access else {
             if case .denied(let response) = access { return response }
             return Self.redirect("/login")
         }
         let form = try await Self.form(request)
-        if let session {
-            guard constantTimeEqual(form["csrf"] ?? "", session.csrf) else { return Self.text(.forbidden, "forbidden: the form's CSRF token does not match\n") }
-            if let origin = request.headers[.origin], let host = request.head.authority,
-               origin != "http://\(host)", origin != "https://\(host)" {
-                return Self.text(.forbidden, "forbidden: the request came from another origin (\(origin))\n")
-            }
+        if let session, !constantTimeEqual(form["csrf"] ?? "", session.csrf) {
+            return Self.text(.forbidden, "forbidden: the form's CSRF token does not match\n")
         }
         let id = try context.parameters.require("id")
         let runID: String
@@ -291,6 +309,17 @@ struct DrillServer: Sendable {
         guard let argv = arguments(viewer, form, runID) else {
             return Self.html(.badRequest, ServePages.page("Not done", viewer: viewer, body: "<p>An abort needs a reason.</p>"))
         }
+        // A confirm names the step its page showed: a resubmitted form, or a second operator's,
+        // does not confirm the next manual step, which nobody on that page has read.
+        if argv[0] == "confirm" {
+            let waiting = try await worker.run { store in try replayed(runID, in: store).2.awaitingOperator?.ref.description }
+            guard let waiting, waiting == form["step"] else {
+                return Self.html(.conflict, ServePages.page("Not confirmed", viewer: viewer, body: """
+                    <p>Run \(HTML.escape(runID)) no longer waits on the step this form was for\(waiting == nil ? "" : ": it waits on another one"). Nothing was recorded.</p>
+                    <p><a href="/runs/\(HTML.url(runID))/live">See where it stands</a></p>
+                    """))
+            }
+        }
         let outcome = try await OperatorProcess.start(firedrill: firedrill, arguments: argv, database: database, logs: childLogs)
         let body = """
             <p>\(HTML.escape(outcome.said))</p><pre>\(HTML.escape(outcome.output))</pre>
@@ -298,6 +327,31 @@ struct DrillServer: Sendable {
             """
         return Self.html(outcome.exitStatus.map { [0, 1, 3, 4, 5].contains($0) } ?? true ? .ok : .conflict,
                          ServePages.page("\(argv[0].capitalized) of run \(runID)", viewer: viewer, body: body))
+    }
+
+    /// What a request showed who it is by, to look again later (a stream re-checks it).
+    enum Credential: Sendable {
+        case bearer(hash: String)
+        case session(id: String)
+        case none
+    }
+
+    func credential(of request: Request) -> Credential {
+        if let authorization = request.headers[.authorization], authorization.hasPrefix("Bearer ") {
+            return .bearer(hash: TokenSecret.hash(String(authorization.dropFirst(7))))
+        }
+        if let id = request.cookies[Self.cookie]?.value { return .session(id: id) }
+        return .none
+    }
+
+    func stillAllowed(_ credential: Credential) async throws -> Bool {
+        switch credential {
+        case .bearer(let hash): return try await worker.run { try $0.token(hash: hash) } != nil
+        case .session(let id):
+            guard let session = await sessions.session(id, now: .now) else { return false }
+            return try await worker.run { try $0.token(hash: session.tokenHash) } != nil
+        case .none: return false
+        }
     }
 
     // MARK: - Reading the record
@@ -335,7 +389,17 @@ struct DrillServer: Sendable {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: folder) }
             let path = folder + "/report.pdf"
-            try await Task.detached { try PDFPrinter.print(html: text, to: path, datedAt: endedAt) }.value
+            // The printer blocks for seconds: on a thread of its own, one at a time, never on the pool.
+            guard printing.take() else { return Self.text(.serviceUnavailable, "a PDF is being printed; try again in a moment\n") }
+            defer { printing.give() }
+            do {
+                try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+                    Thread.detachNewThread { done.resume(with: Result { try PDFPrinter.print(html: text, to: path, datedAt: endedAt) }) }
+                }
+            } catch {
+                FileHandle.standardError.write(Data("firedrill serve: PDF of run \(runID) not printed: \(error)\n".utf8))
+                return Self.text(.serviceUnavailable, "the PDF could not be printed here (the server's log says why); the HTML report prints from a browser\n")
+            }
             var response = Response(status: .ok, body: .init(byteBuffer: ByteBuffer(bytes: try Data(contentsOf: URL(fileURLWithPath: path)))))
             response.headers[.contentType] = "application/pdf"
             response.headers[.contentDisposition] = "attachment; filename=\"firedrill-\(pathComponent(runID)).pdf\""
@@ -350,16 +414,23 @@ struct DrillServer: Sendable {
     /// Server-Sent Events: a snapshot now, then one each time the run's record grows, looked for
     /// every 250 ms (the record may be written by a runner on another host); a comment every 15 s
     /// keeps proxies from closing a quiet stream.
-    func events(_ id: String) async throws -> Response {
+    func events(_ id: String, credential: Credential) async throws -> Response {
         let runID = try await worker.run { try findRun(id, in: $0).id }
-        guard streams.enter() else { return Self.text(.serviceUnavailable, "too many live streams open; try again later\n") }
-        let worker = worker, streams = streams
+        guard let slot = StreamCount.Slot(streams) else { return Self.text(.serviceUnavailable, "too many live streams open; try again later\n") }
+        let worker = worker, server = self
         let body = ResponseBody { writer in
-            defer { streams.leave() }
+            // The slot is the body's: given back when the stream ends, or if it never starts.
+            _ = slot
             var seen = -1
             var quiet = ContinuousClock.now
+            var checked = ContinuousClock.now
             let started = ContinuousClock.now
             while ContinuousClock.now - started < .seconds(12 * 3600) {
+                // A token revoked, or a session closed, ends its streams too.
+                if ContinuousClock.now - checked > .seconds(5) {
+                    guard try await server.stillAllowed(credential) else { break }
+                    checked = .now
+                }
                 let count = try await worker.run { try $0.run(runID)?.eventCount ?? 0 }
                 var pause = Duration.milliseconds(250)
                 if count != seen {
@@ -373,6 +444,8 @@ struct DrillServer: Sendable {
                     try await writer.write(ByteBuffer(string: "event: snapshot\ndata: \(data)\n\n"))
                     seen = snapshot.events
                     quiet = .now
+                    // A run over for good has nothing more to show.
+                    if RunStatus(rawValue: snapshot.status)?.isFinal == true { break }
                     // A long run is replayed whole for each snapshot: the page waits twice as long as that took.
                     pause = max(pause, (ContinuousClock.now - building) * 2)
                 } else if ContinuousClock.now - quiet > .seconds(15) {
@@ -462,6 +535,43 @@ final class StreamCount: @unchecked Sendable {
     private var open = 0
     private let lock = NSLock()
     init(limit: Int) { self.limit = limit }
-    func enter() -> Bool { lock.withLock { open < limit ? { open += 1; return true }() : false } }
-    func leave() { lock.withLock { open -= 1 } }
+
+    /// One stream's place, given back when it is freed, however the stream ends (or never starts).
+    final class Slot: @unchecked Sendable {
+        let count: StreamCount
+        init?(_ count: StreamCount) {
+            guard count.lock.withLock({ () -> Bool in
+                guard count.open < count.limit else { return false }
+                count.open += 1
+                return true
+            }) else { return nil }
+            self.count = count
+        }
+        deinit { count.lock.withLock { count.open -= 1 } }
+    }
+
+    var current: Int { lock.withLock { open } }
+}
+
+/// A thing done by one request at a time; the others are told to come back.
+final class OneAtATime: @unchecked Sendable {
+    private var busy = false
+    private let lock = NSLock()
+    func take() -> Bool { lock.withLock { busy ? false : { busy = true; return true }() } }
+    func give() { lock.withLock { busy = false } }
+}
+
+/// Every response, the framework's own included (an unknown route, a body too large), carries the
+/// headers `secured` sets; an error the pages did not expect is a 500 that says no more than that.
+struct SecuredResponses<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return DrillServer.secured(try await next(request, context))
+        } catch let error as HTTPError {
+            return DrillServer.text(error.status, "\(error.status.code) \(error.status.reasonPhrase)\n")
+        } catch {
+            FileHandle.standardError.write(Data("firedrill serve: \(request.method) \(request.uri.path): \(error)\n".utf8))
+            return DrillServer.text(.internalServerError, "internal error: the record could not be read (the server's log says why)\n")
+        }
+    }
 }

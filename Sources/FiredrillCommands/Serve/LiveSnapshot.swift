@@ -33,6 +33,8 @@ struct LiveSnapshot: Encodable, Sendable, Equatable {
     var step: String?
     /// The manual step the run waits on, and what it asks.
     var waitingOn: String?
+    /// Its place in the scenario, which a confirm form sends back.
+    var waitingRef: String?
     var instructions: String?
     var haltedBecause: String?
     var failureReason: String?
@@ -76,7 +78,7 @@ struct LiveSnapshot: Encodable, Sendable, Equatable {
         return LiveSnapshot(
             runID: chained.id, scenario: chained.scenario, status: state.status.rawValue, events: events.count,
             phase: current.map { machine.phaseName(of: $0.0) }, step: current?.1?.name,
-            waitingOn: waiting?.step.name, instructions: waiting?.instructions, haltedBecause: state.halt?.reason, failureReason: state.failureReason,
+            waitingOn: waiting?.step.name, waitingRef: waiting?.ref.description, instructions: waiting?.instructions, haltedBecause: state.halt?.reason, failureReason: state.failureReason,
             disasterWallMs: state.mark("disaster").map { wallMs($0.at) },
             rtoSeconds: evidence.measurement.rto?.value.seconds, rpoSeconds: evidence.measurement.rpo?.span?.value.seconds,
             marks: state.marks.map { "\($0.name) at \($0.at)" }, probes: probes, guards: guards, canary: canary,

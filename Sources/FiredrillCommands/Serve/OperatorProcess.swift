@@ -13,8 +13,9 @@ struct OperatorProcess {
     static let answerWithin: Duration = .seconds(3)
 
     static func start(firedrill: String, arguments: [String], database: String, logs: String) async throws -> OperatorProcess {
-        try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
-        let log = logs + "/\(arguments[0])-\(arguments[1].prefix(40))-\(UUID().uuidString.prefix(8)).log"
+        // Its own, and no one else's to read: the output names the run and who acted.
+        try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let log = logs + "/\(arguments[0])-\(pathComponent(arguments.last ?? "run"))-\(UUID().uuidString.prefix(8)).log"
         FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         let process = Process()

@@ -112,7 +112,7 @@ enum ServePages {
             rows += """
                 <tr><td><a href="/scenarios/\(HTML.url(s.name))/trend">\(HTML.escape(s.name))</a>\(s.title.map { "<br><span class=\"muted\">\(HTML.escape($0))</span>" } ?? "")</td>
                 <td>\(lastCell)</td>
-                <td>\(figure(last?.headline.rto, last?.headline.rtoObjective, target: s.rtoObjective))</td>
+                <td>\(figure(last?.headline.rto, last?.headline.rtoObjective, target: s.rtoObjective))\(last.map { $0.id != s.lastRun?.id ? "<br><span class=\"muted\">from run \(HTML.escape($0.id)), the newest ended</span>" : "" } ?? "")</td>
                 <td>\(figure(last?.headline.rpo, last?.headline.rpoObjective, target: s.rpoObjective))</td>
                 <td>\(due)</td>
                 <td><a href="/actions?scenario=\(HTML.url(s.name))&amp;state=open">\(s.openItems) open</a>\(s.overdueItems > 0 ? ", <span class=\"bad\">\(s.overdueItems) overdue</span>" : "")</td></tr>
@@ -173,7 +173,7 @@ enum ServePages {
 
     static let verifiedByDefault = 100
 
-    static func verify(_ check: VerifyCommand.RecordCheck, runs: [RunSummary], every: Bool, viewer: Viewer) -> String {
+    static func verify(_ check: VerifyCommand.RecordCheck, runs: [(id: String, scenario: String)], every: Bool, viewer: Viewer) -> String {
         var rows = ""
         for run in runs {
             let breaks = check.broken.filter { $0.contains("run \(run.id):") || $0.contains("(run \(run.id),") }
@@ -185,7 +185,7 @@ enum ServePages {
         let other = check.broken.filter { line in !runs.contains { line.contains("run \($0.id):") || line.contains("(run \($0.id),") } }
         return page("Verify", viewer: viewer, body: """
             <p class="\(check.broken.isEmpty ? "ok" : "bad")">\(check.broken.isEmpty ? "Every chain intact" : "\(check.broken.count) broken"): \(check.events) events checked, as <code>firedrill verify</code> checks them.</p>
-            <p>\(every ? "Every run, and the links between their signed heads." : "The newest \(runs.count) runs. <a href=\"/verify?all=1\">Every run</a> (and the links between signed heads) takes longer.")</p>
+            <p>\(every ? "Every run, and the links between their signed heads." : "The newest runs, and every run the lists leave out. <a href=\"/verify?all=1\">Every run</a> (and the links between signed heads; for an admin) takes longer.")</p>
             \(other.isEmpty ? "" : "<ul>" + other.map { "<li class=\"bad\">\(HTML.escape($0))</li>" }.joined() + "</ul>")
             <table><thead><tr><th>Run</th><th>Scenario</th><th>Chain</th></tr></thead><tbody>\(rows)</tbody></table>
             """)
@@ -224,7 +224,7 @@ enum ServePages {
             <p>\(HTML.escape(summary.scenario)) · \(HTML.escape(summary.status.rawValue)) · started \(HTML.escape(WallTime.human(summary.startedWallNs)))
             · <a href="/runs/\(id)/live">live view</a></p>
             <p>Download: <a href="/runs/\(id)/report.html">HTML</a> · <a href="/runs/\(id)/report.pdf">PDF</a> ·
-            <a href="/runs/\(id)/report.json">JSON</a> · <a href="/runs/\(id)/bundle">evidence bundle</a> ·
+            <a href="/runs/\(id)/report.json">JSON</a> · <a href="/runs/\(id)/report.md">Markdown</a> · <a href="/runs/\(id)/bundle">evidence bundle</a> ·
             <a href="/scenarios/\(HTML.url(summary.scenario))/trend">trend</a></p>
             """
         body += operatorForms(summary.id, snapshot: snapshot, viewer: viewer)
@@ -242,6 +242,7 @@ enum ServePages {
             out += """
                 <fieldset><legend>Confirm '\(HTML.escape(waiting))'</legend><p>\(HTML.escape(snapshot.instructions ?? ""))</p>
                 <form method="post" action="/runs/\(id)/confirm"><input type="hidden" name="csrf" value="\(csrf)">
+                <input type="hidden" name="step" value="\(HTML.escape(snapshot.waitingRef ?? ""))">
                 <label>Note <input name="note" size="60"></label> <button>Confirm as \(HTML.escape(viewer.name))</button></form></fieldset>
                 """
         }

@@ -15,6 +15,8 @@ actor ServeSessions {
     }
 
     static let lifetime: Duration = .seconds(12 * 3600)
+    /// Sessions one token may have open at once.
+    static let perToken = 20
     /// Failures from one address allowed before each further try must wait, doubling from 1 s to 5 minutes.
     static let freeFailures = 5
     static let longestWait: Duration = .seconds(300)
@@ -33,6 +35,9 @@ actor ServeSessions {
     func open(tokenHash: String, now: ContinuousClock.Instant) -> Session {
         // Expired sessions go as new ones come: the table never outgrows the logins of a day.
         sessions = sessions.filter { now - $0.value.openedAt < Self.lifetime }
+        // A token logging in again and again keeps its newest sessions only.
+        let mine = sessions.values.filter { $0.tokenHash == tokenHash }.sorted { $0.openedAt < $1.openedAt }
+        for old in mine.dropLast(Self.perToken - 1) { sessions[old.id] = nil }
         let session = Session(id: Self.random(), tokenHash: tokenHash, csrf: Self.random(), openedAt: now)
         sessions[session.id] = session
         return session

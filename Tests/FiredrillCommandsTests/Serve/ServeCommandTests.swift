@@ -1,5 +1,6 @@
 import FiredrillCore
 import FiredrillRuntime
+import GRDB
 import FiredrillTestSupport
 import Foundation
 import Testing
@@ -53,7 +54,7 @@ import Testing
         let lab = try ServeLab()
         defer { Task { await lab.remove() } }
         let operatorToken = try await lab.token("olivia", "operator")
-        let long = try FiredrillProcess.Running(["run", lab.scenarios + "/slow.yaml", "--quiet", "--db", lab.db], directory: lab.dir)
+        let long = try FiredrillProcess.Running(["run", lab.scenarios + "/long.yaml", "--quiet", "--db", lab.db], directory: lab.dir)
         try await lab.start()
         let (cookie, reply) = try await lab.login(operatorToken)
         #expect(reply.status == 303)
@@ -62,7 +63,7 @@ import Testing
         #expect(!setCookie.contains(operatorToken), "the cookie is a session id, not the token")
         var runID: String?
         for _ in 0..<100 where runID == nil {
-            runID = try lab.store().runs(scenario: "slow").first?.id
+            runID = try lab.store().runs(scenario: "long").first?.id
             try await Task.sleep(for: .milliseconds(50))
         }
         let id = try #require(runID)
@@ -98,7 +99,12 @@ import Testing
         let page = try await lab.get("/runs/\(runID)/live", cookie: cookie)
         #expect(page.body.contains("Declare the disaster in the incident channel."), "\(page.body.prefix(3000))")
         let csrf = try #require(ServeLab.csrf(in: page.body))
-        let confirmed = try await lab.request(.POST, "/runs/\(runID)/confirm", cookie: cookie, form: ["csrf": csrf, "note": "declared in #inc"])
+        let stale = try await lab.request(.POST, "/runs/\(runID)/confirm", cookie: cookie, form: ["csrf": csrf, "step": "phase.0.2", "note": "x"])
+        #expect(stale.status == 409, "a form for another step confirms nothing: \(stale.body)")
+        let step = try #require(page.body.range(of: #"name="step" value=""#).map { String(page.body[$0.upperBound...].prefix { $0 != "\"" }) })
+        #expect(step == "phase.0.1")
+        let confirmed = try await lab.request(.POST, "/runs/\(runID)/confirm", cookie: cookie,
+                                              form: ["csrf": csrf, "step": step, "note": "--no-continue: declared in #inc"])
         #expect(confirmed.status == 200, "\(confirmed.body)")
         var status: RunStatus?
         for _ in 0..<200 where status?.isFinal != true {
@@ -107,7 +113,7 @@ import Testing
         }
         #expect(status == .completed)
         let events = try lab.store().events(of: runID)
-        #expect(events.contains { if case .operatorConfirmed(let c) = $0.event { c.by == "omar" && c.note == "declared in #inc" } else { false } })
+        #expect(events.contains { if case .operatorConfirmed(let c) = $0.event { c.by == "omar" && c.note == "--no-continue: declared in #inc" } else { false } })
     }
 
     /// The stores the live stream is followed on: SQLite, and PostgreSQL where a cluster runs.
@@ -146,7 +152,7 @@ import Testing
                 snapshots.append(object)
             }
             // Killed once the drill is under way, then carried on by another process.
-            if !killed, (snapshots.last?["step"] as? String) == "two" {
+            if !killed, ["one", "two", "three"].contains(snapshots.last?["step"] as? String ?? "") {
                 kill(drill.pid, SIGKILL)
                 _ = await drill.wait()
                 killed = true
@@ -154,7 +160,7 @@ import Testing
             }
             if let last = snapshots.last, last["status"] as? String == "completed" { break }
         }
-        #expect(killed, "the drill reached step two while watched")
+        #expect(killed, "the drill was watched under way")
         let finished = await resumed?.wait()
         #expect(finished?.status == 0, "\(finished?.output ?? "")")
         let counts = snapshots.compactMap { $0["events"] as? Int }
@@ -193,6 +199,47 @@ import Testing
         let revoked = try await lab.request(.POST, "/tokens/revoke", cookie: cookie, form: ["name": "bob", "csrf": csrf])
         #expect(revoked.status == 200, "\(revoked.body)")
         #expect(try await lab.get("/", bearer: secret).status == 401)
+    }
+
+    /// A run the lists leave out (its first event gone) is still checked, and shown BROKEN.
+    @Test func verifyShowsARunTheListsLeaveOutAsBroken() async throws {
+        let lab = try ServeLab()
+        defer { Task { await lab.remove() } }
+        for _ in 0..<2 { #expect(try await lab.firedrill(["run", lab.scenarios + "/quick.yaml", "--quiet"]).status == 0) }
+        let cut = try #require(try lab.store().runs(scenario: "quick").last?.id)
+        try await DatabaseQueue(path: lab.db).write { db in
+            try db.execute(sql: "DROP TRIGGER events_no_delete")
+            try db.execute(sql: "DELETE FROM events WHERE run_id = ? AND seq = 1", arguments: [cut])
+        }
+        let viewer = try await lab.token("auditor", "viewer")
+        try await lab.start()
+        let page = try await lab.get("/verify", bearer: viewer)
+        #expect(page.body.contains(cut) && page.body.contains("BROKEN") && !page.body.contains("Every chain intact"), "\(page.body)")
+        #expect(try await lab.get("/verify?all=1", bearer: viewer).status == 403, "every run is an admin's to ask for")
+    }
+
+    /// A stream ends when its token is revoked, and a login posted from another site is refused uncounted.
+    @Test func aRevokedTokensStreamEndsAndALoginFromElsewhereIsRefused() async throws {
+        let lab = try ServeLab()
+        defer { Task { await lab.remove() } }
+        #expect(try await lab.firedrill(["run", lab.scenarios + "/manual.yaml", "--quiet"]).status == 4)
+        let runID = try #require(try lab.store().runs(scenario: "manual").first?.id)
+        let viewer = try await lab.token("watcher", "viewer")
+        try await lab.start()
+        let response = try await lab.client.execute(HTTPClientRequestBuilder.get("http://127.0.0.1:\(lab.port)/runs/\(runID)/events", bearer: viewer),
+                                                    timeout: .seconds(60))
+        #expect(try await lab.firedrill(["token", "revoke", "watcher"]).status == 0)
+        let started = ContinuousClock.now
+        var bytes = 0
+        for try await chunk in response.body { bytes += chunk.readableBytes }
+        #expect(bytes > 0 && ContinuousClock.now - started < .seconds(30), "the stream of a revoked token ended")
+        for _ in 0..<8 {
+            let reply = try await lab.request(.POST, "/login", form: ["token": "fdt_x"], headers: [("Origin", "http://evil.example")])
+            #expect(reply.status == 403)
+        }
+        let other = try await lab.token("other", "viewer")
+        let (cookie, reply) = try await lab.login(other)
+        #expect(reply.status == 303 && cookie != nil, "refused logins from elsewhere were not counted against this address")
     }
 
     @Test func failedLoginsFromAnAddressAreSlowedDown() async throws {

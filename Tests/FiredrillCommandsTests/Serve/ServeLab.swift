@@ -65,6 +65,16 @@ final class ServeLab: @unchecked Sendable {
                   - {name: four, sleep: 400ms}
                   - {name: mend it, run: ["true"], mark: recovered}
             """.write(toFile: scenarios + "/slow.yaml", atomically: true, encoding: .utf8)
+        try """
+            firedrill: 1
+            name: long
+            phases:
+              - name: disaster
+                steps:
+                  - {name: break it, run: ["true"], mark: disaster}
+                  - {name: wait a while, sleep: 60s}
+                  - {name: mend it, run: ["true"], mark: recovered}
+            """.write(toFile: scenarios + "/long.yaml", atomically: true, encoding: .utf8)
     }
 
     func firedrill(_ arguments: [String]) async throws -> FiredrillProcess.Finished {
