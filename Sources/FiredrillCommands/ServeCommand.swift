@@ -31,7 +31,7 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("firedrill: warning: serving plain HTTP on \(host), not the loopback address: tokens and session cookies cross the network unencrypted. Put serve behind a TLS proxy (docs/SERVE.md) and pass --secure-cookies.\n".utf8))
         }
         let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        let server = DrillServer(worker: StoreWorker(db), scenarioPaths: files.paths, database: store.path, secureCookies: secureCookies,
+        let server = DrillServer(worker: StoreWorker(db), auth: StoreWorker(try store.open()), scenarioPaths: files.paths, database: store.path, secureCookies: secureCookies,
                                  childLogs: logs ?? FileManager.default.temporaryDirectory.appendingPathComponent("firedrill-serve-\(ServeSessions.random().prefix(16))").path,
                                  firedrill: exe)
         var logger = Logger(label: "firedrill-serve")

@@ -23,6 +23,9 @@ struct ServeContext: RequestContext, RemoteAddressRequestContext {
 /// that changes something carries its session's CSRF token.
 struct DrillServer: Sendable {
     let worker: StoreWorker
+    /// Token lookups on a connection of their own: a long page (a verify, a big run's replay) does
+    /// not keep people from logging in, or an operator's confirm from being checked.
+    let auth: StoreWorker
     /// Scenario files and folders, read again for each overview (a file may change while serving).
     let scenarioPaths: [String]
     /// The record as given (`--db` or FIREDRILL_DB), handed to `firedrill confirm` and `abort`.
@@ -212,7 +215,7 @@ struct DrillServer: Sendable {
         if let authorization = request.headers[.authorization] {
             if let wait = await sessions.wait(for: from, now: now) { return .denied(Self.throttled(wait)) }
             guard authorization.hasPrefix("Bearer "), case let secret = String(authorization.dropFirst(7)),
-                  let token = try await worker.run({ try $0.token(hash: TokenSecret.hash(secret)) }) else {
+                  let token = try await auth.run({ try $0.token(hash: TokenSecret.hash(secret)) }) else {
                 await sessions.failed(from: from, now: now)
                 var response = Self.text(.unauthorized, "unauthorized: the token is not valid, or was revoked\n")
                 response.headers[.wwwAuthenticate] = "Bearer realm=\"firedrill\""
@@ -225,7 +228,7 @@ struct DrillServer: Sendable {
         guard let id = request.cookies[Self.cookie]?.value, let session = await sessions.session(id, now: now) else {
             return .denied(Self.redirect("/login"))
         }
-        guard let token = try await worker.run({ try $0.token(hash: session.tokenHash) }) else {
+        guard let token = try await auth.run({ try $0.token(hash: session.tokenHash) }) else {
             await sessions.close(id)
             return .denied(Self.html(.unauthorized, ServePages.login(failed: "Your token was revoked; log in with another.")))
         }
@@ -263,7 +266,7 @@ struct DrillServer: Sendable {
         if let wait = await sessions.wait(for: from, now: now) { return Self.throttled(wait) }
         let form = try await Self.form(request)
         let hash = TokenSecret.hash(form["token"]?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "")
-        guard try await worker.run({ try $0.token(hash: hash) }) != nil else {
+        guard try await auth.run({ try $0.token(hash: hash) }) != nil else {
             await sessions.failed(from: from, now: now)
             return Self.html(.unauthorized, ServePages.login(failed: "That token is not valid, or was revoked."))
         }
@@ -346,10 +349,10 @@ struct DrillServer: Sendable {
 
     func stillAllowed(_ credential: Credential) async throws -> Bool {
         switch credential {
-        case .bearer(let hash): return try await worker.run { try $0.token(hash: hash) } != nil
+        case .bearer(let hash): return try await auth.run { try $0.token(hash: hash) } != nil
         case .session(let id):
             guard let session = await sessions.session(id, now: .now) else { return false }
-            return try await worker.run { try $0.token(hash: session.tokenHash) } != nil
+            return try await auth.run { try $0.token(hash: session.tokenHash) } != nil
         case .none: return false
         }
     }
