@@ -10,12 +10,15 @@ struct ActionsCommand: ParsableCommand {
         subcommands: [Add.self, List.self, Close.self])
 
     /// Today as `YYYY-MM-DD` (UTC), or the day given for reproducible listings.
+    /// The UTC day an instant falls on, `YYYY-MM-DD`: what an action item's due date is compared with.
+    static func day(of wallNs: Int64) -> String { String(WallTime.iso8601(wallNs).prefix(10)) }
+
     static func today(_ asOf: String?) throws -> String {
         if let asOf {
             guard let day = ActionItem.validDate(asOf) else { throw CommandFailure.usage("--as-of '\(asOf)' is not a date like 2026-12-31") }
             return day
         }
-        return String(WallTime.iso8601(SystemClock().now().wallNs).prefix(10))
+        return day(of: SystemClock().now().wallNs)
     }
 
     struct Add: ParsableCommand {

@@ -88,11 +88,10 @@ struct DueCommand: ParsableCommand {
             // The status and start as the chain has them: an edited table does not make a drill held.
             let last = byScenario[scenario.name]?.first { $0.status.heldTheDrill }
             let due = calendar.due(lastDrillWallNs: last?.startedWallNs, nowWallNs: now)
-            let status = due.neverDrilled ? "NEVER DRILLED" : (due.overdue ? "OVERDUE" : "ok")
             rows.append(Row(scenario: scenario.name, file: path, schedule: schedule.description, timeZone: schedule.timeZone,
                             lastDrillRunID: last?.id, lastDrill: last.map { calendar.local($0.startedWallNs) },
                             windowOpens: due.windowOpens.map(calendar.local), due: due.deadline.map(calendar.local),
-                            status: status, overdue: due.overdue))
+                            status: due.word, overdue: due.overdue))
         }
         if json {
             let encoder = JSONEncoder()
@@ -129,4 +128,9 @@ struct DueCommand: ParsableCommand {
         }
         return ns
     }
+}
+
+extension ScheduleCalendar.Due {
+    /// What `due`, the overview page and the metrics call a scheduled scenario's standing.
+    var word: String { neverDrilled ? "NEVER DRILLED" : (overdue ? "OVERDUE" : "ok") }
 }

@@ -297,11 +297,7 @@ extension PostgresStore {
         }
     }
 
-    /// Page by page, by (run, sequence number).
-    public func forEachEventOfEveryRun(_ body: (String, RecordedEvent) throws -> Void) throws {
-        try forEachEvent(where: "TRUE", body)
-    }
-
+    /// Through the bookends' partial index, page by page.
     public func forEachBookend(_ body: (Bookend) throws -> Void) throws {
         var decoder = StorePayloadDecoder(location: location)
         var after = ("", Int64(0))
@@ -324,14 +320,15 @@ extension PostgresStore {
         }
     }
 
-    func forEachEvent(where condition: String, _ body: (String, RecordedEvent) throws -> Void) throws {
+    /// Page by page, by (run, sequence number).
+    public func forEachEventOfEveryRun(_ body: (String, RecordedEvent) throws -> Void) throws {
         var decoder = StorePayloadDecoder(location: location)
         var after = ("", Int64(0))
         while true {
             let page = try read { session in
                 try session.query("""
                     SELECT run_id, seq, at_ns, mono_ns, wall_ns, payload FROM events
-                    WHERE \(condition) AND (run_id, seq) > ($1, $2) ORDER BY run_id, seq LIMIT 5000
+                    WHERE (run_id, seq) > ($1, $2) ORDER BY run_id, seq LIMIT 5000
                     """, [.text(after.0), .int(after.1)]).map { row in
                     (try row.required(0, String.self), try row.required(1, Int64.self), try row.required(2, Int64.self),
                      try row.required(3, Int64.self), try row.required(4, Int64.self), try row.required(5, String.self))

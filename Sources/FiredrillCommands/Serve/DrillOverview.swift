@@ -29,8 +29,7 @@ struct DrillOverview: Sendable {
         /// The newest drill that ran all its phases: what the schedule counts.
         var lastDrill: RunSummary? { runs.first { $0.status.heldTheDrill } }
         var status: String {
-            guard let due else { return "not scheduled" }
-            return due.neverDrilled ? "NEVER DRILLED" : (due.overdue ? "OVERDUE" : "ok")
+            due?.word ?? "not scheduled"
         }
     }
 
@@ -44,7 +43,7 @@ struct DrillOverview: Sendable {
     static func load(files: [(path: String, scenario: Scenario)], store: (any DrillStore)?, nowWallNs: Int64) throws -> DrillOverview {
         let runs = try store.map { try chainedSummaries(scenario: nil, in: $0) } ?? []
         let items = try store?.actionItems() ?? []
-        let today = String(WallTime.iso8601(nowWallNs).prefix(10))
+        let today = ActionsCommand.day(of: nowWallNs)
         let byScenario = Dictionary(grouping: runs, by: \.scenario)
         var seen: Set<String> = []
         var out: [Standing] = []

@@ -35,8 +35,9 @@ struct DrillServer: Sendable {
     /// Where the output of the confirm and abort processes goes.
     let childLogs: String
     let firedrill: String
-    let streams = StreamCount(limit: 64)
-    let printing = OneAtATime()
+    let streams = Slots(limit: 64)
+    /// PDFs are printed one at a time.
+    let printing = Slots(limit: 1)
 
     static let cookie = "firedrill_session"
 
@@ -184,16 +185,8 @@ struct DrillServer: Sendable {
     /// An admin's token form: the role and the CSRF token checked, then the tokens page again with what was done.
     func tokenForm(_ request: Request, _ context: ServeContext,
                    _ body: ([String: String]) async throws -> ((name: String, secret: String)?, String?)) async throws -> Response {
-        if let refused = Self.foreignOrigin(request) { return refused }
-        let access = try await access(request, context, needs: .admin)
-        guard case .allowed(let viewer, let session) = access else {
-            if case .denied(let response) = access { return response }
-            return Self.redirect("/login")
-        }
-        let form = try await Self.form(request)
-        if let session, !constantTimeEqual(form["csrf"] ?? "", session.csrf) {
-            return Self.text(.forbidden, "forbidden: the form's CSRF token does not match\n")
-        }
+        let posted = try await post(request, context, needs: .admin)
+        guard case .allowed(let viewer, let form, _) = posted else { return posted.refusal! }
         let (created, said) = try await body(form)
         let tokens = try await worker.run { try $0.tokens() }
         return Self.html(said == nil ? .ok : .badRequest, ServePages.tokens(tokens, created: created, said: said, viewer: viewer))
@@ -278,11 +271,32 @@ struct DrillServer: Sendable {
         return response
     }
 
-    func logout(_ request: Request, _ context: ServeContext) async throws -> Response {
-        if let refused = Self.foreignOrigin(request) { return refused }
-        guard case .allowed(_, let session?) = try await access(request, context, needs: .viewer) else { return Self.redirect("/login") }
+    /// A POST that may change something, as every form's is checked: the same origin, a live
+    /// token whose role allows it, and (for a session) the form's CSRF token.
+    enum Posted {
+        case allowed(ServePages.Viewer, form: [String: String], session: ServeSessions.Session?)
+        case refused(Response)
+
+        var refusal: Response? { if case .refused(let response) = self { response } else { nil } }
+    }
+
+    func post(_ request: Request, _ context: ServeContext, needs: AccessRole) async throws -> Posted {
+        if let refused = Self.foreignOrigin(request) { return .refused(refused) }
+        let access = try await access(request, context, needs: needs)
+        guard case .allowed(let viewer, let session) = access else {
+            if case .denied(let response) = access { return .refused(response) }
+            return .refused(Self.redirect("/login"))
+        }
         let form = try await Self.form(request)
-        guard constantTimeEqual(form["csrf"] ?? "", session.csrf) else { return Self.text(.forbidden, "forbidden: the form's CSRF token does not match\n") }
+        if let session, !constantTimeEqual(form["csrf"] ?? "", session.csrf) {
+            return .refused(Self.text(.forbidden, "forbidden: the form's CSRF token does not match\n"))
+        }
+        return .allowed(viewer, form: form, session: session)
+    }
+
+    func logout(_ request: Request, _ context: ServeContext) async throws -> Response {
+        let posted = try await post(request, context, needs: .viewer)
+        guard case .allowed(_, _, let session?) = posted else { return posted.refusal ?? Self.redirect("/login") }
         await sessions.close(session.id)
         var response = Self.redirect("/login")
         response.setCookie(Cookie(name: Self.cookie, value: "", maxAge: 0, path: "/", secure: secureCookies, httpOnly: true, sameSite: .strict))
@@ -294,16 +308,8 @@ struct DrillServer: Sendable {
     /// record holds exactly what the command records, and a run that stopped waiting is carried on.
     func action(_ request: Request, _ context: ServeContext,
                 _ arguments: @Sendable (ServePages.Viewer, [String: String], String) -> [String]?) async throws -> Response {
-        if let refused = Self.foreignOrigin(request) { return refused }
-        let access = try await access(request, context, needs: .operator)
-        guard case .allowed(let viewer, let session) = access else {
-            if case .denied(let response) = access { return response }
-            return Self.redirect("/login")
-        }
-        let form = try await Self.form(request)
-        if let session, !constantTimeEqual(form["csrf"] ?? "", session.csrf) {
-            return Self.text(.forbidden, "forbidden: the form's CSRF token does not match\n")
-        }
+        let posted = try await post(request, context, needs: .operator)
+        guard case .allowed(let viewer, let form, _) = posted else { return posted.refusal! }
         let id = try context.parameters.require("id")
         let runID: String
         do { runID = try await worker.run { try findRun(id, in: $0).id } } catch let failure as CommandFailure {
@@ -393,8 +399,8 @@ struct DrillServer: Sendable {
             defer { try? FileManager.default.removeItem(atPath: folder) }
             let path = folder + "/report.pdf"
             // The printer blocks for seconds: on a thread of its own, one at a time, never on the pool.
-            guard printing.take() else { return Self.text(.serviceUnavailable, "a PDF is being printed; try again in a moment\n") }
-            defer { printing.give() }
+            guard let slot = Slots.Slot(printing) else { return Self.text(.serviceUnavailable, "a PDF is being printed; try again in a moment\n") }
+            defer { withExtendedLifetime(slot) {} }
             do {
                 try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
                     Thread.detachNewThread { done.resume(with: Result { try PDFPrinter.print(html: text, to: path, datedAt: endedAt) }) }
@@ -419,7 +425,7 @@ struct DrillServer: Sendable {
     /// keeps proxies from closing a quiet stream.
     func events(_ id: String, credential: Credential) async throws -> Response {
         let runID = try await worker.run { try findRun(id, in: $0).id }
-        guard let slot = StreamCount.Slot(streams) else { return Self.text(.serviceUnavailable, "too many live streams open; try again later\n") }
+        guard let slot = Slots.Slot(streams) else { return Self.text(.serviceUnavailable, "too many live streams open; try again later\n") }
         let worker = worker, server = self
         let body = ResponseBody { writer in
             // The slot is the body's: given back when the stream ends, or if it never starts.
@@ -511,7 +517,7 @@ struct DrillServer: Sendable {
         return response
     }
 
-    static func today() -> String { String(WallTime.iso8601(SystemClock().now().wallNs).prefix(10)) }
+    static func today() -> String { ActionsCommand.day(of: SystemClock().now().wallNs) }
 
     /// An `application/x-www-form-urlencoded` body of at most 64 KiB.
     static func form(_ request: Request) async throws -> [String: String] {
@@ -532,17 +538,17 @@ struct DrillServer: Sendable {
     }
 }
 
-/// How many live streams are open, so a flood of them cannot exhaust the server.
-final class StreamCount: @unchecked Sendable {
+/// How many of a thing are under way (live streams, PDF printers), so a flood of them cannot exhaust the server.
+final class Slots: @unchecked Sendable {
     let limit: Int
     private var open = 0
     private let lock = NSLock()
     init(limit: Int) { self.limit = limit }
 
-    /// One stream's place, given back when it is freed, however the stream ends (or never starts).
+    /// One place, given back when it is freed, however its work ends (or never starts).
     final class Slot: @unchecked Sendable {
-        let count: StreamCount
-        init?(_ count: StreamCount) {
+        let count: Slots
+        init?(_ count: Slots) {
             guard count.lock.withLock({ () -> Bool in
                 guard count.open < count.limit else { return false }
                 count.open += 1
@@ -553,15 +559,6 @@ final class StreamCount: @unchecked Sendable {
         deinit { count.lock.withLock { count.open -= 1 } }
     }
 
-    var current: Int { lock.withLock { open } }
-}
-
-/// A thing done by one request at a time; the others are told to come back.
-final class OneAtATime: @unchecked Sendable {
-    private var busy = false
-    private let lock = NSLock()
-    func take() -> Bool { lock.withLock { busy ? false : { busy = true; return true }() } }
-    func give() { lock.withLock { busy = false } }
 }
 
 /// Every response, the framework's own included (an unknown route, a body too large), carries the

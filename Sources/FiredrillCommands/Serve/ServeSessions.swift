@@ -12,6 +12,8 @@ actor ServeSessions {
         var tokenHash: String
         var csrf: String
         var openedAt: ContinuousClock.Instant
+        /// Order of opening, for instants that tie.
+        var serial: Int
     }
 
     static let lifetime: Duration = .seconds(12 * 3600)
@@ -24,6 +26,7 @@ actor ServeSessions {
     static let memory: Duration = .seconds(900)
 
     private var sessions: [String: Session] = [:]
+    private var opened = 0
     private var failures: [String: (count: Int, last: ContinuousClock.Instant)] = [:]
 
     /// 32 random bytes as hex: a session id or a CSRF token.
@@ -36,9 +39,10 @@ actor ServeSessions {
         // Expired sessions go as new ones come: the table never outgrows the logins of a day.
         sessions = sessions.filter { now - $0.value.openedAt < Self.lifetime }
         // A token logging in again and again keeps its newest sessions only.
-        let mine = sessions.values.filter { $0.tokenHash == tokenHash }.sorted { $0.openedAt < $1.openedAt }
+        let mine = sessions.values.filter { $0.tokenHash == tokenHash }.sorted { $0.serial < $1.serial }
         for old in mine.dropLast(Self.perToken - 1) { sessions[old.id] = nil }
-        let session = Session(id: Self.random(), tokenHash: tokenHash, csrf: Self.random(), openedAt: now)
+        opened += 1
+        let session = Session(id: Self.random(), tokenHash: tokenHash, csrf: Self.random(), openedAt: now, serial: opened)
         sessions[session.id] = session
         return session
     }

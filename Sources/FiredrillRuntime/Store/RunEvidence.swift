@@ -151,8 +151,10 @@ public struct RunEvidence: Sendable {
             return scenario
         }
 
-        static func notStarted(_ stored: RunRecord) -> EvidenceError {
-            EvidenceError(description: "run \(stored.id): its first event is not run_started: the log was cut or replaced")
+        static func notStarted(_ stored: RunRecord) -> EvidenceError { notStarted(id: stored.id) }
+
+        public static func notStarted(id: String) -> EvidenceError {
+            EvidenceError(description: "run \(id): its first event is not run_started: the log was cut or replaced")
         }
 
         func evidence() throws(EvidenceError) -> RunEvidence {
@@ -174,7 +176,16 @@ public struct RunEvidence: Sendable {
 
         let headline = RunHeadline(scenario: started.scenario, status: machine.state.status, measurement: measurement)
         self.headline = headline
-        let run = stored.chained(first: first, started: started, ended: ended, headline: headline)
+        var run = stored.anchored(to: [first])
+        run.scenario = started.scenario
+        run.scenarioText = text
+        run.scenarioPath = started.scenarioPath ?? stored.scenarioPath
+        run.scenarioSHA256 = started.scenarioSHA256
+        run.status = headline.status
+        run.endedWallNs = ended?.wallNs
+        run.rtoSeconds = ended == nil ? nil : headline.rto?.value.seconds
+        run.rpoSeconds = ended == nil ? nil : headline.rpo?.value.seconds
+        run.objectivesMet = ended == nil ? nil : headline.objectivesMet
         self.run = run
 
         func differ(_ column: String, _ projected: String, _ chained: String) {
@@ -250,28 +261,6 @@ public struct EvidenceError: Error, CustomStringConvertible, Sendable {
 }
 
 extension RunRecord {
-    /// The row with every value the chain holds taken from the chain: the start from event 1,
-    /// the rest from the headline (replayed, or as the end recorded it).
-    func chained(first: RecordedEvent, started: RunStarted, ended: RecordedEvent?, headline: RunHeadline) -> RunRecord {
-        var run = anchored(to: [first])
-        run.scenarioText = started.scenarioText ?? scenarioText
-        run.scenarioPath = started.scenarioPath ?? scenarioPath
-        run.scenarioSHA256 = started.scenarioSHA256
-        return run.headed(by: headline, endedWallNs: ended?.wallNs)
-    }
-
-    /// The row with the headline's scenario, status and figures, and the end's instant.
-    func headed(by headline: RunHeadline, endedWallNs: Int64?) -> RunRecord {
-        var run = self
-        run.scenario = headline.scenario
-        run.status = headline.status
-        run.endedWallNs = endedWallNs
-        run.rtoSeconds = endedWallNs == nil ? nil : headline.rto?.value.seconds
-        run.rpoSeconds = endedWallNs == nil ? nil : headline.rpo?.value.seconds
-        run.objectivesMet = endedWallNs == nil ? nil : headline.objectivesMet
-        return run
-    }
-
     /// The run's timeline as its first event recorded it: start on both clocks, and the boot.
     /// Deadlines are instants on it, so a start moved in the runs table must move nothing.
     public func anchored(to events: [RecordedEvent]) -> RunRecord {

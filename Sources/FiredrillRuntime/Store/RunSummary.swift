@@ -47,7 +47,7 @@ public struct RunSummary: Sendable, Hashable {
             current = nil
             guard rows.remove(done.id) != nil else { return }
             guard let first = done.first, first.type == "run_started" else {
-                return each(done.id, .failure(EvidenceError(description: "run \(done.id): its first event is not run_started: the log was cut or replaced")))
+                return each(done.id, .failure(RunEvidence.Reading.notStarted(id: done.id)))
             }
             guard let ended = done.ended, case .runEnded(_, let headline?) = ended.ended else { return replay.append(done.id) }
             each(done.id, .success(RunSummary(id: done.id, startedWallNs: first.wallNs, endedWallNs: ended.wallNs, headline: headline)))
@@ -66,7 +66,7 @@ public struct RunSummary: Sendable, Hashable {
         finish()
         // A row without events is said to have none, as a replay says it.
         for id in rows.sorted() {
-            each(id, .failure(EvidenceError(description: "run \(id): its first event is not run_started: the log was cut or replaced")))
+            each(id, .failure(RunEvidence.Reading.notStarted(id: id)))
         }
         if replay.count > replayedAlone {
             let wanted = Set(replay)

@@ -32,6 +32,10 @@ import Testing
             let pdf = try await lab.get("/runs/\(runID)/report.pdf", bearer: viewer)
             #expect(pdf.status == 200 && pdf.body.hasPrefix("%PDF"), "\(pdf.status) \(pdf.body.prefix(200))")
         }
+        // The framework's own answers carry the same headers.
+        let unknown = try await lab.get("/no/such/page", bearer: viewer)
+        #expect(unknown.status == 404 && unknown.headers["Cache-Control"].first == "no-store", "\(unknown.headers)")
+        #expect(unknown.headers["Content-Security-Policy"].first?.contains("default-src 'none'") == true)
         let overview = try await lab.get("/", bearer: viewer)
         #expect(overview.body.contains("quick") && overview.body.contains(runID) && overview.body.contains("30s"), "\(overview.body)")
         let bundle = try await lab.get("/runs/\(runID)/bundle", bearer: viewer)
@@ -158,8 +162,9 @@ import Testing
                 killed = true
                 resumed = try FiredrillProcess.Running(["resume", id, "--quiet", "--db", lab.db], directory: lab.dir)
             }
-            if let last = snapshots.last, last["status"] as? String == "completed" { break }
         }
+        // The loop ends because the server ends the stream once the run is over for good.
+        #expect(snapshots.last?["status"] as? String == "completed")
         #expect(killed, "the drill was watched under way")
         let finished = await resumed?.wait()
         #expect(finished?.status == 0, "\(finished?.output ?? "")")

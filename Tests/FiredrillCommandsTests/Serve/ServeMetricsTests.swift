@@ -63,6 +63,8 @@ import Testing
         #expect(try await query(#"firedrill_drill_objectives_met{scenario="quick"}"#).first?.value == 1)
         #expect(try await query(#"firedrill_drill_overdue{scenario="quick"}"#).first?.value == 0)
         #expect(try await query(#"firedrill_drill_overdue{scenario="manual"}"#).isEmpty, "an unscheduled scenario has no overdue sample")
+        let due = try #require(try await query(#"firedrill_drill_next_due_timestamp_seconds{scenario="quick"}"#).first?.value)
+        #expect(due > Double(run.endedWallNs!) / 1e9, "the monthly drill is next due after this one")
         let ended = try #require(try await query(#"firedrill_drill_last_end_timestamp_seconds{scenario="quick"}"#).first?.value)
         #expect(abs(ended - Double(run.endedWallNs!) / 1e9) < 1e-3)
         #expect(try await query(#"firedrill_action_items{scenario="quick",state="open"}"#).first?.value == 0)

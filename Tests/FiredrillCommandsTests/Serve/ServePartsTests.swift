@@ -59,6 +59,14 @@ import Testing
         #expect(await sessions.session(one.id, now: now + ServeSessions.lifetime) == nil)
         await sessions.close(two.id)
         #expect(await sessions.session(two.id, now: now) == nil)
+        let other = await sessions.open(tokenHash: "other", now: now)
+        var opened: [ServeSessions.Session] = []
+        for _ in 0..<(ServeSessions.perToken + 5) { opened.append(await sessions.open(tokenHash: "busy", now: now)) }
+        for (index, session) in opened.enumerated() {
+            let kept = await sessions.session(session.id, now: now) != nil
+            #expect(kept == (index >= 5), "a token keeps its newest \(ServeSessions.perToken) sessions: session \(index)")
+        }
+        #expect(await sessions.session(other.id, now: now) != nil, "another token's sessions are not touched")
         #expect(constantTimeEqual("abc", "abc") && !constantTimeEqual("abc", "abd") && !constantTimeEqual("abc", "ab"))
     }
 }
