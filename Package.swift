@@ -107,7 +107,7 @@ let package = Package(
         ),
         // A scripted driver, a manual clock and an in-memory store for tests.
         .target(name: "FiredrillTestSupport", dependencies: ["FiredrillRuntime"]),
-        .testTarget(name: "FiredrillCoreTests", dependencies: ["FiredrillCore", "FiredrillTestSupport"]),
+        .testTarget(name: "FiredrillCoreTests", dependencies: ["FiredrillCore", "FiredrillTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "FiredrillReportsTests", dependencies: ["FiredrillReports", "FiredrillCore", "FiredrillTestSupport"]),
         .testTarget(
             name: "FiredrillRuntimeTests",

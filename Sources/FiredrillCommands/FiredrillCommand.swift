@@ -250,6 +250,21 @@ func printSummary(_ outcome: RunOutcome, store: any DrillStore) {
                     + (m.rpoObjective.map { " objective \($0.target): \($0.verdict.summaryWord)" } ?? ""))
             }
         }
+        if let retention = m.retention {
+            let objective = m.retentionObjective.map { " objective at least \($0.target): \($0.verdict.summaryWord)" } ?? ""
+            if let span = retention.span, let point = retention.restored {
+                lines.append("  retention \(span.value.ageText) (\(point.id); between \(span.lower.secondsText) and \(span.upper.secondsText); resolution \(span.resolution), \(span.resolutionSource))\(objective)")
+            } else {
+                lines.append("  retention not measured: \(retention.unknownBecause ?? "")\(objective)")
+            }
+            if let oldest = retention.oldest, let newest = retention.newest {
+                lines.append("  window: \(retention.pointsListed) restore point\(retention.pointsListed == 1 ? "" : "s") from \(oldest.id) (\(oldest.time)) to \(newest.id) (\(newest.time))")
+            }
+            if let past = retention.pastForgetAfter, let objective = m.forgetAfterObjective {
+                let named = past.isEmpty ? "none" : past.map(\.id).joined(separator: ", ")
+                lines.append("  past forget_after \(objective.target): \(named); objective: \(objective.verdict.summaryWord)")
+            }
+        }
     }
     lines.append("  record: \(store.location)")
     if !outcome.rollbacksOwed.isEmpty {

@@ -23,9 +23,16 @@ struct HistoryCommand: ParsableCommand {
         var objectives: String?
         var rto_objective: String?
         var rpo_objective: String?
+        /// The age at the disaster of the oldest restore point the drill restored and verified.
+        var retention_seconds: Double?
+        var retention_objective: String?
+        /// Restore points listed past forget_after; null without that objective or an inventory.
+        var restore_points_past_forget_after: Int?
+        var forget_after_objective: String?
 
         enum CodingKeys: String, CodingKey {
             case id, scenario, status, started_at, ended_at, rto_seconds, rpo_seconds, objectives_met, objectives, rto_objective, rpo_objective
+            case retention_seconds, retention_objective, restore_points_past_forget_after, forget_after_objective
         }
 
         // nil fields are written as null, not left out.
@@ -42,6 +49,10 @@ struct HistoryCommand: ParsableCommand {
             try c.encode(objectives, forKey: .objectives)
             try c.encode(rto_objective, forKey: .rto_objective)
             try c.encode(rpo_objective, forKey: .rpo_objective)
+            try c.encode(retention_seconds, forKey: .retention_seconds)
+            try c.encode(retention_objective, forKey: .retention_objective)
+            try c.encode(restore_points_past_forget_after, forKey: .restore_points_past_forget_after)
+            try c.encode(forget_after_objective, forKey: .forget_after_objective)
         }
     }
 
@@ -57,7 +68,10 @@ struct HistoryCommand: ParsableCommand {
                 Entry(id: run.id, scenario: run.scenario, status: run.status.rawValue, started_at: WallTime.iso8601(run.startedWallNs),
                       ended_at: run.endedWallNs.map(WallTime.iso8601), rto_seconds: run.rtoSeconds, rpo_seconds: run.rpoSeconds,
                       objectives_met: run.objectivesMet, objectives: run.objectivesVerdict?.rawValue,
-                      rto_objective: judged(run.headline.rtoObjective, run), rpo_objective: judged(run.headline.rpoObjective, run))
+                      rto_objective: judged(run.headline.rtoObjective, run), rpo_objective: judged(run.headline.rpoObjective, run),
+                      retention_seconds: run.retentionSeconds, retention_objective: judged(run.headline.retentionObjective, run),
+                      restore_points_past_forget_after: run.endedWallNs == nil ? nil : run.headline.pastForgetAfter,
+                      forget_after_objective: judged(run.headline.forgetAfterObjective, run))
             }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -70,7 +84,8 @@ struct HistoryCommand: ParsableCommand {
             let rto = run.rtoSeconds.map { String(format: "RTO %.3fs", $0) } ?? "RTO —"
             let rpo = run.rpoSeconds.map { String(format: "RPO %.3fs", $0) } ?? "RPO —"
             let met = run.objectivesVerdict.map { "objectives \($0.summaryWord)" } ?? ""
-            lines += "\(run.id)  \(WallTime.human(run.startedWallNs))  \(run.scenario)  \(run.status.rawValue)  \(rto)  \(rpo)  \(met)\n"
+            let retention = run.retentionSeconds.map { String(format: "  retention %@", DrillDuration(nanoseconds: Int64($0 * 1e9)).description) } ?? ""
+            lines += "\(run.id)  \(WallTime.human(run.startedWallNs))  \(run.scenario)  \(run.status.rawValue)  \(rto)  \(rpo)\(retention)  \(met)\n"
         }
         FileHandle.standardOutput.write(Data(lines.utf8))
     }

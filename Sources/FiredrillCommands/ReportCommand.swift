@@ -93,15 +93,22 @@ enum Report {
                 let run = found.run
                 let m = found.measurement
                 let ended = run.endedWallNs != nil
-                return TrendInput(runID: run.id, status: run.status, startedWallNs: run.startedWallNs, rtoSeconds: run.rtoSeconds,
-                                  rpoSeconds: run.rpoSeconds, rtoObjective: found.scenario.objectives.rto, rpoObjective: found.scenario.objectives.rpo,
-                                  rtoVerdict: ended ? m.rtoObjective?.verdict : nil, rpoVerdict: ended ? m.rpoObjective?.verdict : nil)
+                var input = TrendInput(runID: run.id, status: run.status, startedWallNs: run.startedWallNs, rtoSeconds: run.rtoSeconds,
+                                       rpoSeconds: run.rpoSeconds, rtoObjective: found.scenario.objectives.rto, rpoObjective: found.scenario.objectives.rpo,
+                                       rtoVerdict: ended ? m.rtoObjective?.verdict : nil, rpoVerdict: ended ? m.rpoObjective?.verdict : nil)
+                input.retentionSeconds = ended ? m.retention?.span?.value.seconds : nil
+                input.retentionObjective = found.scenario.objectives.retention
+                input.retentionVerdict = ended ? m.retentionObjective?.verdict : nil
+                input.forgetAfterVerdict = ended ? m.forgetAfterObjective?.verdict : nil
+                return input
             }
             let latest = mine[0].scenario
             return (name: name, title: latest.title ?? name, rto: latest.objectives.rto, rpo: latest.objectives.rpo, drills: drills,
                     actions: try store.actionItems(scenario: name))
         }
-        return TrendReport(entries, asOf: asOf, renderedAt: renderedAt)
+        var retention: [String: DrillDuration] = [:]
+        for name in names { retention[name] = all.first { $0.run.scenario == name }?.scenario.objectives.retention }
+        return TrendReport(entries, asOf: asOf, renderedAt: renderedAt, retention: retention)
     }
 
     /// The run's audit chain verified link by link as it is read, and each signed head against

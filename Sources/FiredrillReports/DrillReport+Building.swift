@@ -29,7 +29,10 @@ extension DrillReport {
         objectives = [
             Self.objective("RTO", target: s.objectives.rto, span: m.rto, unknown: m.rtoUnknownBecause, verdict: m.rtoObjective?.verdict),
             Self.objective("RPO", target: s.objectives.rpo, span: m.rpo?.span, unknown: m.rpo?.unknownBecause, verdict: m.rpoObjective?.verdict),
+            Self.retentionObjective(target: s.objectives.retention, retention: m.retention, verdict: m.retentionObjective?.verdict),
+            Self.forgetAfterObjective(target: s.objectives.forgetAfter, retention: m.retention, verdict: m.forgetAfterObjective?.verdict),
         ].filter { $0.target != "none" || $0.measuredSeconds != nil }
+        recoveryWindow = m.retention.map(Self.recoveryWindow)
         timeToDetect = m.timeToDetect.map { "\($0.value.secondsText) (between \($0.lower.secondsText) and \($0.upper.secondsText))" }
         canary = m.rpo.map { rpo in
             "\(rpo.acknowledgedWrites) writes acknowledged, \(rpo.failedWrites) failed; highest acknowledged \(rpo.highestAcknowledgedSeq.map(String.init) ?? "none"), "
@@ -121,6 +124,43 @@ extension DrillReport {
         Control(framework: "NIST SP 800-34 Rev. 1", clause: "3.5.2 Test, training and exercise reporting",
                 evidence: "Timeline; Evidence; Findings; Sign-off"),
     ]
+
+    /// Retention: the age at the disaster of the oldest restore point restored and verified, at least the target.
+    static func retentionObjective(target: DrillDuration?, retention: DrillMeasurement.Retention?, verdict: DrillMeasurement.Verdict?) -> Objective {
+        var row = objective("Retention", target: target, span: retention?.span,
+                            unknown: retention?.unknownBecause ?? (target == nil ? nil : "no backups were listed or restored"), verdict: verdict)
+        if let target { row.target = "at least \(target)" }
+        if let point = retention?.restored, let span = retention?.span { row.measured = "\(span.value.ageText) (\(point.id))" }
+        return row
+    }
+
+    /// forget_after: the age of the oldest restore point still listed, at most the target.
+    static func forgetAfterObjective(target: DrillDuration?, retention: DrillMeasurement.Retention?, verdict: DrillMeasurement.Verdict?) -> Objective {
+        guard let target else { return objective("Forget after", target: nil, span: nil, unknown: nil, verdict: nil) }
+        var row = objective("Forget after", target: target, span: retention?.oldestHeldAge, unknown: "no backups were listed", verdict: verdict)
+        if let point = retention?.oldestHeld, let span = retention?.oldestHeldAge {
+            let past = retention?.pastForgetAfter ?? []
+            row.measured = "oldest held \(span.value.ageText) (\(point.id)); \(past.isEmpty ? "none" : String(past.count)) past it"
+        }
+        return row
+    }
+
+    /// One paragraph on the window: what the latest inventory lists, what was restored, what is held too long.
+    static func recoveryWindow(_ retention: DrillMeasurement.Retention) -> String {
+        var parts: [String] = []
+        if let oldest = retention.oldest, let newest = retention.newest {
+            parts.append("the latest inventory lists \(retention.pointsListed) restore point\(retention.pointsListed == 1 ? "" : "s"), from \(oldest.id) (\(oldest.time)) to \(newest.id) (\(newest.time))")
+        }
+        if let point = retention.restored, let span = retention.span {
+            parts.append("the oldest restored and verified is \(point.id), \(span.value.ageText) old at the disaster (between \(span.lower.secondsText) and \(span.upper.secondsText))")
+        } else if let why = retention.unknownBecause {
+            parts.append("retention not measured: \(why)")
+        }
+        if let past = retention.pastForgetAfter, !past.isEmpty {
+            parts.append("held past forget_after: " + past.map { "\($0.id) (\($0.time))" }.joined(separator: ", "))
+        }
+        return parts.joined(separator: "; ")
+    }
 
     static func objective(_ name: String, target: DrillDuration?, span: DrillMeasurement.Span?, unknown: String?,
                           verdict: DrillMeasurement.Verdict?) -> Objective {
@@ -221,6 +261,9 @@ extension DrillReport {
             out.append((deviation.ref.map { "Step '\(machine.step($0)?.name ?? $0.description)': " } ?? "") + deviation.message)
         }
         if !state.rollbacksOwed.isEmpty { out.append("Rollbacks are still owed: the systems may not be back as they were.") }
+        for point in r.measurement.retention?.pastForgetAfter ?? [] {
+            out.append("Restore point \(point.id) (\(point.time)) is still held, older than forget_after (\(r.scenario.objectives.forgetAfter?.description ?? "")): data due to be forgotten can still be restored.")
+        }
         if let chainBreak { out.append("The audit chain is broken (\(chainBreak)): this record was altered after it was written.") }
         return out
     }

@@ -191,6 +191,8 @@ public struct DrillReport: Codable, Sendable, Hashable {
     public var objectives: [Objective]
     public var timeToDetect: String?
     public var canary: String?
+    /// The recovery window: restore points listed, the oldest restored and verified, any held past forget_after.
+    public var recoveryWindow: String?
     public var phases: [Phase]
     public var marks: [Mark]
     public var attempts: [Attempt]

@@ -30,6 +30,10 @@ public struct DrillRetrospective: Codable, Sendable, Hashable {
             well.append("Data loss of \(rpo.value.secondsText) stayed within the RPO objective of \(target).")
         }
         if let ttd = m.timeToDetect { well.append("The outage was detected \(ttd.value.secondsText) after the disaster.") }
+        if let retention = m.retention, let point = retention.restored, let span = retention.span {
+            let target = s.objectives.retention.map { m.retentionObjective?.met == true ? ", meeting the retention objective of \($0)" : "" } ?? ""
+            well.append("Restored \(point.id), \(span.value.ageText) old at the disaster, and verified it\(target).")
+        }
         let firstTry = state.attempts.filter { $0.attempt == 1 && $0.verdict == .passed }.count
         if firstTry > 0 { well.append("\(firstTry) step\(firstTry == 1 ? "" : "s") succeeded on the first attempt.") }
         wentWell = well.map { "\($0) What made that work?" }
@@ -40,6 +44,14 @@ public struct DrillRetrospective: Codable, Sendable, Hashable {
         }
         if m.rtoObjective?.met == false { improve.append("The RTO objective was missed. Which phase took longest, and can it be automated?") }
         if m.rpoObjective?.met == false { improve.append("The RPO objective was missed. Are backups or replication frequent enough?") }
+        if m.retentionObjective?.met == false {
+            improve.append("The retention objective was missed: the oldest restore point proven is younger than \(s.objectives.retention?.description ?? "the objective"). Are enough backups kept?")
+        } else if m.retentionObjective?.verdict == .unmeasured {
+            improve.append("Retention was not proven: \(m.retention?.unknownBecause ?? "nothing was restored and verified"). What stopped the restore of the oldest point?")
+        }
+        if let past = m.retention?.pastForgetAfter, !past.isEmpty {
+            improve.append("\(past.count) restore point\(past.count == 1 ? " is" : "s are") held past forget_after (\(s.objectives.forgetAfter?.description ?? "")). Why did expiry not remove \(past.count == 1 ? "it" : "them")?")
+        }
         if let longest = m.phases.max(by: { $0.duration < $1.duration }) {
             improve.append("The longest phase was '\(longest.name)' (\(longest.duration.secondsText)). Can it be shortened?")
         }

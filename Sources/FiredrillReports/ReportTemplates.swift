@@ -18,6 +18,9 @@ public enum ReportTemplates {
             {{#canary}}
             Canary: {{.}}.
             {{/canary}}
+            {{#recoveryWindow}}
+            Recovery window: {{.}}.
+            {{/recoveryWindow}}
             """,
         "marks": """
             | Mark | At | Wall clock | Bounds |
@@ -257,6 +260,7 @@ td.met { color: #1e7a42; font-weight: bold; } td.missed, td.not-measured, .overd
 {{/objectives}}</table>
 {{#timeToDetect}}<p>Time to detect: {{.}}.</p>{{/timeToDetect}}
 {{#canary}}<p>Canary: {{.}}.</p>{{/canary}}
+{{#recoveryWindow}}<p>Recovery window: {{.}}.</p>{{/recoveryWindow}}
 <table><tr><th>Phase</th><th>Start</th><th>Duration</th></tr>
 {{#phases}}<tr><td>{{name}}</td><td>{{start}}</td><td>{{duration}}</td></tr>
 {{/phases}}</table>
@@ -322,7 +326,7 @@ extension ReportTemplates {
 {{#scenarios}}
 ## {{title}} (`{{name}}`)
 
-Objectives: RTO {{#rtoObjective}}{{.}}{{/rtoObjective}}{{^rtoObjective}}none{{/rtoObjective}}, RPO {{#rpoObjective}}{{.}}{{/rpoObjective}}{{^rpoObjective}}none{{/rpoObjective}}. Action items: {{openActions}} open, {{overdueActions}} overdue as of {{actionsAsOf}}.
+Objectives: RTO {{#rtoObjective}}{{.}}{{/rtoObjective}}{{^rtoObjective}}none{{/rtoObjective}}, RPO {{#rpoObjective}}{{.}}{{/rpoObjective}}{{^rpoObjective}}none{{/rpoObjective}}{{#retentionObjective}}, retention {{.}}{{/retentionObjective}}. Action items: {{openActions}} open, {{overdueActions}} overdue as of {{actionsAsOf}}.
 
 | Quarter | Drills | Within objectives | Result |
 |---|---|---|---|
@@ -330,10 +334,10 @@ Objectives: RTO {{#rtoObjective}}{{.}}{{/rtoObjective}}{{^rtoObjective}}none{{/r
 | {{quarter}} | {{drills}} | {{met}} | {{result}} |
 {{/quarters}}
 
-| Run | Started | Status | RTO | RPO | Result |
-|---|---|---|---|---|---|
+| Run | Started | Status | RTO | RPO | Retention | Result |
+|---|---|---|---|---|---|---|
 {{#drills}}
-| `{{runID}}` | {{started}} | {{status}} | {{rto}} | {{rpo}} | {{result}} |
+| `{{runID}}` | {{started}} | {{status}} | {{rto}} | {{rpo}} | {{retention}} | {{result}} |
 {{/drills}}
 
 {{/scenarios}}
@@ -360,16 +364,17 @@ td.pass, td.met { color: #1e7a42; font-weight: bold; } td.fail, td.missed, td.fa
 {{#renderedAt}}<p>Rendered {{.}}.</p>{{/renderedAt}}
 {{#scenarios}}
 <h2>{{title}} (<code>{{name}}</code>)</h2>
-<p>Objectives: RTO {{#rtoObjective}}{{.}}{{/rtoObjective}}{{^rtoObjective}}none{{/rtoObjective}}, RPO {{#rpoObjective}}{{.}}{{/rpoObjective}}{{^rpoObjective}}none{{/rpoObjective}}. Action items: {{openActions}} open, {{overdueActions}} overdue as of {{actionsAsOf}}.</p>
+<p>Objectives: RTO {{#rtoObjective}}{{.}}{{/rtoObjective}}{{^rtoObjective}}none{{/rtoObjective}}, RPO {{#rpoObjective}}{{.}}{{/rpoObjective}}{{^rpoObjective}}none{{/rpoObjective}}{{#retentionObjective}}, retention {{.}}{{/retentionObjective}}. Action items: {{openActions}} open, {{overdueActions}} overdue as of {{actionsAsOf}}.</p>
 <div class="charts">
 {{{rtoChartSVG}}}
 {{{rpoChartSVG}}}
+{{#retentionChartSVG}}{{{.}}}{{/retentionChartSVG}}
 </div>
 <table><tr><th>Quarter</th><th>Drills</th><th>Within objectives</th><th>Result</th></tr>
 {{#quarters}}<tr><td>{{quarter}}</td><td>{{drills}}</td><td>{{met}}</td><td class="{{result}}">{{result}}</td></tr>
 {{/quarters}}</table>
-<table><tr><th>Run</th><th>Started</th><th>Status</th><th>RTO</th><th>RPO</th><th>Result</th></tr>
-{{#drills}}<tr><td><code>{{runID}}</code></td><td>{{started}}</td><td>{{status}}</td><td>{{rto}}</td><td>{{rpo}}</td><td class="{{result}}">{{result}}</td></tr>
+<table><tr><th>Run</th><th>Started</th><th>Status</th><th>RTO</th><th>RPO</th><th>Retention</th><th>Result</th></tr>
+{{#drills}}<tr><td><code>{{runID}}</code></td><td>{{started}}</td><td>{{status}}</td><td>{{rto}}</td><td>{{rpo}}</td><td>{{retention}}</td><td class="{{result}}">{{result}}</td></tr>
 {{/drills}}</table>
 {{/scenarios}}
 {{^scenarios}}<p>No drills recorded.</p>{{/scenarios}}

@@ -13,6 +13,11 @@ public struct TrendInput: Sendable {
     /// Each objective judged on the figure's bounds; nil for a value alone (then judged on it).
     public var rtoVerdict: DrillMeasurement.Verdict?
     public var rpoVerdict: DrillMeasurement.Verdict?
+    /// The age at the disaster of the oldest restore point restored and verified; its objective is a floor.
+    public var retentionSeconds: Double?
+    public var retentionObjective: DrillDuration?
+    public var retentionVerdict: DrillMeasurement.Verdict?
+    public var forgetAfterVerdict: DrillMeasurement.Verdict?
 
     public init(runID: String, status: RunStatus, startedWallNs: Int64, rtoSeconds: Double?, rpoSeconds: Double?,
                 rtoObjective: DrillDuration?, rpoObjective: DrillDuration?,
@@ -43,6 +48,9 @@ public struct TrendReport: Codable, Sendable, Hashable {
         public var rpoSeconds: Double?
         public var rtoMet: Bool?
         public var rpoMet: Bool?
+        public var retention: String
+        public var retentionSeconds: Double?
+        public var retentionMet: Bool?
         /// `met`, `missed`, `undetermined` (bounds straddling an objective, or a figure not measured), `failed` or `unfinished`.
         public var result: String
     }
@@ -66,6 +74,9 @@ public struct TrendReport: Codable, Sendable, Hashable {
         public var overdueActions: Int
         public var rtoChartSVG: String
         public var rpoChartSVG: String
+        public var retentionObjective: String?
+        /// Drawn only for a scenario whose drills measured retention or hold it to an objective.
+        public var retentionChartSVG: String?
     }
 
     public var scenarios: [Scenario]
@@ -74,18 +85,23 @@ public struct TrendReport: Codable, Sendable, Hashable {
 
     /// `scenarios`: name, title, latest objectives, drills oldest first, action items.
     public init(_ scenarios: [(name: String, title: String, rto: DrillDuration?, rpo: DrillDuration?, drills: [TrendInput], actions: [ActionItem])],
-                asOf: String, renderedAt: String? = nil) {
+                asOf: String, renderedAt: String? = nil, retention: [String: DrillDuration] = [:]) {
         self.scenarios = scenarios.map { entry in
             let ordered = entry.drills.sorted { ($0.startedWallNs, $0.runID) < ($1.startedWallNs, $1.runID) }
             let drills = ordered.map(Self.drill)
             let rto = zip(ordered, drills).map { TrendChart.Point(wallNs: $0.startedWallNs, seconds: $0.rtoSeconds, met: $1.rtoMet) }
             let rpo = zip(ordered, drills).map { TrendChart.Point(wallNs: $0.startedWallNs, seconds: $0.rpoSeconds, met: $1.rpoMet) }
+            let kept = zip(ordered, drills).map { TrendChart.Point(wallNs: $0.startedWallNs, seconds: $0.retentionSeconds, met: $1.retentionMet) }
+            let retentionTarget = retention[entry.name]
+            let showRetention = retentionTarget != nil || ordered.contains { $0.retentionSeconds != nil }
             return Scenario(
                 name: entry.name, title: entry.title, rtoObjective: entry.rto?.description, rpoObjective: entry.rpo?.description,
                 drills: drills, quarters: Self.quarters(drills),
                 openActions: entry.actions.filter(\.isOpen).count, overdueActions: entry.actions.filter { $0.isOverdue(asOf: asOf) }.count,
                 rtoChartSVG: TrendChart(title: "RTO", objective: entry.rto?.seconds, points: rto).svg,
-                rpoChartSVG: TrendChart(title: "RPO", objective: entry.rpo?.seconds, points: rpo).svg)
+                rpoChartSVG: TrendChart(title: "RPO", objective: entry.rpo?.seconds, points: rpo).svg,
+                retentionObjective: retentionTarget.map { "at least \($0)" },
+                retentionChartSVG: showRetention ? TrendChart(title: "Retention", objective: retentionTarget?.seconds, points: kept).svg : nil)
         }
         actionsAsOf = asOf
         self.renderedAt = renderedAt
@@ -109,10 +125,15 @@ public struct TrendReport: Codable, Sendable, Hashable {
         }
         let rtoMet = met(input.rtoSeconds, input.rtoObjective, input.rtoVerdict)
         let rpoMet = met(input.rpoSeconds, input.rpoObjective, input.rpoVerdict)
-        let undetermined = [input.rtoVerdict, input.rpoVerdict].contains { $0 == .undetermined || $0 == .unmeasured }
+        // A floor: judged on its verdict alone (a value without one proves nothing).
+        let retentionMet: Bool? = input.retentionObjective == nil ? nil : input.retentionVerdict.flatMap { $0 == .met ? true : ($0 == .missed ? false : nil) }
+        let forgetMet: Bool? = input.forgetAfterVerdict.flatMap { $0 == .met ? true : ($0 == .missed ? false : nil) }
+        let verdicts = [input.rtoVerdict, input.rpoVerdict, input.retentionObjective == nil ? nil : input.retentionVerdict, input.forgetAfterVerdict]
+        let undetermined = verdicts.contains { $0 == .undetermined || $0 == .unmeasured }
+        let allMet = rtoMet != false && rpoMet != false && retentionMet != false && forgetMet != false
         let result: String = switch input.status {
-        case .completed where rtoMet != false && rpoMet != false && undetermined: "undetermined"
-        case .completed where rtoMet != false && rpoMet != false: "met"
+        case .completed where allMet && undetermined: "undetermined"
+        case .completed where allMet: "met"
         case .completed, .deviated: "missed"
         case .failed, .aborted: "failed"
         case .running, .waiting, .halted, .interrupted: "unfinished"
@@ -122,7 +143,8 @@ public struct TrendReport: Codable, Sendable, Hashable {
         }
         return Drill(runID: input.runID, started: WallTime.human(input.startedWallNs), quarter: quarter(input.startedWallNs),
                      status: input.status.rawValue, rto: seconds(input.rtoSeconds), rpo: seconds(input.rpoSeconds),
-                     rtoSeconds: input.rtoSeconds, rpoSeconds: input.rpoSeconds, rtoMet: rtoMet, rpoMet: rpoMet, result: result)
+                     rtoSeconds: input.rtoSeconds, rpoSeconds: input.rpoSeconds, rtoMet: rtoMet, rpoMet: rpoMet,
+                     retention: seconds(input.retentionSeconds), retentionSeconds: input.retentionSeconds, retentionMet: retentionMet, result: result)
     }
 
     /// Every quarter from the first drill's to the last's; a quarter with no drill fails.

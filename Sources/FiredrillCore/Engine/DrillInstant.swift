@@ -27,4 +27,10 @@ public struct DrillInstant: Hashable, Comparable, Sendable, Codable, CustomStrin
 extension DrillDuration {
     /// `1.250s`: fixed millisecond precision for tables and reports.
     public var secondsText: String { DrillInstant.format(seconds: seconds) + "s" }
+
+    /// `7.250s` under an hour; past it `7d3h20m5s (619205.250s)`, ages of backups being days.
+    public var ageText: String {
+        guard abs(nanoseconds) >= 3_600_000_000_000 else { return secondsText }
+        return "\(DrillDuration(nanoseconds: nanoseconds / 1_000_000_000 * 1_000_000_000).description) (\(secondsText))"
+    }
 }

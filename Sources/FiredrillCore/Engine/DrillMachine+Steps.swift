@@ -112,18 +112,29 @@ extension DrillMachine {
         if let halt = state.halt, halt.ref == finished.ref, halt.attempt == finished.attempt {
             state.course = .running
         }
-        recordEnd(finished.ref, attempt: finished.attempt, report: finished.report, verdict: finished.report.verdict,
-                  summary: finished.report.summary, endedAt: finished.endedAt)
+        let (verdict, summary) = judged(finished.report, of: finished.ref)
+        recordEnd(finished.ref, attempt: finished.attempt, report: finished.report, verdict: verdict, summary: summary, endedAt: finished.endedAt)
         if state.drainingTo != nil { return resumeAfterDrain(finished.ref, attempt: finished.attempt, at: now) }
         guard let current = state.current, current.ref == finished.ref,
               case .performing(let attempt, _, _) = current.progress, attempt == finished.attempt else {
             return finishIfDone(at: now)
         }
-        if finished.report.passed {
+        if verdict == .passed {
             return stepSucceeded(finished.ref, mark: .init(at: finished.endedAt, lower: finished.startedAt, upper: finished.endedAt), at: now)
         }
-        return stepAttemptFailed(finished.ref, attempt: attempt, summary: finished.report.summary, verdict: finished.report.verdict,
+        return stepAttemptFailed(finished.ref, attempt: attempt, summary: summary, verdict: verdict,
                                  startedAt: finished.startedAt, endedAt: finished.endedAt, at: now)
+    }
+
+    /// The step's verdict on its driver's report: as reported, or turned round by `expect: fail`,
+    /// where only a refusal (`failed`) passes; a timeout or an error stays a failure.
+    func judged(_ report: DriverReport, of ref: StepRef) -> (DriverReport.Verdict, String) {
+        guard step(ref)?.expect == .fail else { return (report.verdict, report.summary) }
+        switch report.verdict {
+        case .failed: return (.passed, "failed as expected: \(report.summary)")
+        case .passed: return (.failed, "expected to fail, but it passed: \(report.summary)")
+        default: return (report.verdict, report.summary)
+        }
     }
 
     mutating func probeSampled(_ sampled: ProbeSampled, at now: DrillInstant) -> [DrillAction] {
@@ -242,7 +253,7 @@ extension DrillMachine {
         if let waitFor = step.action.as(WaitFor.self) {
             return waitFor.expect == .pass ? "pass \(waitFor.consecutive)x" : "fail \(waitFor.consecutive)x"
         }
-        return "pass"
+        return step.expect == .fail ? "fail" : "pass"
     }
 
     mutating func operatorConfirmed(_ confirmation: OperatorConfirmation, at now: DrillInstant) -> [DrillAction] {
@@ -269,6 +280,9 @@ extension DrillMachine {
     mutating func stepSucceeded(_ ref: StepRef, mark timing: MarkTiming, at now: DrillInstant) -> [DrillAction] {
         state.stepsPassed.insert(ref)
         state.stepsFailed.remove(ref)
+        if let attempt = state.attempts.last(where: { $0.ref == ref }) {
+            noteBackups(ref, report: attempt.report, startedAt: attempt.startedAt, endedAt: attempt.endedAt ?? now)
+        }
         var actions: [DrillAction] = []
         if let name = step(ref)?.mark, state.mark(name) == nil {
             state.marks.append(Mark(name: name, at: timing.at, lower: timing.lower, upper: timing.upper, ref: ref, probeInterval: timing.interval,

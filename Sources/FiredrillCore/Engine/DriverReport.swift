@@ -23,11 +23,18 @@ public struct DriverReport: Hashable, Sendable, Codable {
     public var httpStatus: Int?
     public var stdout: CapturedOutput?
     public var stderr: CapturedOutput?
+    /// Each output check, judged on the whole output read (which the record may keep less of).
+    public var checks: [OutputCheckOutcome]?
+    /// What a `backups` step read from the output.
+    public var inventory: BackupInventory?
 
     public init(
         verdict: Verdict, summary: String, exitStatus: Int32? = nil, terminationSignal: Int32? = nil,
-        httpStatus: Int? = nil, stdout: CapturedOutput? = nil, stderr: CapturedOutput? = nil
+        httpStatus: Int? = nil, stdout: CapturedOutput? = nil, stderr: CapturedOutput? = nil,
+        checks: [OutputCheckOutcome]? = nil, inventory: BackupInventory? = nil
     ) {
+        self.checks = checks
+        self.inventory = inventory
         self.verdict = verdict
         self.summary = summary
         self.exitStatus = exitStatus

@@ -243,6 +243,10 @@ public struct RunState: Hashable, Sendable {
     public var notificationsPending: Set<NotificationKey> = []
     public var notifications: [NotificationSent] = []
     public var silence = SilenceState()
+    /// Each inventory a `backups` step read, in order; `${backups.*}` name the latest.
+    public var inventories: [InventoryTaken] = []
+    /// Each restore a `restores:` step did, and what verified it.
+    public var restores: [RestoreTaken] = []
 
     /// The drill's Alertmanager silence: asked for at the start, expired before the run ends.
     public struct SilenceState: Hashable, Sendable {

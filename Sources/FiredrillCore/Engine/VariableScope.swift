@@ -11,6 +11,8 @@ public struct VariableScope: Hashable, Sendable {
     public var secrets: [String: String]
     /// The marks recorded so far, as Unix seconds to the millisecond (`unixSeconds`).
     public var marks: [String: String] = [:]
+    /// The latest inventory a `backups` step read: `backups.oldest.id` and the rest.
+    public var backups: BackupInventory?
 
     public init(vars: [String: String], environment: [String: String], runID: String, scenarioName: String, canarySeq: Int? = nil,
                 secrets: [String: String] = [:]) {
@@ -26,6 +28,7 @@ public struct VariableScope: Hashable, Sendable {
         if name.hasPrefix("env.") { return environment[String(name.dropFirst(4))] }
         if name.hasPrefix("secret.") { return secrets[String(name.dropFirst(7))] }
         if name.hasPrefix("mark.") { return marks[String(name.dropFirst(5))] }
+        if name.hasPrefix("backups.") { return backups?.lookup(String(name.dropFirst(8))) }
         switch name {
         case "canary.seq": return canarySeq.map(String.init)
         case "run.id": return runID
@@ -82,6 +85,14 @@ public struct VariableScope: Hashable, Sendable {
                                       unterminated: false)
         }
         return action
+    }
+
+    /// A step's action resolved: as `resolve(_:)`, its output checks judged on a failure when
+    /// the step expects one.
+    public func resolve(step: Step) throws(UnresolvedReference) -> (action: ResolvedAction?, instructions: String?) {
+        let resolved = try resolve(step.action)
+        guard step.expect == .fail, let action = resolved.action, let output = action.output, !output.checks.isEmpty else { return resolved }
+        return (action.changingOutput { $0.onFailure = true }, resolved.instructions)
     }
 
     /// The step's action resolved, or the manual instructions.

@@ -14,6 +14,7 @@ public enum ActionKinds {
         SleepStep.self,
         ManualStep.self,
         WaitFor.self,
+        BackupsStep.self,
     ]
 
     /// The kind reading `key`.
@@ -52,7 +53,7 @@ extension ScenarioReader {
         for extra in kinds.dropFirst() {
             error("\(what) has both '\(first.key)' and '\(extra.key)'; \(role)", at: extra.keyNode)
         }
-        return action(first)
+        return attachOutput(fields, to: action(first))
     }
 }
 

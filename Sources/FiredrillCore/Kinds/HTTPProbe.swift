@@ -2,7 +2,7 @@ import Yams
 
 /// `http: {url, method, headers, body, status, body_contains, timeout, max_body}`: one request,
 /// passing when the status is accepted and the body holds `body_contains`.
-public struct HTTPProbe: ActionSpec {
+public struct HTTPProbe: OutputCheckable {
     public var method: String
     public var url: Template
     public var headers: [Header]
@@ -14,6 +14,7 @@ public struct HTTPProbe: ActionSpec {
     public var timeout: DrillDuration?
     /// The most of the response body read, in bytes; nil: `ByteSize.defaultMaxBody`.
     public var maxBody: Int?
+    public var output: [OutputCheck] = []
 
     public struct Header: Hashable, Sendable, Codable {
         public var name: String
@@ -93,7 +94,7 @@ public struct HTTPProbe: ActionSpec {
             maxBody: reader.size(fields.value("max_body"), key: "max_body")))
     }
 
-    public var templates: [Template] { [url] + headers.map(\.value) + [body, bodyContains].compactMap { $0 } }
+    public var templates: [Template] { [url] + headers.map(\.value) + [body, bodyContains].compactMap { $0 } + output.flatMap(\.templates) }
 
     public var isInjecting: Bool { ActionKind.injects(Self.kind.key, method: method) }
 
@@ -103,6 +104,7 @@ public struct HTTPProbe: ActionSpec {
         for code in status { check.error(ScenarioValidator.Rules.httpStatus(code)) }
         if let timeout { check.error(ScenarioValidator.Rules.positive(timeout, key: "timeout")) }
         if let maxBody { check.error(ScenarioValidator.Rules.maxBody(maxBody, key: "max_body")) }
+        checkOutput(&check)
     }
 
     public func resolved(in scope: VariableScope) throws(UnresolvedReference) -> ResolvedAction? {
@@ -111,12 +113,13 @@ public struct HTTPProbe: ActionSpec {
         return .http(ResolvedHTTP(
             method: method.uppercased(), url: try scope.resolve(url), headers: resolvedHeaders,
             body: try scope.resolveOptional(body), status: status,
-            bodyContains: try scope.resolveOptional(bodyContains), timeout: timeout, maxBody: maxBody))
+            bodyContains: try scope.resolveOptional(bodyContains), timeout: timeout, maxBody: maxBody,
+            output: .of(try resolvedChecks(in: scope))))
     }
 }
 
 /// One request, as the HTTP driver sends it.
-public struct ResolvedHTTP: ResolvedSpec {
+public struct ResolvedHTTP: OutputReading {
     public var method: String
     public var url: String
     public var headers: [Pair]
@@ -126,6 +129,7 @@ public struct ResolvedHTTP: ResolvedSpec {
     public var timeout: DrillDuration?
     /// The most of the response body read, in bytes; nil: `ByteSize.defaultMaxBody`.
     public var maxBody: Int?
+    public var output: ResolvedOutput?
 
     public struct Pair: Hashable, Sendable, Codable {
         public var name: String
@@ -137,7 +141,8 @@ public struct ResolvedHTTP: ResolvedSpec {
     }
 
     public init(method: String, url: String, headers: [Pair] = [], body: String? = nil, status: [Int] = [],
-                bodyContains: String? = nil, timeout: DrillDuration? = nil, maxBody: Int? = nil) {
+                bodyContains: String? = nil, timeout: DrillDuration? = nil, maxBody: Int? = nil, output: ResolvedOutput? = nil) {
+        self.output = output
         self.maxBody = maxBody
         self.method = method
         self.url = url
@@ -155,9 +160,9 @@ public struct ResolvedHTTP: ResolvedSpec {
     public static let key = "http"
     public static let performer = "http"
     public static let isWrapped = true
-    public var summary: String { "\(method) \(url)" }
+    public var summary: String { "\(method) \(url)" + (output?.summarySuffix ?? "") }
     public var ownTimeout: DrillDuration? { timeout }
-    public var isInjecting: Bool { ActionKind.injects(Self.key, method: method) }
+    public var isInjecting: Bool { output?.inventory == nil && ActionKind.injects(Self.key, method: method) }
 }
 
 extension ScenarioValidator.Rules {

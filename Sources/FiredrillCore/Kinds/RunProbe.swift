@@ -1,9 +1,13 @@
 import Yams
 
 /// `run: [program, arg, ...]`: a program with its arguments, no shell. Passes on exit 0.
-public struct RunProbe: ActionSpec {
+public struct RunProbe: OutputCheckable {
     public var argv: [Template]
-    public init(argv: [Template]) { self.argv = argv }
+    public var output: [OutputCheck]
+    public init(argv: [Template], output: [OutputCheck] = []) {
+        self.argv = argv
+        self.output = output
+    }
 
     public static let kind = ActionKind(
         key: "run", value: "list of strings", isProbe: true, injects: .always, example: "[systemctl, start, app]",
@@ -23,27 +27,34 @@ public struct RunProbe: ActionSpec {
         return .run(argv: argv)
     }
 
-    public var templates: [Template] { argv }
+    public var templates: [Template] { argv + output.flatMap(\.templates) }
 
     public func check(_ check: inout ActionCheck) {
         if argv.isEmpty { check.error(ScenarioValidator.Rules.emptyArgv) }
+        checkOutput(&check)
     }
 
     public func resolved(in scope: VariableScope) throws(UnresolvedReference) -> ResolvedAction? {
         var words: [String] = []
         for word in argv { words.append(try scope.resolve(word)) }
-        return .run(argv: words)
+        return .init(ResolvedRun(argv: words, output: .of(try resolvedChecks(in: scope))))
     }
 }
 
 /// A program and its arguments, as the process driver starts it.
-public struct ResolvedRun: ResolvedSpec {
+public struct ResolvedRun: OutputReading {
     public var argv: [String]
-    public init(argv: [String]) { self.argv = argv }
+    public var output: ResolvedOutput?
+    public init(argv: [String], output: ResolvedOutput? = nil) {
+        self.argv = argv
+        self.output = output
+    }
 
     public static let key = "run"
     public static let performer = "process"
-    public var summary: String { "run " + argv.map(ResolvedAction.quoted).joined(separator: " ") }
+    public var summary: String { "run " + argv.map(ResolvedAction.quoted).joined(separator: " ") + (output?.summarySuffix ?? "") }
+    /// A listing read as an inventory changes nothing: safe to run again.
+    public var isInjecting: Bool { output?.inventory == nil }
 }
 
 extension ScenarioValidator.Rules {

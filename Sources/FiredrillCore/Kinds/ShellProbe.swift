@@ -1,9 +1,13 @@
 import Yams
 
 /// `shell: "command line"`, run by `/bin/sh -c`. Passes on exit 0.
-public struct ShellProbe: ActionSpec {
+public struct ShellProbe: OutputCheckable {
     public var script: Template
-    public init(_ script: Template) { self.script = script }
+    public var output: [OutputCheck]
+    public init(_ script: Template, output: [OutputCheck] = []) {
+        self.script = script
+        self.output = output
+    }
 
     public static let kind = ActionKind(
         key: "shell", value: "string", isProbe: true, injects: .always, example: "\"systemctl restart app && sleep 1\"",
@@ -16,21 +20,28 @@ public struct ShellProbe: ActionSpec {
         return reader.template(entry.value).map(Action.shell)
     }
 
-    public var templates: [Template] { [script] }
+    public var templates: [Template] { [script] + output.flatMap(\.templates) }
+
+    public func check(_ check: inout ActionCheck) { checkOutput(&check) }
 
     public func resolved(in scope: VariableScope) throws(UnresolvedReference) -> ResolvedAction? {
-        .shell(script: try scope.resolve(script))
+        .init(ResolvedShell(script: try scope.resolve(script), output: .of(try resolvedChecks(in: scope))))
     }
 }
 
 /// A command line for `/bin/sh -c`.
-public struct ResolvedShell: ResolvedSpec {
+public struct ResolvedShell: OutputReading {
     public var script: String
-    public init(script: String) { self.script = script }
+    public var output: ResolvedOutput?
+    public init(script: String, output: ResolvedOutput? = nil) {
+        self.script = script
+        self.output = output
+    }
 
     public static let key = "shell"
     public static let performer = "process"
-    public var summary: String { "shell " + ResolvedAction.quoted(script) }
+    public var summary: String { "shell " + ResolvedAction.quoted(script) + (output?.summarySuffix ?? "") }
+    public var isInjecting: Bool { output?.inventory == nil }
 }
 
 extension Action {

@@ -19,10 +19,11 @@ public struct WaitFor: ActionSpec {
         key: "wait_for", value: "mapping", isProbe: false, injects: .never,
         example: "{http: {url: \"http://127.0.0.1:8080/health\"}, every: 1s, consecutive: 3}",
         summary: "Polls a probe until it gives the expected result, see below.")
-    public static var keys: [String] { ActionKind.probes.map(\.key) + ["expect", "every", "consecutive"] }
+    public static var keys: [String] { ActionKind.probes.map(\.key) + ["output", "expect", "every", "consecutive"] }
     static var types: [String: SchemaJSON.Object] {
         SchemaJSON.probeKindRefs.merging([
             "expect": SchemaJSON.oneWord(["pass", "fail"]), "every": SchemaJSON.ref("duration"), "consecutive": SchemaJSON.integer(minimum: 1),
+            "output": SchemaJSON.ref("output"),
         ]) { $1 }
     }
     public static var schema: SchemaJSON.Object {

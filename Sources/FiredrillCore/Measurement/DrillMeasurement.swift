@@ -85,13 +85,17 @@ public struct DrillMeasurement: Hashable, Sendable, Codable {
     public var rpo: RPO?
     public var rtoObjective: Objective?
     public var rpoObjective: Objective?
+    /// The recovery window, when the drill listed or restored backups.
+    public var retention: Retention?
+    public var retentionObjective: Objective?
+    public var forgetAfterObjective: Objective?
     public var phases: [PhaseTiming]
     /// Time spent waiting on operators for manual steps.
     public var manualWait: DrillDuration
 
     /// missed when one was missed; else undetermined when one's bounds straddle it; else
     /// unmeasured when one has no figure; met when all were; nil without objectives.
-    public var objectivesVerdict: Verdict? { Self.verdict(of: [rtoObjective, rpoObjective]) }
+    public var objectivesVerdict: Verdict? { Self.verdict(of: [rtoObjective, rpoObjective, retentionObjective, forgetAfterObjective]) }
 
     static func verdict(of objectives: [Objective?]) -> Verdict? {
         let verdicts = objectives.compactMap { $0?.verdict }
@@ -126,6 +130,13 @@ public struct DrillMeasurement: Hashable, Sendable, Codable {
         }
         if let target = scenario.objectives.rpo {
             rpoObjective = .init(target: target, span: rpo?.span, atLeast: rpo?.atLeast)
+        }
+        retention = Self.retention(state: state, disaster: disaster, forgetAfter: scenario.objectives.forgetAfter)
+        if let target = scenario.objectives.retention {
+            retentionObjective = Self.atLeast(target: target, span: retention?.span)
+        }
+        if let target = scenario.objectives.forgetAfter {
+            forgetAfterObjective = Self.forgetAfterObjective(target: target, retention: retention, listed: !state.inventories.isEmpty)
         }
 
         var phases: [PhaseTiming] = []

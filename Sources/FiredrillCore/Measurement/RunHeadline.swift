@@ -10,6 +10,15 @@ public struct RunHeadline: Hashable, Sendable {
     public var timeToDetect: DrillMeasurement.Span?
     public var rtoObjective: DrillMeasurement.Objective?
     public var rpoObjective: DrillMeasurement.Objective?
+    /// The age at the disaster of the oldest restore point restored and verified.
+    public var retention: DrillMeasurement.Span?
+    public var retentionObjective: DrillMeasurement.Objective?
+    public var forgetAfterObjective: DrillMeasurement.Objective?
+    /// Restore points listed past `forget_after`; nil without that objective or an inventory.
+    public var pastForgetAfter: Int?
+    /// The latest inventory's oldest and newest restore points (Unix nanoseconds).
+    public var windowOldestNs: Int64?
+    public var windowNewestNs: Int64?
 
     public init(scenario: String, status: RunStatus, measurement: DrillMeasurement) {
         self.scenario = scenario
@@ -19,6 +28,12 @@ public struct RunHeadline: Hashable, Sendable {
         timeToDetect = measurement.timeToDetect
         rtoObjective = measurement.rtoObjective
         rpoObjective = measurement.rpoObjective
+        retention = measurement.retention?.span
+        retentionObjective = measurement.retentionObjective
+        forgetAfterObjective = measurement.forgetAfterObjective
+        pastForgetAfter = measurement.forgetAfterObjective?.verdict == .unmeasured ? nil : measurement.retention?.pastForgetAfter?.count
+        windowOldestNs = measurement.retention?.oldest?.wallNs
+        windowNewestNs = measurement.retention?.newest?.wallNs
     }
 
     /// No figures yet: what a reader fills in.
@@ -29,7 +44,7 @@ public struct RunHeadline: Hashable, Sendable {
 
     /// As `DrillMeasurement.objectivesVerdict`, from the objectives alone.
     public var objectivesVerdict: DrillMeasurement.Verdict? {
-        DrillMeasurement.verdict(of: [rtoObjective, rpoObjective])
+        DrillMeasurement.verdict(of: [rtoObjective, rpoObjective, retentionObjective, forgetAfterObjective])
     }
 
     public var objectivesMet: Bool? { objectivesVerdict.map { $0 == .met } }
@@ -51,6 +66,14 @@ public struct RunHeadline: Hashable, Sendable {
         compare("time to detect", span(timeToDetect), span(other.timeToDetect))
         compare("the RTO objective", objective(rtoObjective), objective(other.rtoObjective))
         compare("the RPO objective", objective(rpoObjective), objective(other.rpoObjective))
+        compare("retention", span(retention), span(other.retention))
+        compare("the retention objective", objective(retentionObjective), objective(other.retentionObjective))
+        compare("the forget_after objective", objective(forgetAfterObjective), objective(other.forgetAfterObjective))
+        func count(_ n: Int?) -> String { n.map(String.init) ?? "none" }
+        compare("restore points past forget_after", count(pastForgetAfter), count(other.pastForgetAfter))
+        func wall(_ ns: Int64?) -> String { ns.map { WallTime.rfc3339($0, resolutionNs: 1) } ?? "none" }
+        compare("the window's oldest point", wall(windowOldestNs), wall(other.windowOldestNs))
+        compare("the window's newest point", wall(windowNewestNs), wall(other.windowNewestNs))
         return found
     }
 }
@@ -58,6 +81,8 @@ public struct RunHeadline: Hashable, Sendable {
 extension RunHeadline: Codable {
     private enum Key: String, CodingKey {
         case scenario, status, rto, rpo, detect, rtoObjective = "rto_objective", rpoObjective = "rpo_objective"
+        case retention, retentionObjective = "retention_objective", forgetAfterObjective = "forget_after_objective"
+        case pastForgetAfter = "past_forget_after", windowOldestNs = "window_oldest_ns", windowNewestNs = "window_newest_ns"
     }
 
     /// A span as plain numbers: `{"ns":…,"lower_ns":…,"upper_ns":…,"resolution_ns":…,"resolution_source":…}`.
@@ -100,6 +125,12 @@ extension RunHeadline: Codable {
         timeToDetect = try c.decodeIfPresent(FlatSpan.self, forKey: .detect)?.span
         rtoObjective = try c.decodeIfPresent(FlatObjective.self, forKey: .rtoObjective)?.objective
         rpoObjective = try c.decodeIfPresent(FlatObjective.self, forKey: .rpoObjective)?.objective
+        retention = try c.decodeIfPresent(FlatSpan.self, forKey: .retention)?.span
+        retentionObjective = try c.decodeIfPresent(FlatObjective.self, forKey: .retentionObjective)?.objective
+        forgetAfterObjective = try c.decodeIfPresent(FlatObjective.self, forKey: .forgetAfterObjective)?.objective
+        pastForgetAfter = try c.decodeIfPresent(Int.self, forKey: .pastForgetAfter)
+        windowOldestNs = try c.decodeIfPresent(Int64.self, forKey: .windowOldestNs)
+        windowNewestNs = try c.decodeIfPresent(Int64.self, forKey: .windowNewestNs)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -111,5 +142,11 @@ extension RunHeadline: Codable {
         try c.encodeIfPresent(timeToDetect.map(FlatSpan.init), forKey: .detect)
         try c.encodeIfPresent(rtoObjective.map(FlatObjective.init), forKey: .rtoObjective)
         try c.encodeIfPresent(rpoObjective.map(FlatObjective.init), forKey: .rpoObjective)
+        try c.encodeIfPresent(retention.map(FlatSpan.init), forKey: .retention)
+        try c.encodeIfPresent(retentionObjective.map(FlatObjective.init), forKey: .retentionObjective)
+        try c.encodeIfPresent(forgetAfterObjective.map(FlatObjective.init), forKey: .forgetAfterObjective)
+        try c.encodeIfPresent(pastForgetAfter, forKey: .pastForgetAfter)
+        try c.encodeIfPresent(windowOldestNs, forKey: .windowOldestNs)
+        try c.encodeIfPresent(windowNewestNs, forKey: .windowNewestNs)
     }
 }

@@ -166,10 +166,17 @@ public struct Variable: Hashable, Sendable, Codable {
 public struct Objectives: Hashable, Sendable, Codable {
     public var rto: DrillDuration?
     public var rpo: DrillDuration?
+    /// Met when the drill restored a restore point at least this old at the disaster, and verified it.
+    public var retention: DrillDuration?
+    /// Missed when an inventory still holds a restore point older than this.
+    public var forgetAfter: DrillDuration?
     public var location: SourceLocation
-    public init(rto: DrillDuration? = nil, rpo: DrillDuration? = nil, location: SourceLocation = .synthesized()) {
+    public init(rto: DrillDuration? = nil, rpo: DrillDuration? = nil, retention: DrillDuration? = nil, forgetAfter: DrillDuration? = nil,
+                location: SourceLocation = .synthesized()) {
         self.rto = rto
         self.rpo = rpo
+        self.retention = retention
+        self.forgetAfter = forgetAfter
         self.location = location
     }
 }
@@ -221,13 +228,23 @@ public struct Step: Hashable, Sendable {
     public var rollback: [Step]
     /// Safe to run again when a crash leaves it in doubt (dispatched, no result recorded).
     public var idempotent: Bool
+    /// `fail`: the step passes when its action fails (an attacker's attempt that must be refused).
+    public var expect: ProbeExpectation
+    /// The restore point this step restores: `oldest`, `newest` or an id from the inventory.
+    public var restores: Template?
+    /// The step whose passing verifies that restore; nil: the phase's `recovered` mark.
+    public var verifiedBy: String?
     public var location: SourceLocation
 
     public init(
         name: String, action: StepAction, timeout: DrillDuration? = nil, retries: Int = 0,
         retryDelay: DrillDuration = .seconds(1), onFailure: FailurePolicy = .abort, mark: String? = nil,
-        rollback: [Step] = [], idempotent: Bool = false, location: SourceLocation = .synthesized()
+        rollback: [Step] = [], idempotent: Bool = false, expect: ProbeExpectation = .pass, restores: Template? = nil,
+        verifiedBy: String? = nil, location: SourceLocation = .synthesized()
     ) {
+        self.expect = expect
+        self.restores = restores
+        self.verifiedBy = verifiedBy
         self.name = name
         self.action = action
         self.timeout = timeout

@@ -384,8 +384,41 @@ extension ScenarioValidator {
             if scenario.objectives.rpo != nil, scenario.canary == nil {
                 error("objectives.rpo needs a canary to measure data loss", at: scenario.objectives.location)
             }
+            checkRestores(phaseSteps)
             if let canary = scenario.canary, disaster == nil {
                 error("canary needs a step with mark: disaster; its writes stop at the disaster", at: canary.location)
+            }
+        }
+
+        /// A restore is attributed to a restore point of an inventory read before it, and verified by a later step.
+        mutating func checkRestores(_ phaseSteps: [Step]) {
+            let allSteps = scenario.setup + scenario.steadyState + phaseSteps
+            for (index, step) in phaseSteps.enumerated() {
+                guard let restores = step.restores else { continue }
+                let before = scenario.setup + scenario.steadyState + phaseSteps[..<index]
+                if !before.contains(where: { $0.action.as(BackupsStep.self) != nil }) {
+                    error("step '\(step.name)' restores \(restores.raw), but no backups step runs before it to say what that is", at: restores.location)
+                }
+                let after = phaseSteps[index...]
+                if let verifier = step.verifiedBy {
+                    if !phaseSteps[(index + 1)...].contains(where: { $0.name == verifier }) {
+                        let names = phaseSteps[(index + 1)...].map(\.name)
+                        let hint = ScenarioValidator.suggestion(for: verifier, among: names).map { "; did you mean '\($0)'?" } ?? ""
+                        error("verified_by names '\(verifier)', which is not a phase step after step '\(step.name)'\(hint)", at: step.location)
+                    }
+                } else if !after.contains(where: { $0.mark == "recovered" }) {
+                    error("step '\(step.name)' restores \(restores.raw), and nothing verifies it: name the step that does (verified_by) or mark a later step recovered", at: step.location)
+                }
+            }
+            let objectives = scenario.objectives
+            if objectives.retention != nil, !phaseSteps.contains(where: { $0.restores != nil }) {
+                error("objectives.retention needs a phase step that restores a restore point (restores: oldest)", at: objectives.location)
+            }
+            if objectives.retention != nil, !phaseSteps.contains(where: { $0.mark == "disaster" }) {
+                error("objectives.retention needs a step with mark: disaster; a restore point's age is reckoned at the disaster", at: objectives.location)
+            }
+            if objectives.forgetAfter != nil, !allSteps.contains(where: { $0.action.as(BackupsStep.self) != nil }) {
+                error("objectives.forget_after needs a backups step to list the restore points held", at: objectives.location)
             }
         }
 
@@ -414,9 +447,17 @@ extension ScenarioValidator {
                 if let mark = step.mark { marksSoFar.insert(mark) }
                 if step.mark == "recovered", marksAtRecovery == nil { marksAtRecovery = marksSoFar }
             }
-            var all: [(Template, canaryWrite: Bool, marks: Set<String>)] = sites.flatMap { site in
+            var inventoryBefore = false
+            var all: [(Template, canaryWrite: Bool, marks: Set<String>)] = []
+            for site in sites {
                 let marks = site.section.isPhase ? marksBefore[site.step.name] ?? [] : []
-                return site.step.action.templates.map { ($0, false, marks) }
+                for template in site.step.action.templates {
+                    if !inventoryBefore, let reference = template.references.first(where: { $0.hasPrefix("backups.") && BackupInventory.references.contains(String($0.dropFirst(8))) }) {
+                        error("'${\(reference)}' is not known here: it names the inventory a backups step read, and no backups step runs before this one", at: template.location)
+                    }
+                    all.append((template, false, marks))
+                }
+                if site.step.action.as(BackupsStep.self) != nil { inventoryBefore = true }
             }
             all += scenario.guards.flatMap { $0.probe.templates.map { ($0, false, []) } }
             all += scenario.notify.flatMap { ([$0.url] + $0.headers.map(\.value)).map { ($0, false, []) } }
@@ -464,6 +505,12 @@ extension ScenarioValidator {
                         error("'${\(name)}' names no mark of this scenario\(hint)", at: at)
                     } else if !marks.contains(mark) {
                         error("'${\(name)}' is not known here: a mark can be used in the phase steps after the step marked '\(mark)', and in canary.read", at: at)
+                    }
+                } else if name.hasPrefix("backups.") {
+                    let field = String(name.dropFirst(8))
+                    if !BackupInventory.references.contains(field) {
+                        let hint = ScenarioValidator.suggestion(for: field, among: BackupInventory.references).map { "; did you mean '${backups.\($0)}'?" } ?? ""
+                        error("'${\(name)}' names nothing of an inventory: give one of \(BackupInventory.references.map { "backups.\($0)" }.joined(separator: ", "))\(hint)", at: at)
                     }
                 } else if name == "canary.seq" {
                     if !canaryWrite { error("'${canary.seq}' is only available in canary.write", at: at) }

@@ -47,15 +47,14 @@ struct Activities: Sendable {
             let start = now()
             let recorder = stepProcessRecorder(id)
             let report = await StepProcessRecorder.$current.withValue(recorder) {
-                await driver.perform(resolved, deadline: self.deadline(deadline), limits: limits)
+                await call(resolved, deadline: self.deadline(deadline), limits: limits)
             }
             return .event(.attemptFinished(.init(ref: ref, attempt: attempt, report: report, startedAt: start, endedAt: now())), id)
 
         case .sampleProbe(let ref, let attempt, let sample, let resolved, let at):
             do { try await sleep(until: at) } catch { return .nothing(id) }
             let start = now()
-            let report = await driver.perform(resolved, deadline: deadline(start + (resolved.ownTimeout ?? defaultProbeTimeout)),
-                                              limits: sampleLimits)
+            let report = await call(resolved, deadline: deadline(start + (resolved.ownTimeout ?? defaultProbeTimeout)), limits: sampleLimits)
             if report.verdict == .cancelled { return .nothing(id) }
             return .event(.probeSampled(.init(ref: ref, attempt: attempt, sample: sample, report: report, startedAt: start, endedAt: now())), id)
 
@@ -91,8 +90,7 @@ struct Activities: Sendable {
                 // A guard must answer before its next poll is due, to trip within its period:
                 // a poll still running then has failed.
                 let due = at + every
-                report = await driver.perform(resolved, deadline: deadline(min(start + (resolved.ownTimeout ?? every), due)),
-                                              limits: sampleLimits)
+                report = await call(resolved, deadline: deadline(min(start + (resolved.ownTimeout ?? every), due)), limits: sampleLimits)
             case .failure(let failure):
                 report = DriverReport(verdict: .error, summary: failure.description)
             }
@@ -112,10 +110,21 @@ struct Activities: Sendable {
         }
     }
 
+    /// Every step, probe, guard and canary call goes to the driver here. An action that asks
+    /// something of its output is read up to `ResolvedOutput.readLimit` and judged on all of it
+    /// (`OutputJudge`); the record keeps no more of the output than `limits` allows.
+    func call(_ action: ResolvedAction, deadline: Deadline, limits: DriverLimits) async -> DriverReport {
+        guard let output = action.output else { return await driver.perform(action, deadline: deadline, limits: limits) }
+        let read = DriverLimits(outputBytes: max(limits.outputBytes, ResolvedOutput.readLimit))
+        let report = await driver.perform(action, deadline: deadline, limits: read)
+        return OutputJudge.judge(report, output: output, keep: limits.outputBytes,
+                                 listedWallNs: output.inventory == nil ? nil : clock.now().wallNs)
+    }
+
     func canaryCall(_ prepared: Activity.Prepared, start: DrillInstant) async -> DriverReport {
         switch prepared {
         case .success(let resolved):
-            await driver.perform(resolved, deadline: deadline(start + (resolved.ownTimeout ?? defaultProbeTimeout)), limits: limits)
+            await call(resolved, deadline: deadline(start + (resolved.ownTimeout ?? defaultProbeTimeout)), limits: limits)
         case .failure(let failure):
             DriverReport(verdict: .error, summary: failure.description)
         }

@@ -300,7 +300,7 @@ extension DrillExecutor {
             return AttemptStarted(ref: ref, attempt: attempt, resolutionError: "no step at \(ref)")
         }
         do {
-            let resolved = try scope.resolve(step.action)
+            let resolved = try scope.resolve(step: step)
             return AttemptStarted(ref: ref, attempt: attempt, action: resolved.action, instructions: resolved.instructions)
         } catch {
             return AttemptStarted(ref: ref, attempt: attempt, resolutionError: error.description)
@@ -314,7 +314,7 @@ extension DrillExecutor {
         guard !redactor.isEmpty else { return .success(masked) }
         guard let step = machine.step(ref) else { return .failure(PreparationFailure(description: "no step at \(ref)")) }
         do {
-            guard let actual = try scope.resolve(step.action).action else {
+            guard let actual = try scope.resolve(step: step).action else {
                 return .failure(PreparationFailure(description: "step '\(step.name)' resolves to no action"))
             }
             return .success(actual)

@@ -263,6 +263,10 @@ public final class DrillExecutor {
 
     /// `${mark.NAME}` follows the marks on the record, as wall-clock instants.
     func syncMarks() {
+        if let latest = machine.state.latestInventory?.inventory,
+           scope.backups?.listedWallNs != latest.listedWallNs || scope.backups?.points.count != latest.points.count {
+            scope.backups = latest
+        }
         guard machine.state.marks.count != scope.marks.count else { return }
         for mark in machine.state.marks { scope.marks[mark.name] = VariableScope.unixSeconds(run.startedWallNs + mark.at.nanoseconds) }
     }

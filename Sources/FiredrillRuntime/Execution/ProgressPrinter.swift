@@ -88,9 +88,12 @@ public struct ProgressPrinter: Sendable {
             let what = started.action?.summary ?? started.instructions.map { "manual: \($0)" } ?? started.resolutionError ?? ""
             line(at, "\(name(started.ref))\(retry): \(v(what))", rto: rto)
         case .attemptFinished(let finished):
-            let ok = finished.report.passed
+            // As the step judged it (`expect: fail` turns a refusal into a pass), not as the driver reported it.
+            let attempt = state.attempts.last { $0.ref == finished.ref && $0.attempt == finished.attempt }
+            let verdict = attempt?.verdict ?? finished.report.verdict
+            let ok = verdict == .passed
             let marked = machine.step(finished.ref)?.mark.flatMap { m in state.mark(m)?.ref == finished.ref ? " · mark \(m)" : nil } ?? ""
-            line(at, "\(name(finished.ref)): \(paint(ok ? "ok" : finished.report.verdict.rawValue, ok ? "32" : "31")) \(v(finished.report.summary)) (\((finished.endedAt - finished.startedAt).secondsText))\(marked)", rto: rto)
+            line(at, "\(name(finished.ref)): \(paint(ok ? "ok" : verdict.rawValue, ok ? "32" : "31")) \(v(attempt?.summary ?? finished.report.summary)) (\((finished.endedAt - finished.startedAt).secondsText))\(marked)", rto: rto)
         case .probeSampled(let sampled):
             // A wait_for's completion is shown once; individual samples only every 10th.
             if let attempt = state.attempts.last(where: { $0.ref == sampled.ref && $0.attempt == sampled.attempt }), attempt.verdict == .passed {

@@ -219,7 +219,9 @@ extension ScenarioLoader.Reader {
         guard let node, let fields = fields(node, of: "objectives", allowed: Keys.objectives) else {
             return Objectives(location: rootLocation)
         }
-        return Objectives(rto: duration(fields.value("rto")), rpo: duration(fields.value("rpo")), location: location(of: node))
+        return Objectives(rto: duration(fields.value("rto")), rpo: duration(fields.value("rpo")),
+                          retention: positiveDuration(fields.value("retention"), key: "retention"),
+                          forgetAfter: positiveDuration(fields.value("forget_after"), key: "forget_after"), location: location(of: node))
     }
 
     /// `vars` keeps the order written; a null value is an empty string, to be set with `--var`.
@@ -252,7 +254,7 @@ extension ScenarioLoader.Reader {
 
     /// A mapping holding exactly one probe kind, as `canary.write` and `canary.read` are.
     mutating func probeHolder(_ node: Node, of what: String) -> Probe? {
-        guard let fields = fields(node, of: what, allowed: Keys.probeKinds) else { return nil }
+        guard let fields = fields(node, of: what, allowed: Keys.probeHolder) else { return nil }
         return heldProbe(fields, of: what, role: "it holds exactly one probe")
     }
 

@@ -1,4 +1,5 @@
 import FiredrillCore
+import Foundation
 import Yams
 
 extension ScenarioLoader.Reader {
@@ -42,7 +43,7 @@ extension ScenarioLoader.Reader {
                 error("\(label) has both '\(first.key)' and '\(extra.key)'; a step does exactly one thing", at: extra.keyNode)
             }
             if section == .steadyState { error(Rules.steadyStateKind(first.key), at: first.keyNode) }
-            if let read = self.action(first) { action = read }
+            if let read = attachOutput(fields, to: self.action(first)) { action = read }
         } else if fields.suggested.isDisjoint(with: Keys.stepKinds) {
             error("\(label) has no action; give one of \(Keys.stepKinds.joined(separator: ", "))", at: node)
         }
@@ -71,7 +72,23 @@ extension ScenarioLoader.Reader {
             rollback = steps(fields.value("rollback"), section: .rollback)
         }
         let idempotent = fields.value("idempotent").flatMap { bool($0) } ?? false
+        let expect = choice(fields.value("expect"), ["pass", "fail"]).flatMap(ProbeExpectation.init(rawValue:)) ?? .pass
+        if expect == .fail, let entry = fields["expect"], let problem = Rules.expectFail(kind: action.kind, mark: mark) {
+            error(problem, at: entry.keyNode)
+        }
+        var restores: Template?
+        if let node = fields.value("restores"), let value = template(node) {
+            if section != .phase { error(Rules.restoresPlacement(section: section.label), at: node) }
+            if value.raw.trimmingCharacters(in: .whitespaces).isEmpty { error("restores is empty; give oldest, newest or a restore point's id", at: node) }
+            restores = value
+        }
+        var verifiedBy: String?
+        if let node = fields.value("verified_by"), let value = string(node) {
+            if restores == nil { error("verified_by names the step verifying a restore; this step has no 'restores'", at: node) }
+            verifiedBy = value
+        }
         return Step(name: name, action: action, timeout: timeout, retries: retries, retryDelay: retryDelay,
-                    onFailure: onFailure, mark: mark, rollback: rollback, idempotent: idempotent, location: location(of: node))
+                    onFailure: onFailure, mark: mark, rollback: rollback, idempotent: idempotent, expect: expect,
+                    restores: restores, verifiedBy: verifiedBy, location: location(of: node))
     }
 }

@@ -37,7 +37,7 @@ public enum ScenarioSchema {
             ("guard", Keys.guardKeys, guardTypes), ("notifier", Keys.notifier, notifierTypes), ("silence", Keys.silence, silenceTypes),
             ("schedule", Keys.schedule, scheduleTypes), ("matcher", Keys.matcher, matcherTypes),
             ("notifier target", Keys.notifierTarget, notifierTargetTypes),
-            ("probe", Keys.probeKinds, kindTypes.filter { Keys.probeKinds.contains($0.key) }),
+            ("probe", Keys.probeHolder, probeHolderTypes), ("output", ScenarioReader.outputKeys, outputTypes),
         ] + ActionKinds.all.flatMap { kind in kind.nestedKeys }
     }
 
@@ -68,7 +68,10 @@ public enum ScenarioSchema {
             "headers": described(["type": "object", "additionalProperties": ref("template")], "Header name to value."),
             "steps": list(ref("step")),
             "step": ["allOf": [object(Keys.step, stepTypes, required: ["name"])], "oneOf": exactlyOne(Keys.stepKinds)],
-            "probe": ["allOf": [object(Keys.probeKinds, kindTypes)], "oneOf": exactlyOne(Keys.probeKinds)],
+            "probe": ["allOf": [object(Keys.probeHolder, probeHolderTypes)], "oneOf": exactlyOne(Keys.probeKinds)],
+            "output_check": ["allOf": [object(ScenarioReader.outputKeys, outputTypes)], "oneOf": exactlyOne(["contains", "matches", "json"])],
+            "output": described(["oneOf": [ref("output_check"), list(ref("output_check"), atLeastOne: true)]],
+                                "What the output (standard output, or the response body) must hold; a list: all of them."),
             "phase": object(Keys.phase, phaseTypes, required: ["name", "steps"]),
             "guard": ["allOf": [object(Keys.guardKeys, guardTypes, required: ["name"])], "oneOf": exactlyOne(Keys.probeKinds)],
             "notifier": ["allOf": [object(Keys.notifier, notifierTypes, required: ["name"])], "oneOf": exactlyOne(["slack", "webhook"])],
@@ -103,13 +106,28 @@ public enum ScenarioSchema {
             "schedule": ["oneOf": [oneWord(["monthly", "quarterly", "yearly"]), object(Keys.schedule, scheduleTypes)]],
         ]
     }
-    static var objectivesTypes: [String: JSON] { ["rto": ref("duration"), "rpo": ref("duration")] }
+    static var objectivesTypes: [String: JSON] {
+        ["rto": ref("duration"), "rpo": ref("duration"),
+         "retention": described(ref("duration"), "Met when the drill restored and verified a restore point at least this old at the disaster."),
+         "forget_after": described(ref("duration"), "Missed when an inventory still holds a restore point older than this.")]
+    }
+    static var probeHolderTypes: [String: JSON] {
+        kindTypes.filter { Keys.probeKinds.contains($0.key) }.merging(["output": ref("output")]) { $1 }
+    }
+    static var outputTypes: [String: JSON] {
+        ["contains": ref("template"), "matches": string("A POSIX extended regular expression, as grep -E reads it."),
+         "json": string("A JSONPath: $.items[*].status.phase, $[?@.state == 'ready']."),
+         "expect": string("Like '> 0', 'count == 2' or '== Completed'.")]
+    }
     static var canaryTypes: [String: JSON] { ["every": ref("duration"), "warmup": ref("duration"), "write": ref("probe"), "read": ref("probe")] }
     static var phaseTypes: [String: JSON] { ["name": string(), "steps": list(ref("step"), atLeastOne: true)] }
     static var stepTypes: [String: JSON] {
         var types: [String: JSON] = [
             "name": string("Unique name."), "timeout": ref("duration"), "retries": integer(minimum: 0), "retry_delay": ref("duration"),
             "on_failure": oneWord(["abort", "continue"]), "mark": ["type": "string"], "rollback": ref("steps"), "idempotent": boolean,
+            "output": ref("output"), "expect": described(oneWord(["pass", "fail"]), "fail: the step passes when its action fails (is refused)."),
+            "restores": string("The restore point it restores: oldest, newest or an id from the inventory."),
+            "verified_by": string("The later step whose passing verifies that restore (else the recovered mark)."),
         ]
         for kind in ActionKind.all { types[kind.key] = kindRef(kind.key) }
         return types
@@ -121,7 +139,7 @@ public enum ScenarioSchema {
     static func kindRef(_ key: String) -> JSON { SchemaJSON.kindRef(key) }
     static var probeKindRefs: [String: JSON] { SchemaJSON.probeKindRefs }
     static var guardTypes: [String: JSON] {
-        probeKindRefs.merging(["name": string(), "every": ref("duration"), "trip_after": integer(minimum: 1)]) { $1 }
+        probeKindRefs.merging(["name": string(), "every": ref("duration"), "trip_after": integer(minimum: 1), "output": ref("output")]) { $1 }
     }
     static var notifierTypes: [String: JSON] { [
         "name": string(), "slack": ref("notifier_target"), "webhook": ref("notifier_target"),

@@ -30,6 +30,7 @@ public struct RunSummary: Sendable, Hashable {
     /// The figures once the run has ended (a run under way has none to list).
     public var rtoSeconds: Double? { endedWallNs == nil ? nil : headline.rto?.value.seconds }
     public var rpoSeconds: Double? { endedWallNs == nil ? nil : headline.rpo?.value.seconds }
+    public var retentionSeconds: Double? { endedWallNs == nil ? nil : headline.retention?.value.seconds }
     public var objectivesVerdict: DrillMeasurement.Verdict? { endedWallNs == nil ? nil : headline.objectivesVerdict }
     public var objectivesMet: Bool? { endedWallNs == nil ? nil : headline.objectivesMet }
 

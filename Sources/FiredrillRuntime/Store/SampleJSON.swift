@@ -37,7 +37,10 @@ struct SampleJSON {
     static let endPrefix = Array(#"{"headline":"#.utf8)
     static let endStatus = Array(#","status":"#.utf8)
     static let endSuffix = Array(#","type":"run_ended"}"#.utf8)
-    static let headlineFields = ["detect", "rpo", "rpo_objective", "rto", "rto_objective", "scenario", "status"].map { Array($0.utf8) }
+    static let headlineFields = [
+        "detect", "forget_after_objective", "past_forget_after", "retention", "retention_objective", "rpo", "rpo_objective", "rto",
+        "rto_objective", "scenario", "status", "window_newest_ns", "window_oldest_ns",
+    ].map { Array($0.utf8) }
     static let spanFields = ["lower_ns", "ns", "resolution_ns", "resolution_source", "upper_ns"].map { Array($0.utf8) }
     static let objectiveFields = ["target_ns", "verdict"].map { Array($0.utf8) }
 
@@ -164,25 +167,38 @@ struct SampleJSON {
         mutating func headline() -> RunHeadline? {
             var scenario: String?
             var status: RunStatus?
-            var spans: [DrillMeasurement.Span?] = [nil, nil, nil]
-            var objectives: [DrillMeasurement.Objective?] = [nil, nil]
+            var spans: [DrillMeasurement.Span?] = [nil, nil, nil, nil]
+            var objectives: [DrillMeasurement.Objective?] = [nil, nil, nil, nil]
+            var numbers: [Int64?] = [nil, nil, nil]
             guard let seen = members(SampleJSON.headlineFields, { reader, field in
                 switch field {
                 case 0: return reader.span().map { spans[0] = $0 } != nil
-                case 1: return reader.span().map { spans[1] = $0 } != nil
-                case 2: return reader.objective().map { objectives[1] = $0 } != nil
-                case 3: return reader.span().map { spans[2] = $0 } != nil
-                case 4: return reader.objective().map { objectives[0] = $0 } != nil
-                case 5: return reader.string().map { scenario = $0 } != nil
-                default: return reader.string().flatMap(RunStatus.init(rawValue:)).map { status = $0 } != nil
+                case 1: return reader.objective().map { objectives[3] = $0 } != nil
+                case 2: return reader.integer64().map { numbers[0] = $0 } != nil
+                case 3: return reader.span().map { spans[3] = $0 } != nil
+                case 4: return reader.objective().map { objectives[2] = $0 } != nil
+                case 5: return reader.span().map { spans[1] = $0 } != nil
+                case 6: return reader.objective().map { objectives[1] = $0 } != nil
+                case 7: return reader.span().map { spans[2] = $0 } != nil
+                case 8: return reader.objective().map { objectives[0] = $0 } != nil
+                case 9: return reader.string().map { scenario = $0 } != nil
+                case 10: return reader.string().flatMap(RunStatus.init(rawValue:)).map { status = $0 } != nil
+                case 11: return reader.integer64().map { numbers[1] = $0 } != nil
+                default: return reader.integer64().map { numbers[2] = $0 } != nil
                 }
-            }), seen & (1 << 5) != 0, seen & (1 << 6) != 0, let scenario, let status else { return nil }
+            }), seen & (1 << 9) != 0, seen & (1 << 10) != 0, let scenario, let status else { return nil }
             var headline = RunHeadline(scenario: scenario, status: status)
             headline.timeToDetect = spans[0]
             headline.rpo = spans[1]
             headline.rto = spans[2]
+            headline.retention = spans[3]
             headline.rtoObjective = objectives[0]
             headline.rpoObjective = objectives[1]
+            headline.retentionObjective = objectives[2]
+            headline.forgetAfterObjective = objectives[3]
+            headline.pastForgetAfter = numbers[0].flatMap { Int(exactly: $0) }
+            headline.windowNewestNs = numbers[1]
+            headline.windowOldestNs = numbers[2]
             return headline
         }
 

@@ -169,6 +169,10 @@ struct ScriptedRun {
             }
         }
         if let sleep = action.as(SleepStep.self) { return (.sleep(sleep.duration), nil) }
+        if let backups = action.as(BackupsStep.self) {
+            let format = backups.format
+            return (resolve(probe: backups.source).changingOutput { $0.inventory = format }, nil)
+        }
         return (resolve(probe: action), nil)
     }
 
