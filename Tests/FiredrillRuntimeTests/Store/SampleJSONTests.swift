@@ -68,6 +68,12 @@ import Testing
         headline.timeToDetect = maybe(span())
         headline.rtoObjective = maybe(objective())
         headline.rpoObjective = maybe(objective())
+        headline.retention = maybe(span())
+        headline.retentionObjective = maybe(objective())
+        headline.forgetAfterObjective = maybe(objective())
+        headline.pastForgetAfter = maybe(Int.random(in: 0...1_000_000, using: &random))
+        headline.windowOldestNs = maybe(Int64.random(in: Int64.min...Int64.max, using: &random))
+        headline.windowNewestNs = maybe(Int64.random(in: Int64.min...Int64.max, using: &random))
         return .runEnded(RunStatus.allCases.randomElement(using: &random)!, headline: headline)
     }
 
