@@ -63,6 +63,20 @@ extension DrillReport {
         }
         self.attempts = attempts
         self.outputs = outputs
+        checks = state.attempts.flatMap { a in
+            (a.report?.checks ?? []).map { Check(step: a.stepName, attempt: a.attempt, check: $0.check, result: $0.passed ? "held" : "did not hold", found: $0.found) }
+        }
+        inventories = state.inventories.map { taken in
+            let points = taken.inventory.points.map { point in
+                let restores = state.restores.filter { $0.point?.id == point.id }.map { restore in
+                    "by '\(restore.stepName)'" + (restore.verifiedBy.map { ", verified by '\($0)'" } ?? ", not verified")
+                }
+                return Inventory.Point(id: point.id, time: point.time, size: point.sizeBytes.map { ByteSize.describe(Int(clamping: $0)) } ?? "—",
+                                       restored: restores.joined(separator: "; "))
+            }
+            let listed = taken.inventory.listedWallNs.map(WallTime.human) ?? wall(taken.endedAt)
+            return Inventory(step: taken.stepName, format: taken.inventory.format, listed: listed, summary: taken.inventory.summary, points: points)
+        }
 
         // From each step's series, not the samples: a replay for a report does not keep them.
         probes = state.probeSeries.map { series in

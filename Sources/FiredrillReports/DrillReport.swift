@@ -140,6 +140,31 @@ public struct DrillReport: Codable, Sendable, Hashable {
         public var truncated: Bool
     }
 
+    /// One inventory a `backups` step read, each restore point as evidence.
+    public struct Inventory: Codable, Sendable, Hashable {
+        public struct Point: Codable, Sendable, Hashable {
+            public var id: String
+            public var time: String
+            public var size: String
+            /// The step that restored it and what verified it, or empty.
+            public var restored: String
+        }
+        public var step: String
+        public var format: String
+        public var listed: String
+        public var summary: String
+        public var points: [Point]
+    }
+
+    /// One output check of one attempt: what was asked, whether it held, what was found.
+    public struct Check: Codable, Sendable, Hashable {
+        public var step: String
+        public var attempt: Int
+        public var check: String
+        public var result: String
+        public var found: String
+    }
+
     public struct Confirmation: Codable, Sendable, Hashable {
         public var step: String
         public var by: String
@@ -198,6 +223,8 @@ public struct DrillReport: Codable, Sendable, Hashable {
     public var attempts: [Attempt]
     public var probes: [ProbeSummary]
     public var outputs: [Output]
+    public var inventories: [Inventory]
+    public var checks: [Check]
     public var confirmations: [Confirmation]
     /// Guards, max duration, rollbacks run and owed, silences, notifications, crashes: one line each.
     public var safety: [String]

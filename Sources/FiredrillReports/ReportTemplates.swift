@@ -143,6 +143,31 @@ None.
 No guards, silences, notifications or rollbacks in this run.
 {{/safety}}
 
+### Restore points listed
+
+{{#inventories}}
+{{step}} ({{format}}, listed {{listed}}): {{summary}}
+
+| Restore point | Time | Size | Restored |
+|---|---|---|---|
+{{#points}}
+| `{{id}}` | {{time}} | {{size}} | {{restored}} |
+{{/points}}
+
+{{/inventories}}
+{{^inventories}}
+No backups step ran.
+{{/inventories}}
+
+### Output checks
+
+{{#checks}}
+- {{step}} (attempt {{attempt}}): {{check}}: {{result}}, found {{found}}
+{{/checks}}
+{{^checks}}
+No step checked its output.
+{{/checks}}
+
 ### Output excerpts
 
 {{#outputs}}
@@ -285,6 +310,14 @@ td.met { color: #1e7a42; font-weight: bold; } td.missed, td.not-measured, .overd
 <ul>{{#confirmations}}<li>{{step}}: confirmed by <strong>{{by}}</strong> at {{at}} ({{wall}}){{#note}}: {{.}}{{/note}}</li>{{/confirmations}}{{^confirmations}}<li>None.</li>{{/confirmations}}</ul>
 <h3>Safety</h3>
 <ul>{{#safety}}<li>{{.}}</li>{{/safety}}{{^safety}}<li>No guards, silences, notifications or rollbacks in this run.</li>{{/safety}}</ul>
+<h3>Restore points listed</h3>
+{{#inventories}}<p>{{step}} ({{format}}, listed {{listed}}): {{summary}}</p>
+<table><tr><th>Restore point</th><th>Time</th><th>Size</th><th>Restored</th></tr>
+{{#points}}<tr><td><code>{{id}}</code></td><td>{{time}}</td><td>{{size}}</td><td>{{restored}}</td></tr>
+{{/points}}</table>
+{{/inventories}}{{^inventories}}<p>No backups step ran.</p>{{/inventories}}
+<h3>Output checks</h3>
+<ul>{{#checks}}<li>{{step}} (attempt {{attempt}}): <code>{{check}}</code>: {{result}}, found {{found}}</li>{{/checks}}{{^checks}}<li>No step checked its output.</li>{{/checks}}</ul>
 <h3>Output excerpts</h3>
 {{#outputs}}<p>{{step}} (attempt {{attempt}}, {{stream}}{{#truncated}}, truncated{{/truncated}}):</p><pre>{{text}}</pre>
 {{/outputs}}{{^outputs}}<p>No step wrote output.</p>{{/outputs}}
