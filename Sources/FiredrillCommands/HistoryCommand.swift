@@ -23,6 +23,10 @@ struct HistoryCommand: ParsableCommand {
         var objectives: String?
         var rto_objective: String?
         var rpo_objective: String?
+        var detect_seconds: Double?
+        var detect_objective: String?
+        /// The alert whose firing set the detected mark; null where a Firedrill probe did.
+        var detected_by: String?
         /// The age at the disaster of the oldest restore point the drill restored and verified.
         var retention_seconds: Double?
         var retention_objective: String?
@@ -32,6 +36,7 @@ struct HistoryCommand: ParsableCommand {
 
         enum CodingKeys: String, CodingKey {
             case id, scenario, status, started_at, ended_at, rto_seconds, rpo_seconds, objectives_met, objectives, rto_objective, rpo_objective
+            case detect_seconds, detect_objective, detected_by
             case retention_seconds, retention_objective, restore_points_past_forget_after, forget_after_objective
         }
 
@@ -49,6 +54,9 @@ struct HistoryCommand: ParsableCommand {
             try c.encode(objectives, forKey: .objectives)
             try c.encode(rto_objective, forKey: .rto_objective)
             try c.encode(rpo_objective, forKey: .rpo_objective)
+            try c.encode(detect_seconds, forKey: .detect_seconds)
+            try c.encode(detect_objective, forKey: .detect_objective)
+            try c.encode(detected_by, forKey: .detected_by)
             try c.encode(retention_seconds, forKey: .retention_seconds)
             try c.encode(retention_objective, forKey: .retention_objective)
             try c.encode(restore_points_past_forget_after, forKey: .restore_points_past_forget_after)
@@ -69,6 +77,9 @@ struct HistoryCommand: ParsableCommand {
                       ended_at: run.endedWallNs.map(WallTime.iso8601), rto_seconds: run.rtoSeconds, rpo_seconds: run.rpoSeconds,
                       objectives_met: run.objectivesMet, objectives: run.objectivesVerdict?.rawValue,
                       rto_objective: judged(run.headline.rtoObjective, run), rpo_objective: judged(run.headline.rpoObjective, run),
+                      detect_seconds: run.endedWallNs == nil ? nil : run.headline.timeToDetect?.value.seconds,
+                      detect_objective: judged(run.headline.detectObjective, run),
+                      detected_by: run.endedWallNs == nil ? nil : run.headline.detectedBy,
                       retention_seconds: run.retentionSeconds, retention_objective: judged(run.headline.retentionObjective, run),
                       restore_points_past_forget_after: run.endedWallNs == nil ? nil : run.headline.pastForgetAfter,
                       forget_after_objective: judged(run.headline.forgetAfterObjective, run))

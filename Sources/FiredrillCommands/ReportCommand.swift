@@ -100,6 +100,10 @@ enum Report {
                 input.retentionObjective = found.scenario.objectives.retention
                 input.retentionVerdict = ended ? m.retentionObjective?.verdict : nil
                 input.forgetAfterVerdict = ended ? m.forgetAfterObjective?.verdict : nil
+                input.detectSeconds = ended ? m.timeToDetect?.value.seconds : nil
+                input.detectObjective = found.scenario.objectives.detect
+                input.detectVerdict = ended ? m.detectObjective?.verdict : nil
+                input.detectedBy = ended ? m.detection?.alert.name : nil
                 return input
             }
             let latest = mine[0].scenario
@@ -107,8 +111,13 @@ enum Report {
                     actions: try store.actionItems(scenario: name))
         }
         var retention: [String: DrillDuration] = [:]
-        for name in names { retention[name] = all.first { $0.run.scenario == name }?.scenario.objectives.retention }
-        return TrendReport(entries, asOf: asOf, renderedAt: renderedAt, retention: retention)
+        var detect: [String: DrillDuration] = [:]
+        for name in names {
+            let latest = all.first { $0.run.scenario == name }?.scenario.objectives
+            retention[name] = latest?.retention
+            detect[name] = latest?.detect
+        }
+        return TrendReport(entries, asOf: asOf, renderedAt: renderedAt, retention: retention, detect: detect)
     }
 
     /// The run's audit chain verified link by link as it is read, and each signed head against

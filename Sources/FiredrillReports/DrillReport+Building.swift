@@ -29,11 +29,19 @@ extension DrillReport {
         objectives = [
             Self.objective("RTO", target: s.objectives.rto, span: m.rto, unknown: m.rtoUnknownBecause, verdict: m.rtoObjective?.verdict),
             Self.objective("RPO", target: s.objectives.rpo, span: m.rpo?.span, unknown: m.rpo?.unknownBecause, verdict: m.rpoObjective?.verdict),
+            Self.objective("Time to detect", target: s.objectives.detect, span: m.detectObjective == nil && m.detection == nil ? nil : m.timeToDetect,
+                           unknown: "no detected mark was reached", verdict: m.detectObjective?.verdict),
             Self.retentionObjective(target: s.objectives.retention, retention: m.retention, verdict: m.retentionObjective?.verdict),
             Self.forgetAfterObjective(target: s.objectives.forgetAfter, retention: m.retention, verdict: m.forgetAfterObjective?.verdict),
         ].filter { $0.target != "none" || $0.measuredSeconds != nil }
         recoveryWindow = m.retention.map(Self.recoveryWindow)
-        timeToDetect = m.timeToDetect.map { "\($0.value.secondsText) (between \($0.lower.secondsText) and \($0.upper.secondsText))" }
+        let alerting = s.alerting ?? Alerting()
+        timeToDetect = m.timeToDetect.map { span in
+            let figure = "\(span.value.secondsText) (between \(span.lower.secondsText) and \(span.upper.secondsText))"
+            guard let detection = m.detection else { return figure }
+            return Self.detectionSentence(detection, span: span, alerting: alerting, silenceID: state.silence.created?.id)
+        }
+        alertsSeen = Self.alertsSeen(state, alerting: alerting, wall: wall)
         canary = m.rpo.map { rpo in
             "\(rpo.acknowledgedWrites) writes acknowledged, \(rpo.failedWrites) failed; highest acknowledged \(rpo.highestAcknowledgedSeq.map(String.init) ?? "none"), "
                 + "highest surviving \(rpo.highestSurvivingSeq.map(String.init) ?? "unknown"); \(rpo.lostWrites) acknowledged writes lost"
@@ -138,6 +146,36 @@ extension DrillReport {
         Control(framework: "NIST SP 800-34 Rev. 1", clause: "3.5.2 Test, training and exercise reporting",
                 evidence: "Timeline; Evidence; Findings; Sign-off"),
     ]
+
+    /// "`SampleServiceDown` (severity critical, P1) fired 4.2 s after the disaster, suppressed by this drill's silence, would have paged `oncall-p1`".
+    static func detectionSentence(_ detection: DrillMeasurement.Detection, span: DrillMeasurement.Span, alerting: Alerting, silenceID: String?) -> String {
+        let alert = detection.alert
+        var traits: [String] = []
+        if let severity = alert.labels["severity"] { traits.append("severity \(severity)") }
+        if let priority = alerting.priority(of: alert.labels) { traits.append(priority) }
+        var sentence = "`\(alert.name)`" + (traits.isEmpty ? "" : " (\(traits.joined(separator: ", ")))")
+            + " fired \(span.value.secondsText) after the disaster (between \(span.lower.secondsText) and \(span.upper.secondsText); resolution \(span.resolution), \(span.resolutionSource))"
+        if alert.state == "suppressed" {
+            let silences = alert.silencedBy.map { $0 == silenceID ? "this drill's silence" : "silence \($0)" }
+            let held = silences.isEmpty ? (alert.inhibitedBy.isEmpty ? "suppressed" : "inhibited by \(alert.inhibitedBy.joined(separator: ", "))")
+                : "suppressed by \(silences.joined(separator: " and "))"
+            sentence += ", \(held)"
+        }
+        let receivers = alert.receivers.map { "`\($0)`" }.joined(separator: " and ")
+        if !receivers.isEmpty { sentence += alert.state == "active" ? ", paging \(receivers)" : ", would have paged \(receivers)" }
+        if let note = detection.clockNote { sentence += " (\(note))" }
+        return sentence
+    }
+
+    /// Every alert seen during the drill, highest priority first.
+    static func alertsSeen(_ state: RunState, alerting: Alerting, wall: (DrillInstant) -> String) -> [AlertRow] {
+        state.alertsSeen.map { sighting in
+            let alert = sighting.alert
+            return AlertRow(priority: alerting.priority(of: alert.labels) ?? "none", name: alert.name, severity: alert.labels["severity"] ?? "",
+                            startsAt: alert.startsAt, state: alert.state, firstSeen: "\(sighting.firstSeenAt) (\(wall(sighting.firstSeenAt)))",
+                            silencedBy: alert.silencedBy.joined(separator: ", "), receivers: alert.receivers.joined(separator: ", "))
+        }.sorted { (Alerting.rank($0.priority), $0.startsAt) < (Alerting.rank($1.priority), $1.startsAt) }
+    }
 
     /// Retention: the age at the disaster of the oldest restore point restored and verified, at least the target.
     static func retentionObjective(target: DrillDuration?, retention: DrillMeasurement.Retention?, verdict: DrillMeasurement.Verdict?) -> Objective {
@@ -275,6 +313,22 @@ extension DrillReport {
             out.append((deviation.ref.map { "Step '\(machine.step($0)?.name ?? $0.description)': " } ?? "") + deviation.message)
         }
         if !state.rollbacksOwed.isEmpty { out.append("Rollbacks are still owed: the systems may not be back as they were.") }
+        let alerting = r.scenario.alerting ?? Alerting()
+        if let detected = r.scenario.phases.flatMap(\.steps).first(where: { $0.mark == "detected" }),
+           (detected.action.as(WaitFor.self)?.probe ?? detected.action).as(AlertProbe.self) != nil, state.mark("detected") == nil,
+           state.attempts.contains(where: { $0.stepName == detected.name && $0.endedAt != nil }) {
+            let why = state.attempts.last { $0.stepName == detected.name }?.summary ?? ""
+            out.append("No alert fired for the disaster: the team would not have found out (step '\(detected.name)': \(why)).")
+        }
+        if let causes = alerting.causes {
+            let seen = state.alertsSeen.compactMap { sighting in alerting.priority(of: sighting.alert.labels).map { (sighting.alert, $0) } }
+            for (alert, priority) in seen where Alerting.rank(priority) < Alerting.rank(causes) {
+                out.append("`\(alert.name)` fired as \(priority), above the \(causes) this drill should cause: it would have woken someone it should not have.")
+            }
+            if let highest = seen.map(\.1).min(by: { Alerting.rank($0) < Alerting.rank($1) }), Alerting.rank(highest) > Alerting.rank(causes) {
+                out.append("The highest alert that fired was \(highest), below the \(causes) this drill should cause: the alerting ranks the outage lower than the scenario does.")
+            }
+        }
         for point in r.measurement.retention?.pastForgetAfter ?? [] {
             out.append("Restore point \(point.id) (\(point.time)) is still held, older than forget_after (\(r.scenario.objectives.forgetAfter?.description ?? "")): data due to be forgotten can still be restored.")
         }

@@ -156,6 +156,18 @@ public struct DrillReport: Codable, Sendable, Hashable {
         public var points: [Point]
     }
 
+    /// One alert seen during the drill.
+    public struct AlertRow: Codable, Sendable, Hashable {
+        public var priority: String
+        public var name: String
+        public var severity: String
+        public var startsAt: String
+        public var state: String
+        public var firstSeen: String
+        public var silencedBy: String
+        public var receivers: String
+    }
+
     /// One output check of one attempt: what was asked, whether it held, what was found.
     public struct Check: Codable, Sendable, Hashable {
         public var step: String
@@ -224,6 +236,8 @@ public struct DrillReport: Codable, Sendable, Hashable {
     public var probes: [ProbeSummary]
     public var outputs: [Output]
     public var inventories: [Inventory]
+    /// Every alert the probes and guards saw, highest priority first.
+    public var alertsSeen: [AlertRow]
     public var checks: [Check]
     public var confirmations: [Confirmation]
     /// Guards, max duration, rollbacks run and owed, silences, notifications, crashes: one line each.

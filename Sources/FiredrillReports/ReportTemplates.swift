@@ -143,6 +143,19 @@ None.
 No guards, silences, notifications or rollbacks in this run.
 {{/safety}}
 
+### Alerts seen
+
+{{#alertsSeen}}
+{{#first()}}
+| Priority | Alert | Severity | Fired (startsAt) | State | First seen | Silenced by | Receivers |
+|---|---|---|---|---|---|---|---|
+{{/first()}}
+| {{priority}} | `{{name}}` | {{severity}} | {{startsAt}} | {{state}} | {{firstSeen}} | {{silencedBy}} | {{receivers}} |
+{{/alertsSeen}}
+{{^alertsSeen}}
+No alert probe saw an alert.
+{{/alertsSeen}}
+
 ### Restore points listed
 
 {{#inventories}}
@@ -310,6 +323,10 @@ td.met { color: #1e7a42; font-weight: bold; } td.missed, td.not-measured, .overd
 <ul>{{#confirmations}}<li>{{step}}: confirmed by <strong>{{by}}</strong> at {{at}} ({{wall}}){{#note}}: {{.}}{{/note}}</li>{{/confirmations}}{{^confirmations}}<li>None.</li>{{/confirmations}}</ul>
 <h3>Safety</h3>
 <ul>{{#safety}}<li>{{.}}</li>{{/safety}}{{^safety}}<li>No guards, silences, notifications or rollbacks in this run.</li>{{/safety}}</ul>
+<h3>Alerts seen</h3>
+{{#alertsSeen}}{{#first()}}<table><tr><th>Priority</th><th>Alert</th><th>Severity</th><th>Fired (startsAt)</th><th>State</th><th>First seen</th><th>Silenced by</th><th>Receivers</th></tr>
+{{/first()}}<tr><td>{{priority}}</td><td><code>{{name}}</code></td><td>{{severity}}</td><td>{{startsAt}}</td><td>{{state}}</td><td>{{firstSeen}}</td><td>{{silencedBy}}</td><td>{{receivers}}</td></tr>
+{{#last()}}</table>{{/last()}}{{/alertsSeen}}{{^alertsSeen}}<p>No alert probe saw an alert.</p>{{/alertsSeen}}
 <h3>Restore points listed</h3>
 {{#inventories}}<p>{{step}} ({{format}}, listed {{listed}}): {{summary}}</p>
 <table><tr><th>Restore point</th><th>Time</th><th>Size</th><th>Restored</th></tr>
@@ -359,7 +376,7 @@ extension ReportTemplates {
 {{#scenarios}}
 ## {{title}} (`{{name}}`)
 
-Objectives: RTO {{#rtoObjective}}{{.}}{{/rtoObjective}}{{^rtoObjective}}none{{/rtoObjective}}, RPO {{#rpoObjective}}{{.}}{{/rpoObjective}}{{^rpoObjective}}none{{/rpoObjective}}{{#retentionObjective}}, retention {{.}}{{/retentionObjective}}. Action items: {{openActions}} open, {{overdueActions}} overdue as of {{actionsAsOf}}.
+Objectives: RTO {{#rtoObjective}}{{.}}{{/rtoObjective}}{{^rtoObjective}}none{{/rtoObjective}}, RPO {{#rpoObjective}}{{.}}{{/rpoObjective}}{{^rpoObjective}}none{{/rpoObjective}}{{#detectObjective}}, time to detect {{.}}{{/detectObjective}}{{#retentionObjective}}, retention {{.}}{{/retentionObjective}}. Action items: {{openActions}} open, {{overdueActions}} overdue as of {{actionsAsOf}}.
 
 | Quarter | Drills | Within objectives | Result |
 |---|---|---|---|
@@ -367,10 +384,10 @@ Objectives: RTO {{#rtoObjective}}{{.}}{{/rtoObjective}}{{^rtoObjective}}none{{/r
 | {{quarter}} | {{drills}} | {{met}} | {{result}} |
 {{/quarters}}
 
-| Run | Started | Status | RTO | RPO | Retention | Result |
-|---|---|---|---|---|---|---|
+| Run | Started | Status | RTO | RPO | Time to detect | Retention | Result |
+|---|---|---|---|---|---|---|---|
 {{#drills}}
-| `{{runID}}` | {{started}} | {{status}} | {{rto}} | {{rpo}} | {{retention}} | {{result}} |
+| `{{runID}}` | {{started}} | {{status}} | {{rto}} | {{rpo}} | {{detect}} | {{retention}} | {{result}} |
 {{/drills}}
 
 {{/scenarios}}
@@ -397,17 +414,18 @@ td.pass, td.met { color: #1e7a42; font-weight: bold; } td.fail, td.missed, td.fa
 {{#renderedAt}}<p>Rendered {{.}}.</p>{{/renderedAt}}
 {{#scenarios}}
 <h2>{{title}} (<code>{{name}}</code>)</h2>
-<p>Objectives: RTO {{#rtoObjective}}{{.}}{{/rtoObjective}}{{^rtoObjective}}none{{/rtoObjective}}, RPO {{#rpoObjective}}{{.}}{{/rpoObjective}}{{^rpoObjective}}none{{/rpoObjective}}{{#retentionObjective}}, retention {{.}}{{/retentionObjective}}. Action items: {{openActions}} open, {{overdueActions}} overdue as of {{actionsAsOf}}.</p>
+<p>Objectives: RTO {{#rtoObjective}}{{.}}{{/rtoObjective}}{{^rtoObjective}}none{{/rtoObjective}}, RPO {{#rpoObjective}}{{.}}{{/rpoObjective}}{{^rpoObjective}}none{{/rpoObjective}}{{#detectObjective}}, time to detect {{.}}{{/detectObjective}}{{#retentionObjective}}, retention {{.}}{{/retentionObjective}}. Action items: {{openActions}} open, {{overdueActions}} overdue as of {{actionsAsOf}}.</p>
 <div class="charts">
 {{{rtoChartSVG}}}
 {{{rpoChartSVG}}}
+{{#detectChartSVG}}{{{.}}}{{/detectChartSVG}}
 {{#retentionChartSVG}}{{{.}}}{{/retentionChartSVG}}
 </div>
 <table><tr><th>Quarter</th><th>Drills</th><th>Within objectives</th><th>Result</th></tr>
 {{#quarters}}<tr><td>{{quarter}}</td><td>{{drills}}</td><td>{{met}}</td><td class="{{result}}">{{result}}</td></tr>
 {{/quarters}}</table>
-<table><tr><th>Run</th><th>Started</th><th>Status</th><th>RTO</th><th>RPO</th><th>Retention</th><th>Result</th></tr>
-{{#drills}}<tr><td><code>{{runID}}</code></td><td>{{started}}</td><td>{{status}}</td><td>{{rto}}</td><td>{{rpo}}</td><td>{{retention}}</td><td class="{{result}}">{{result}}</td></tr>
+<table><tr><th>Run</th><th>Started</th><th>Status</th><th>RTO</th><th>RPO</th><th>Time to detect</th><th>Retention</th><th>Result</th></tr>
+{{#drills}}<tr><td><code>{{runID}}</code></td><td>{{started}}</td><td>{{status}}</td><td>{{rto}}</td><td>{{rpo}}</td><td>{{detect}}</td><td>{{retention}}</td><td class="{{result}}">{{result}}</td></tr>
 {{/drills}}</table>
 {{/scenarios}}
 {{^scenarios}}<p>No drills recorded.</p>{{/scenarios}}

@@ -18,6 +18,11 @@ public struct TrendInput: Sendable {
     public var retentionObjective: DrillDuration?
     public var retentionVerdict: DrillMeasurement.Verdict?
     public var forgetAfterVerdict: DrillMeasurement.Verdict?
+    /// Time to detect, and the alert that set the mark (nil for a Firedrill probe's).
+    public var detectSeconds: Double?
+    public var detectObjective: DrillDuration?
+    public var detectVerdict: DrillMeasurement.Verdict?
+    public var detectedBy: String?
 
     public init(runID: String, status: RunStatus, startedWallNs: Int64, rtoSeconds: Double?, rpoSeconds: Double?,
                 rtoObjective: DrillDuration?, rpoObjective: DrillDuration?,
@@ -51,6 +56,10 @@ public struct TrendReport: Codable, Sendable, Hashable {
         public var retention: String
         public var retentionSeconds: Double?
         public var retentionMet: Bool?
+        public var detect: String
+        public var detectSeconds: Double?
+        public var detectMet: Bool?
+        public var detectedBy: String?
         /// `met`, `missed`, `undetermined` (bounds straddling an objective, or a figure not measured), `failed` or `unfinished`.
         public var result: String
     }
@@ -74,6 +83,9 @@ public struct TrendReport: Codable, Sendable, Hashable {
         public var overdueActions: Int
         public var rtoChartSVG: String
         public var rpoChartSVG: String
+        public var detectObjective: String?
+        /// Drawn only for a scenario whose drills measured time to detect or hold it to an objective.
+        public var detectChartSVG: String?
         public var retentionObjective: String?
         /// Drawn only for a scenario whose drills measured retention or hold it to an objective.
         public var retentionChartSVG: String?
@@ -85,7 +97,7 @@ public struct TrendReport: Codable, Sendable, Hashable {
 
     /// `scenarios`: name, title, latest objectives, drills oldest first, action items.
     public init(_ scenarios: [(name: String, title: String, rto: DrillDuration?, rpo: DrillDuration?, drills: [TrendInput], actions: [ActionItem])],
-                asOf: String, renderedAt: String? = nil, retention: [String: DrillDuration] = [:]) {
+                asOf: String, renderedAt: String? = nil, retention: [String: DrillDuration] = [:], detect: [String: DrillDuration] = [:]) {
         self.scenarios = scenarios.map { entry in
             let ordered = entry.drills.sorted { ($0.startedWallNs, $0.runID) < ($1.startedWallNs, $1.runID) }
             let drills = ordered.map(Self.drill)
@@ -94,12 +106,17 @@ public struct TrendReport: Codable, Sendable, Hashable {
             let kept = zip(ordered, drills).map { TrendChart.Point(wallNs: $0.startedWallNs, seconds: $0.retentionSeconds, met: $1.retentionMet) }
             let retentionTarget = retention[entry.name]
             let showRetention = retentionTarget != nil || ordered.contains { $0.retentionSeconds != nil }
+            let detectPoints = zip(ordered, drills).map { TrendChart.Point(wallNs: $0.startedWallNs, seconds: $0.detectSeconds, met: $1.detectMet) }
+            let detectTarget = detect[entry.name]
+            let showDetect = detectTarget != nil || ordered.contains { $0.detectedBy != nil }
             return Scenario(
                 name: entry.name, title: entry.title, rtoObjective: entry.rto?.description, rpoObjective: entry.rpo?.description,
                 drills: drills, quarters: Self.quarters(drills),
                 openActions: entry.actions.filter(\.isOpen).count, overdueActions: entry.actions.filter { $0.isOverdue(asOf: asOf) }.count,
                 rtoChartSVG: TrendChart(title: "RTO", objective: entry.rto?.seconds, points: rto).svg,
                 rpoChartSVG: TrendChart(title: "RPO", objective: entry.rpo?.seconds, points: rpo).svg,
+                detectObjective: detectTarget?.description,
+                detectChartSVG: showDetect ? TrendChart(title: "Time to detect", objective: detectTarget?.seconds, points: detectPoints).svg : nil,
                 retentionObjective: retentionTarget.map { "at least \($0)" },
                 retentionChartSVG: showRetention ? TrendChart(title: "Retention", objective: retentionTarget?.seconds, points: kept).svg : nil)
         }
@@ -128,9 +145,11 @@ public struct TrendReport: Codable, Sendable, Hashable {
         // A floor: judged on its verdict alone (a value without one proves nothing).
         let retentionMet: Bool? = input.retentionObjective == nil ? nil : input.retentionVerdict.flatMap { $0 == .met ? true : ($0 == .missed ? false : nil) }
         let forgetMet: Bool? = input.forgetAfterVerdict.flatMap { $0 == .met ? true : ($0 == .missed ? false : nil) }
-        let verdicts = [input.rtoVerdict, input.rpoVerdict, input.retentionObjective == nil ? nil : input.retentionVerdict, input.forgetAfterVerdict]
+        let detectMet = met(input.detectSeconds, input.detectObjective, input.detectVerdict)
+        let verdicts = [input.rtoVerdict, input.rpoVerdict, input.detectObjective == nil ? nil : input.detectVerdict,
+                        input.retentionObjective == nil ? nil : input.retentionVerdict, input.forgetAfterVerdict]
         let undetermined = verdicts.contains { $0 == .undetermined || $0 == .unmeasured }
-        let allMet = rtoMet != false && rpoMet != false && retentionMet != false && forgetMet != false
+        let allMet = rtoMet != false && rpoMet != false && detectMet != false && retentionMet != false && forgetMet != false
         let result: String = switch input.status {
         case .completed where allMet && undetermined: "undetermined"
         case .completed where allMet: "met"
@@ -144,7 +163,9 @@ public struct TrendReport: Codable, Sendable, Hashable {
         return Drill(runID: input.runID, started: WallTime.human(input.startedWallNs), quarter: quarter(input.startedWallNs),
                      status: input.status.rawValue, rto: seconds(input.rtoSeconds), rpo: seconds(input.rpoSeconds),
                      rtoSeconds: input.rtoSeconds, rpoSeconds: input.rpoSeconds, rtoMet: rtoMet, rpoMet: rpoMet,
-                     retention: seconds(input.retentionSeconds), retentionSeconds: input.retentionSeconds, retentionMet: retentionMet, result: result)
+                     retention: seconds(input.retentionSeconds), retentionSeconds: input.retentionSeconds, retentionMet: retentionMet,
+                     detect: seconds(input.detectSeconds) + (input.detectedBy.map { " (\($0))" } ?? ""), detectSeconds: input.detectSeconds,
+                     detectMet: detectMet, detectedBy: input.detectedBy, result: result)
     }
 
     /// Every quarter from the first drill's to the last's; a quarter with no drill fails.

@@ -23,6 +23,7 @@ extension DrillMachine {
         guard state.guards.indices.contains(index) else { return [] }  // stale: the guards have not started, or are over
         var polling = state.guards[index]
         guard !polling.stopped, polling.outstanding == sampled.sample else { return [] }
+        noteAlerts(sampled.report, at: sampled.endedAt)
         polling.outstanding = nil
         polling.samples += 1
         if sampled.report.passed {

@@ -112,6 +112,7 @@ extension DrillMachine {
         if let halt = state.halt, halt.ref == finished.ref, halt.attempt == finished.attempt {
             state.course = .running
         }
+        noteAlerts(finished.report, at: finished.endedAt)
         let (verdict, summary) = judged(finished.report, of: finished.ref)
         recordEnd(finished.ref, attempt: finished.attempt, report: finished.report, verdict: verdict, summary: summary, endedAt: finished.endedAt)
         if state.drainingTo != nil { return resumeAfterDrain(finished.ref, attempt: finished.attempt, at: now) }
@@ -131,10 +132,26 @@ extension DrillMachine {
     func judged(_ report: DriverReport, of ref: StepRef) -> (DriverReport.Verdict, String) {
         guard step(ref)?.expect == .fail else { return (report.verdict, report.summary) }
         switch report.verdict {
-        case .failed: return (.passed, "failed as expected: \(report.summary)")
-        case .passed: return (.failed, "expected to fail, but it passed: \(report.summary)")
+        case .failed:
+            // A refusal is an answer: an attempt that never reached the system proves nothing.
+            if let reason = Self.notARefusal(report, action: state.attempts.last(where: { $0.ref == ref })?.action) {
+                return (.error, "failed, but not as a refusal (\(reason)): \(report.summary)")
+            }
+            return (.passed, "failed as expected: \(report.summary)")
+        case .passed: return (.failed, Self.passedUnexpectedly + report.summary)
         default: return (report.verdict, report.summary)
         }
+    }
+
+    static let passedUnexpectedly = "expected to fail, but it passed: "
+
+    /// Why a failed report is not the system refusing: an HTTP request with no answer, a program
+    /// that could not run (126, 127), a process ended by a signal.
+    static func notARefusal(_ report: DriverReport, action: ResolvedAction?) -> String? {
+        if action?.kind == "http", report.httpStatus == nil { return "no HTTP answer" }
+        if let signal = report.terminationSignal { return "ended by signal \(signal)" }
+        if let status = report.exitStatus, status == 126 || status == 127 { return "exit \(status): the program could not run" }
+        return nil
     }
 
     mutating func probeSampled(_ sampled: ProbeSampled, at now: DrillInstant) -> [DrillAction] {
@@ -143,6 +160,7 @@ extension DrillMachine {
                                        startedAt: sampled.startedAt, endedAt: sampled.endedAt, summary: sampled.report.summary))
         }
         state.record(sampled)
+        noteAlerts(sampled.report, at: sampled.endedAt)
         if let index = state.attempts.lastIndex(where: { $0.ref == sampled.ref && $0.attempt == sampled.attempt }),
            state.attempts[index].endedAt == nil {
             state.attempts[index].samples += 1
@@ -295,7 +313,9 @@ extension DrillMachine {
     mutating func stepAttemptFailed(_ ref: StepRef, attempt: Int, summary: String, verdict: DriverReport.Verdict,
                                     startedAt: DrillInstant, endedAt: DrillInstant, at now: DrillInstant) -> [DrillAction] {
         guard let step = step(ref) else { return impossible("an attempt of \(ref) failed, and the scenario has no step there", step: ref, at: now) }
-        if attempt <= step.retries, verdict != .cancelled {
+        // An attack expected to fail that passed has done its harm: trying it again proves nothing.
+        let harmDone = step.expect == .fail && summary.hasPrefix(Self.passedUnexpectedly)
+        if attempt <= step.retries, verdict != .cancelled, !harmDone {
             return schedule(ref, attempt: attempt + 1, at: now + step.retryDelay)
         }
         state.stepsFailed.insert(ref)

@@ -27,12 +27,15 @@ public struct DriverReport: Hashable, Sendable, Codable {
     public var checks: [OutputCheckOutcome]?
     /// What a `backups` step read from the output.
     public var inventory: BackupInventory?
+    /// What an `alert` probe saw in Alertmanager: the matching alerts, and when.
+    public var alerts: AlertObservation?
 
     public init(
         verdict: Verdict, summary: String, exitStatus: Int32? = nil, terminationSignal: Int32? = nil,
         httpStatus: Int? = nil, stdout: CapturedOutput? = nil, stderr: CapturedOutput? = nil,
-        checks: [OutputCheckOutcome]? = nil, inventory: BackupInventory? = nil
+        checks: [OutputCheckOutcome]? = nil, inventory: BackupInventory? = nil, alerts: AlertObservation? = nil
     ) {
+        self.alerts = alerts
         self.checks = checks
         self.inventory = inventory
         self.verdict = verdict

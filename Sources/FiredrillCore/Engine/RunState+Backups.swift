@@ -36,3 +36,11 @@ extension RunState {
     /// The latest inventory read, if any.
     public var latestInventory: InventoryTaken? { inventories.last }
 }
+
+extension RunState {
+    /// An alert an `alert` probe or guard saw during the run, the first time it saw it.
+    public struct AlertSighting: Hashable, Sendable {
+        public var alert: AlertSeen
+        public var firstSeenAt: DrillInstant
+    }
+}

@@ -247,6 +247,8 @@ public struct RunState: Hashable, Sendable {
     public var inventories: [InventoryTaken] = []
     /// Each restore a `restores:` step did, and what verified it.
     public var restores: [RestoreTaken] = []
+    /// Every alert the probes and guards saw, once each (by fingerprint, or labels and start).
+    public var alertsSeen: [AlertSighting] = []
 
     /// The drill's Alertmanager silence: asked for at the start, expired before the run ends.
     public struct SilenceState: Hashable, Sendable {

@@ -10,6 +10,7 @@ public enum ActionKinds {
         SSHPreset.self,
         KubectlPreset.self,
         PrometheusProbe.self,
+        AlertProbe.self,
         KillSpec.self,
         SleepStep.self,
         ManualStep.self,

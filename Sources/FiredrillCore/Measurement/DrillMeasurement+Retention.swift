@@ -39,6 +39,10 @@ extension DrillMeasurement {
                 reasons.append("step '\(restore.stepName)': \(restore.note ?? "no restore point is known")")
                 continue
             }
+            if let note = restore.note, restore.verifiedAt == nil {
+                reasons.append("the restore of \(point.id) (step '\(restore.stepName)') was not verified: \(note)")
+                continue
+            }
             guard restore.verifiedAt != nil else {
                 reasons.append("the restore of \(point.id) (step '\(restore.stepName)') was not verified")
                 continue
@@ -81,7 +85,7 @@ extension DrillMeasurement {
             for taken in state.inventories {
                 guard let end = taken.inventory.listedWallNs else { continue }
                 let start = end - (taken.endedAt - taken.startedAt).nanoseconds
-                for point in taken.inventory.points {
+                for point in taken.inventory.points + (taken.inventory.skippedPoints ?? []) {
                     let lower = start - point.wallNs - point.resolutionNs
                     let upper = end - point.wallNs
                     if lower > forgetAfter.nanoseconds { past[point.id] = point } else if upper > forgetAfter.nanoseconds { straddling[point.id] = point }

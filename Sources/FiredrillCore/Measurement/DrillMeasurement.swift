@@ -82,6 +82,9 @@ public struct DrillMeasurement: Hashable, Sendable, Codable {
     public var rto: Span?
     public var rtoUnknownBecause: String?
     public var timeToDetect: Span?
+    /// The alert that set the `detected` mark, when an `alert` probe did.
+    public var detection: Detection?
+    public var detectObjective: Objective?
     public var rpo: RPO?
     public var rtoObjective: Objective?
     public var rpoObjective: Objective?
@@ -95,7 +98,7 @@ public struct DrillMeasurement: Hashable, Sendable, Codable {
 
     /// missed when one was missed; else undetermined when one's bounds straddle it; else
     /// unmeasured when one has no figure; met when all were; nil without objectives.
-    public var objectivesVerdict: Verdict? { Self.verdict(of: [rtoObjective, rpoObjective, retentionObjective, forgetAfterObjective]) }
+    public var objectivesVerdict: Verdict? { Self.verdict(of: [rtoObjective, rpoObjective, detectObjective, retentionObjective, forgetAfterObjective]) }
 
     static func verdict(of objectives: [Objective?]) -> Verdict? {
         let verdicts = objectives.compactMap { $0?.verdict }
@@ -119,7 +122,15 @@ public struct DrillMeasurement: Hashable, Sendable, Codable {
             rto = nil
             rtoUnknownBecause = disaster == nil ? "no disaster mark was reached" : "no recovered mark was reached"
         }
-        if let disaster, let detected { timeToDetect = Self.span(from: disaster, to: detected) }
+        if let disaster, let detected {
+            if let (span, detection) = Self.detection(scenario: scenario, state: state, disaster: disaster, detected: detected) {
+                timeToDetect = span
+                self.detection = detection
+            } else {
+                timeToDetect = Self.span(from: disaster, to: detected)
+            }
+        }
+        if let target = scenario.objectives.detect { detectObjective = .init(target: target, span: timeToDetect) }
 
         if let canary = state.canary, canary.startedAt != nil {
             rpo = Self.rpo(canary: canary, disaster: disaster)

@@ -10,6 +10,9 @@ public struct RunHeadline: Hashable, Sendable {
     public var timeToDetect: DrillMeasurement.Span?
     public var rtoObjective: DrillMeasurement.Objective?
     public var rpoObjective: DrillMeasurement.Objective?
+    public var detectObjective: DrillMeasurement.Objective?
+    /// The alert whose firing set the `detected` mark; nil where a Firedrill probe did.
+    public var detectedBy: String?
     /// The age at the disaster of the oldest restore point restored and verified.
     public var retention: DrillMeasurement.Span?
     public var retentionObjective: DrillMeasurement.Objective?
@@ -28,6 +31,8 @@ public struct RunHeadline: Hashable, Sendable {
         timeToDetect = measurement.timeToDetect
         rtoObjective = measurement.rtoObjective
         rpoObjective = measurement.rpoObjective
+        detectObjective = measurement.detectObjective
+        detectedBy = measurement.detection?.alert.name
         retention = measurement.retention?.span
         retentionObjective = measurement.retentionObjective
         forgetAfterObjective = measurement.forgetAfterObjective
@@ -44,7 +49,7 @@ public struct RunHeadline: Hashable, Sendable {
 
     /// As `DrillMeasurement.objectivesVerdict`, from the objectives alone.
     public var objectivesVerdict: DrillMeasurement.Verdict? {
-        DrillMeasurement.verdict(of: [rtoObjective, rpoObjective, retentionObjective, forgetAfterObjective])
+        DrillMeasurement.verdict(of: [rtoObjective, rpoObjective, detectObjective, retentionObjective, forgetAfterObjective])
     }
 
     public var objectivesMet: Bool? { objectivesVerdict.map { $0 == .met } }
@@ -66,6 +71,8 @@ public struct RunHeadline: Hashable, Sendable {
         compare("time to detect", span(timeToDetect), span(other.timeToDetect))
         compare("the RTO objective", objective(rtoObjective), objective(other.rtoObjective))
         compare("the RPO objective", objective(rpoObjective), objective(other.rpoObjective))
+        compare("the detect objective", objective(detectObjective), objective(other.detectObjective))
+        compare("detected by", detectedBy ?? "a Firedrill probe", other.detectedBy ?? "a Firedrill probe")
         compare("retention", span(retention), span(other.retention))
         compare("the retention objective", objective(retentionObjective), objective(other.retentionObjective))
         compare("the forget_after objective", objective(forgetAfterObjective), objective(other.forgetAfterObjective))
@@ -81,6 +88,7 @@ public struct RunHeadline: Hashable, Sendable {
 extension RunHeadline: Codable {
     private enum Key: String, CodingKey {
         case scenario, status, rto, rpo, detect, rtoObjective = "rto_objective", rpoObjective = "rpo_objective"
+        case detectObjective = "detect_objective", detectedBy = "detected_by"
         case retention, retentionObjective = "retention_objective", forgetAfterObjective = "forget_after_objective"
         case pastForgetAfter = "past_forget_after", windowOldestNs = "window_oldest_ns", windowNewestNs = "window_newest_ns"
     }
@@ -125,6 +133,8 @@ extension RunHeadline: Codable {
         timeToDetect = try c.decodeIfPresent(FlatSpan.self, forKey: .detect)?.span
         rtoObjective = try c.decodeIfPresent(FlatObjective.self, forKey: .rtoObjective)?.objective
         rpoObjective = try c.decodeIfPresent(FlatObjective.self, forKey: .rpoObjective)?.objective
+        detectObjective = try c.decodeIfPresent(FlatObjective.self, forKey: .detectObjective)?.objective
+        detectedBy = try c.decodeIfPresent(String.self, forKey: .detectedBy)
         retention = try c.decodeIfPresent(FlatSpan.self, forKey: .retention)?.span
         retentionObjective = try c.decodeIfPresent(FlatObjective.self, forKey: .retentionObjective)?.objective
         forgetAfterObjective = try c.decodeIfPresent(FlatObjective.self, forKey: .forgetAfterObjective)?.objective
@@ -142,6 +152,8 @@ extension RunHeadline: Codable {
         try c.encodeIfPresent(timeToDetect.map(FlatSpan.init), forKey: .detect)
         try c.encodeIfPresent(rtoObjective.map(FlatObjective.init), forKey: .rtoObjective)
         try c.encodeIfPresent(rpoObjective.map(FlatObjective.init), forKey: .rpoObjective)
+        try c.encodeIfPresent(detectObjective.map(FlatObjective.init), forKey: .detectObjective)
+        try c.encodeIfPresent(detectedBy, forKey: .detectedBy)
         try c.encodeIfPresent(retention.map(FlatSpan.init), forKey: .retention)
         try c.encodeIfPresent(retentionObjective.map(FlatObjective.init), forKey: .retentionObjective)
         try c.encodeIfPresent(forgetAfterObjective.map(FlatObjective.init), forKey: .forgetAfterObjective)

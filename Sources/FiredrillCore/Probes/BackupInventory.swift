@@ -25,14 +25,17 @@ public struct BackupInventory: Hashable, Sendable, Codable {
     public var points: [RestorePoint]
     /// What was read but is not restorable (a failed or partial backup), one line each.
     public var skipped: [String]
+    /// Those of them with a time: they hold data all the same, so `forget_after` counts them.
+    public var skippedPoints: [RestorePoint]?
     /// The wall clock when the listing ended (Unix nanoseconds), read by the executor: ages are
     /// reckoned from it and the run's monotonic timeline.
     public var listedWallNs: Int64?
 
-    public init(format: String, points: [RestorePoint], skipped: [String] = [], listedWallNs: Int64? = nil) {
+    public init(format: String, points: [RestorePoint], skipped: [String] = [], skippedPoints: [RestorePoint]? = nil, listedWallNs: Int64? = nil) {
         self.format = format
         self.points = points.sorted { ($0.wallNs, $0.id) < ($1.wallNs, $1.id) }
         self.skipped = skipped
+        self.skippedPoints = skippedPoints?.isEmpty == true ? nil : skippedPoints
         self.listedWallNs = listedWallNs
     }
 
@@ -126,9 +129,15 @@ public enum InventoryFormat: Hashable, Sendable, Codable, CustomStringConvertibl
         do { root = try JSONValue.parse(text) } catch { throw ReadError(message: "the \(name) inventory is \(error.description)") }
         var points: [RestorePoint] = []
         var skipped: [String] = []
+        var skippedPoints: [RestorePoint] = []
         switch self {
         case .pgbackrest:
             guard case .array(let stanzas) = root else { throw ReadError(message: "expected pgbackrest info's list of stanzas, got \(root.kindName)") }
+            // Labels are a stanza's own: the oldest of two clusters' backups is no restore point of either.
+            if stanzas.count > 1 {
+                let names = stanzas.map { $0["name"]?.text ?? "?" }.joined(separator: ", ")
+                throw ReadError(message: "pgbackrest info lists \(stanzas.count) stanzas (\(names)); list one, with --stanza=NAME")
+            }
             for (s, stanza) in stanzas.enumerated() {
                 let name = stanza["name"]?.text ?? "stanza \(s + 1)"
                 guard case .array(let backups)? = stanza["backup"] else {
@@ -136,15 +145,17 @@ public enum InventoryFormat: Hashable, Sendable, Codable, CustomStringConvertibl
                 }
                 for (b, backup) in backups.enumerated() {
                     guard let label = backup["label"]?.text else { throw ReadError(message: "backup \(b + 1) of stanza '\(name)' has no label") }
-                    if case .bool(true)? = backup["error"] {
-                        skipped.append("\(label): pgBackRest found errors in it")
-                        continue
-                    }
                     guard let stop = backup["timestamp"]?["stop"], let seconds = stop.wholeNumber else {
                         throw ReadError(message: "backup \(label) has no timestamp.stop in Unix seconds")
                     }
                     let size = backup["info"]?["size"]?.wholeNumber
-                    points.append(.init(id: label, wallNs: try Self.ns(seconds: seconds, of: label), resolutionNs: 1_000_000_000, sizeBytes: size))
+                    let point = RestorePoint(id: label, wallNs: try Self.ns(seconds: seconds, of: label), resolutionNs: 1_000_000_000, sizeBytes: size)
+                    if case .bool(true)? = backup["error"] {
+                        skipped.append("\(label): pgBackRest found errors in it")
+                        skippedPoints.append(point)
+                        continue
+                    }
+                    points.append(point)
                 }
             }
         case .restic:
@@ -165,12 +176,14 @@ public enum InventoryFormat: Hashable, Sendable, Codable, CustomStringConvertibl
             for (i, item) in items.enumerated() {
                 guard let name = item["metadata"]?["name"]?.text else { throw ReadError(message: "backup \(i + 1) has no metadata.name") }
                 let phase = item["status"]?["phase"]?.text ?? "no phase"
+                // Its start would make it look older than it is: only its completion says when its data is from.
+                let completed = item["status"]?["completionTimestamp"]?.text.flatMap(WallTime.parseRFC3339)
                 guard phase == "Completed" else {
                     skipped.append("\(name): \(phase)")
+                    if let completed { skippedPoints.append(.init(id: name, wallNs: completed.ns, resolutionNs: completed.resolutionNs)) }
                     continue
                 }
-                guard let time = (item["status"]?["completionTimestamp"] ?? item["status"]?["startTimestamp"])?.text,
-                      let instant = WallTime.parseRFC3339(time) else {
+                guard let instant = completed else {
                     throw ReadError(message: "backup \(name) has no status.completionTimestamp in RFC 3339")
                 }
                 points.append(.init(id: name, wallNs: instant.ns, resolutionNs: instant.resolutionNs))
@@ -192,11 +205,27 @@ public enum InventoryFormat: Hashable, Sendable, Codable, CustomStringConvertibl
                 points.append(.init(id: id, wallNs: instant.ns, resolutionNs: instant.resolutionNs, sizeBytes: size))
             }
         }
+        for point in points + skippedPoints {
+            // Before 1970 is no backup's time, and would overflow the ages reckoned from it.
+            guard point.wallNs >= 0 else { throw ReadError(message: "restore point \(point.id)'s time \(point.time) is before 1970") }
+            // Ids are substituted into commands (`${backups.oldest.id}`): a hostile one must not run as shell.
+            guard Self.isSafeID(point.id) else {
+                throw ReadError(message: "restore point id \(JSONValue.quoted(String(point.id.prefix(80)))) holds characters that are not safe on a command line (only letters, digits and . _ : / @ + = , - are; not a leading -)")
+            }
+        }
         guard !points.isEmpty else {
             let note = skipped.isEmpty ? "" : " restorable (\(skipped.joined(separator: "; ")))"
             throw ReadError(message: "the \(name) inventory lists no restore points\(note)")
         }
-        return BackupInventory(format: name, points: points, skipped: skipped)
+        return BackupInventory(format: name, points: points, skipped: skipped, skippedPoints: skippedPoints)
+    }
+
+    /// Letters, digits and `. _ : / @ + = , -`, at most 512 of them, not starting with `-`.
+    public static func isSafeID(_ id: String) -> Bool {
+        guard !id.isEmpty, id.utf8.count <= 512, !id.hasPrefix("-") else { return false }
+        return id.unicodeScalars.allSatisfy { c in
+            c.isASCII && (("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c) || "._:/@+=,-".unicodeScalars.contains(c))
+        }
     }
 
     static func ns(seconds: Int64, of what: String) throws(ReadError) -> Int64 {

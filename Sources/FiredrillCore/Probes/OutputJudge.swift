@@ -24,18 +24,26 @@ public enum OutputJudge {
         judged.stdout = report.stdout.map { cut($0, to: keep) }
         judged.stderr = report.stderr.map { cut($0, to: keep) }
         let onFailure = output.onFailure == true && report.verdict == .failed
+        // Expected to fail, and it passed: that pass is the verdict ("expected to fail, but it
+        // passed"). Checks meant for the refusal's output must not turn it into a failure, which
+        // `expect: fail` would count as the refusal expected.
+        if output.onFailure == true, report.passed { return judged }
         guard report.passed || onFailure else { return judged }
         let text = report.stdout?.text ?? ""
+        // JSON is read from the bytes the program wrote, not their escaped record text (a CRLF, a DEL in a string).
+        let raw = String(decoding: ControlCharacters.bytes(of: text), as: UTF8.self)
+        // A refusal may be said on either stream (the aws CLI writes its errors to stderr).
+        let failureText = onFailure ? text + "\n" + (report.stderr?.text ?? "") : text
         let cutNote = report.stdout.flatMap { $0.truncated ? " (the output was cut at \(ByteSize.describe($0.keptBytes)) of \(ByteSize.describe($0.totalBytes)))" : nil } ?? ""
         var failures: [String] = []
         if !output.checks.isEmpty {
-            let outcomes = output.checks.map { judge($0, text: text, cutNote: cutNote) }
+            let outcomes = output.checks.map { judge($0, text: onFailure ? failureText : text, json: raw, cutNote: cutNote) }
             judged.checks = outcomes
             failures += outcomes.filter { !$0.passed }.map { "expected \($0.check), found \($0.found)" }
         }
         if let format = output.inventory {
             do {
-                var inventory = try format.read(text)
+                var inventory = try format.read(raw)
                 inventory.listedWallNs = listedWallNs
                 judged.inventory = inventory
                 if failures.isEmpty { judged.summary = "\(report.summary); \(inventory.summary)" }
@@ -56,7 +64,7 @@ public enum OutputJudge {
         return judged
     }
 
-    static func judge(_ check: ResolvedOutputCheck, text: String, cutNote: String) -> OutputCheckOutcome {
+    static func judge(_ check: ResolvedOutputCheck, text: String, json: String, cutNote: String) -> OutputCheckOutcome {
         let described = check.description
         if let needle = check.contains {
             let found = text.contains(needle)
@@ -75,7 +83,7 @@ public enum OutputJudge {
         let path: JSONPath
         do { path = try JSONPath(parsing: pathText) } catch { return .init(check: described, passed: false, found: error.description) }
         let root: JSONValue
-        do { root = try JSONValue.parse(text) } catch { return .init(check: described, passed: false, found: "output \(error.description)\(cutNote)") }
+        do { root = try JSONValue.parse(json) } catch { return .init(check: described, passed: false, found: "output \(error.description)\(cutNote)") }
         let nodes = path.select(root)
         guard let expectText = check.expect else {
             return .init(check: described, passed: !nodes.isEmpty, found: nodes.isEmpty ? "nothing selected" : values(nodes))

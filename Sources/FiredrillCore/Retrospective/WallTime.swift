@@ -34,7 +34,9 @@ public enum WallTime {
     }
 
     static func parts(_ ns: Int64) -> (String, String) {
-        let seconds = ns >= 0 ? ns / 1_000_000_000 : (ns - 999_999_999) / 1_000_000_000
+        // Floor division without subtracting first: `ns - 999_999_999` overflows near Int64.min.
+        var seconds = ns / 1_000_000_000
+        if ns % 1_000_000_000 < 0 { seconds -= 1 }
         var days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
         // Howard Hinnant's civil_from_days.

@@ -32,6 +32,8 @@ public struct Scenario: Hashable, Sendable {
     public var silence: Silence?
     /// When the drill is planned; `firedrill due` says when the next one is due.
     public var schedule: DrillSchedule?
+    /// How alert labels map to P1, P2 and P3, and the priority the drill should cause.
+    public var alerting: Alerting?
     public var location: SourceLocation
 
     public init(
@@ -40,8 +42,9 @@ public struct Scenario: Hashable, Sendable {
         vars: [Variable] = [], setup: [Step] = [], steadyState: [Step] = [], canary: Canary? = nil,
         phases: [Phase], rollback: [Step] = [], teardown: [Step] = [], secrets: [Secret] = [], guards: [Guard] = [],
         maxDuration: DrillDuration? = nil, notify: [Notifier] = [], silence: Silence? = nil, schedule: DrillSchedule? = nil,
-        location: SourceLocation = .synthesized()
+        alerting: Alerting? = nil, location: SourceLocation = .synthesized()
     ) {
+        self.alerting = alerting
         self.schedule = schedule
         self.formatVersion = formatVersion
         self.name = name
@@ -166,13 +169,16 @@ public struct Variable: Hashable, Sendable, Codable {
 public struct Objectives: Hashable, Sendable, Codable {
     public var rto: DrillDuration?
     public var rpo: DrillDuration?
+    /// Time to detect: from the disaster to the `detected` mark (an alert's firing, when an alert probe sets it).
+    public var detect: DrillDuration?
     /// Met when the drill restored a restore point at least this old at the disaster, and verified it.
     public var retention: DrillDuration?
     /// Missed when an inventory still holds a restore point older than this.
     public var forgetAfter: DrillDuration?
     public var location: SourceLocation
-    public init(rto: DrillDuration? = nil, rpo: DrillDuration? = nil, retention: DrillDuration? = nil, forgetAfter: DrillDuration? = nil,
-                location: SourceLocation = .synthesized()) {
+    public init(rto: DrillDuration? = nil, rpo: DrillDuration? = nil, detect: DrillDuration? = nil, retention: DrillDuration? = nil,
+                forgetAfter: DrillDuration? = nil, location: SourceLocation = .synthesized()) {
+        self.detect = detect
         self.rto = rto
         self.rpo = rpo
         self.retention = retention

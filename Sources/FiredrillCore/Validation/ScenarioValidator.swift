@@ -381,6 +381,10 @@ extension ScenarioValidator {
             if scenario.objectives.rto != nil, disaster == nil || recovered == nil {
                 error("objectives.rto needs a step with mark: disaster and one with mark: recovered", at: scenario.objectives.location)
             }
+            let detected = phaseSteps.firstIndex { $0.mark == "detected" }
+            if scenario.objectives.detect != nil, disaster == nil || detected == nil {
+                error("objectives.detect needs a step with mark: disaster and one with mark: detected", at: scenario.objectives.location)
+            }
             if scenario.objectives.rpo != nil, scenario.canary == nil {
                 error("objectives.rpo needs a canary to measure data loss", at: scenario.objectives.location)
             }
@@ -399,7 +403,7 @@ extension ScenarioValidator {
                 if !before.contains(where: { $0.action.as(BackupsStep.self) != nil }) {
                     error("step '\(step.name)' restores \(restores.raw), but no backups step runs before it to say what that is", at: restores.location)
                 }
-                let after = phaseSteps[index...]
+                let after = phaseSteps[(index + 1)...]
                 if let verifier = step.verifiedBy {
                     if !phaseSteps[(index + 1)...].contains(where: { $0.name == verifier }) {
                         let names = phaseSteps[(index + 1)...].map(\.name)

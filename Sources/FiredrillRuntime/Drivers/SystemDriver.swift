@@ -11,6 +11,7 @@ public struct SystemDriver: Driver {
         "kill": KillDriver(),
         "sleep": SleepDriver(),
         "prometheus": PrometheusDriver(),
+        "alert": AlertDriver(),
     ]
 
     public var drivers: [String: any Driver]

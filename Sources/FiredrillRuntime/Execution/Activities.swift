@@ -114,7 +114,12 @@ struct Activities: Sendable {
     /// something of its output is read up to `ResolvedOutput.readLimit` and judged on all of it
     /// (`OutputJudge`); the record keeps no more of the output than `limits` allows.
     func call(_ action: ResolvedAction, deadline: Deadline, limits: DriverLimits) async -> DriverReport {
-        guard let output = action.output else { return await driver.perform(action, deadline: deadline, limits: limits) }
+        guard let output = action.output else {
+            var report = await driver.perform(action, deadline: deadline, limits: limits)
+            // When Alertmanager was seen, on the wall clock: an alert's startsAt is another host's wall clock.
+            if report.alerts != nil { report.alerts?.observedWallNs = clock.now().wallNs }
+            return report
+        }
         let read = DriverLimits(outputBytes: max(limits.outputBytes, ResolvedOutput.readLimit))
         let report = await driver.perform(action, deadline: deadline, limits: read)
         return OutputJudge.judge(report, output: output, keep: limits.outputBytes,

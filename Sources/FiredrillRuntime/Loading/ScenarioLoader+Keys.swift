@@ -7,9 +7,9 @@ extension ScenarioLoader {
     enum Keys {
         static let scenario = [
             "firedrill", "name", "title", "description", "owner", "runbook", "tags", "objectives", "vars",
-            "setup", "steady_state", "canary", "phases", "rollback", "teardown", "secrets", "guards", "max_duration", "notify", "silence", "schedule",
+            "setup", "steady_state", "canary", "phases", "rollback", "teardown", "secrets", "guards", "max_duration", "notify", "silence", "schedule", "alerting",
         ]
-        static let objectives = ["rto", "rpo", "retention", "forget_after"]
+        static let objectives = ["rto", "rpo", "detect", "retention", "forget_after"]
         static let canary = ["every", "warmup", "write", "read"]
         static let phase = ["name", "steps"]
         static let probeKinds = ActionKind.probes.map(\.key)
@@ -22,6 +22,7 @@ extension ScenarioLoader {
         static let notifier = ["name", "slack", "webhook", "on"]
         static let silence = ["alertmanager", "matchers", "comment", "duration"]
         static let schedule = ["every", "cron", "time_zone"]
+        static let alerting = ["priorities", "causes"]
         static let matcher = ["name", "value", "regex", "negate"]
         static let notifierTarget = ["url", "headers"]
     }

@@ -45,6 +45,7 @@ extension ScenarioLoader.Reader {
             notify: notifiers(fields.value("notify")),
             silence: silence(fields.value("silence")),
             schedule: schedule(fields.value("schedule")),
+            alerting: alerting(fields.value("alerting")),
             location: location(of: root)
         )
     }
@@ -156,24 +157,36 @@ extension ScenarioLoader.Reader {
         error(Rules.url(url), at: urlNode)
         var matchers: [Silence.Matcher] = []
         if let listNode = required(fields, "matchers") {
-            if case .sequence(let items) = listNode {
-                for item in items {
-                    guard let entry = self.fields(item, of: "matcher", allowed: Keys.matcher,
-                                                  expected: "a matcher: a mapping with 'name' and 'value'") else { continue }
-                    guard let name = required(entry, "name").flatMap({ string($0) }),
-                          let value = required(entry, "value").flatMap({ template($0) }) else { continue }
-                    if name.isEmpty { error("a matcher's name is empty", at: item) }
-                    let regex = entry.value("regex").flatMap { bool($0) } ?? false
-                    let negate = entry.value("negate").flatMap { bool($0) } ?? false
-                    matchers.append(.init(name: name, value: value, isRegex: regex, isEqual: !negate))
-                }
-                if items.isEmpty { error("silence.matchers is empty: a silence without matchers would silence everything", at: listNode) }
-            } else {
-                error("expected a list of matchers, got \(Self.describe(listNode))", at: listNode)
+            matchers = self.matchers(listNode, of: "silence.matchers")
+            if case .sequence(let items) = listNode, items.isEmpty {
+                error("silence.matchers is empty: a silence without matchers would silence everything", at: listNode)
             }
         }
         return Silence(alertmanager: url, matchers: matchers, comment: template(fields.value("comment")),
                        duration: positiveDuration(fields.value("duration"), key: "duration"), location: location(of: node))
+    }
+
+    /// `alerting: {priorities: {P1: {severity: critical}, P2: [{severity: warning}, {severity: error}]}, causes: P2}`.
+    mutating func alerting(_ node: Node?) -> Alerting? {
+        guard let node, let fields = fields(node, of: "alerting", allowed: Keys.alerting) else { return nil }
+        var rules: [PriorityRule] = []
+        if let prioritiesNode = fields.value("priorities"),
+           let entries = self.fields(prioritiesNode, of: "alerting.priorities", allowed: Alerting.priorityNames,
+                                     expected: "a mapping of P1, P2 and P3 to the labels that make an alert one")?.entries {
+            for entry in entries {
+                let items: [Node] = if case .sequence(let list) = entry.value { Array(list) } else { [entry.value] }
+                for item in items {
+                    guard let labels = self.fields(item, of: "labels", allowed: nil, expected: "a mapping of label names to values, like {severity: critical}")
+                    else { continue }
+                    var map: [String: String] = [:]
+                    for label in labels.entries { if let value = string(label.value) { map[label.key] = value } }
+                    if map.isEmpty { error("\(entry.key) names no labels: every alert would be \(entry.key)", at: item) }
+                    rules.append(PriorityRule(priority: entry.key, labels: map))
+                }
+            }
+        }
+        let causes = choice(fields.value("causes"), Alerting.priorityNames)
+        return Alerting(priorities: rules.isEmpty ? Alerting.defaultPriorities : rules, causes: causes, location: location(of: node))
     }
 
     /// `secrets: [NAME, ...]`: environment variables read at run time, never recorded.
@@ -220,6 +233,7 @@ extension ScenarioLoader.Reader {
             return Objectives(location: rootLocation)
         }
         return Objectives(rto: duration(fields.value("rto")), rpo: duration(fields.value("rpo")),
+                          detect: positiveDuration(fields.value("detect"), key: "detect"),
                           retention: positiveDuration(fields.value("retention"), key: "retention"),
                           forgetAfter: positiveDuration(fields.value("forget_after"), key: "forget_after"), location: location(of: node))
     }

@@ -80,6 +80,7 @@ extension ScenarioLoader.Reader {
         if let node = fields.value("restores"), let value = template(node) {
             if section != .phase { error(Rules.restoresPlacement(section: section.label), at: node) }
             if value.raw.trimmingCharacters(in: .whitespaces).isEmpty { error("restores is empty; give oldest, newest or a restore point's id", at: node) }
+            if value.raw.contains("${") { error("restores takes oldest, newest or a restore point's id as written, not a reference", at: node) }
             restores = value
         }
         var verifiedBy: String?

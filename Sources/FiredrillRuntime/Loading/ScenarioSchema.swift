@@ -35,7 +35,7 @@ public enum ScenarioSchema {
             ("scenario", Keys.scenario, scenarioTypes), ("objectives", Keys.objectives, objectivesTypes), ("canary", Keys.canary, canaryTypes),
             ("phase", Keys.phase, phaseTypes), ("step", Keys.step, stepTypes),
             ("guard", Keys.guardKeys, guardTypes), ("notifier", Keys.notifier, notifierTypes), ("silence", Keys.silence, silenceTypes),
-            ("schedule", Keys.schedule, scheduleTypes), ("matcher", Keys.matcher, matcherTypes),
+            ("schedule", Keys.schedule, scheduleTypes), ("matcher", Keys.matcher, matcherTypes), ("alerting", Keys.alerting, alertingTypes),
             ("notifier target", Keys.notifierTarget, notifierTargetTypes),
             ("probe", Keys.probeHolder, probeHolderTypes), ("output", ScenarioReader.outputKeys, outputTypes),
         ] + ActionKinds.all.flatMap { kind in kind.nestedKeys }
@@ -104,10 +104,12 @@ public enum ScenarioSchema {
             "guards": list(ref("guard")), "max_duration": ref("duration"), "notify": list(ref("notifier")),
             "silence": object(Keys.silence, silenceTypes, required: ["alertmanager", "matchers"]),
             "schedule": ["oneOf": [oneWord(["monthly", "quarterly", "yearly"]), object(Keys.schedule, scheduleTypes)]],
+            "alerting": object(Keys.alerting, alertingTypes),
         ]
     }
     static var objectivesTypes: [String: JSON] {
         ["rto": ref("duration"), "rpo": ref("duration"),
+         "detect": described(ref("duration"), "Time to detect: from the disaster to the detected mark (an alert's firing, when an alert probe sets it)."),
          "retention": described(ref("duration"), "Met when the drill restored and verified a restore point at least this old at the disaster."),
          "forget_after": described(ref("duration"), "Missed when an inventory still holds a restore point older than this.")]
     }
@@ -149,6 +151,15 @@ public enum ScenarioSchema {
     static var silenceTypes: [String: JSON] { [
         "alertmanager": ref("template"), "matchers": list(ref("matcher"), atLeastOne: true), "comment": ref("template"), "duration": ref("duration"),
     ] }
+    static var alertingTypes: [String: JSON] {
+        let labels: JSON = ["type": "object", "additionalProperties": ["type": "string"], "minProperties": 1]
+        let rule: JSON = ["oneOf": [labels, list(labels, atLeastOne: true)]]
+        return [
+            "priorities": described(object(Alerting.priorityNames, Dictionary(uniqueKeysWithValues: Alerting.priorityNames.map { ($0, rule) })),
+                                    "Labels that make an alert P1, P2 or P3, like {severity: critical}."),
+            "causes": described(oneWord(Alerting.priorityNames), "The highest priority this drill's fault should raise."),
+        ]
+    }
     static var scheduleTypes: [String: JSON] { [
         "every": oneWord(["monthly", "quarterly", "yearly"]), "cron": ["type": "string"], "time_zone": ["type": "string"],
     ] }

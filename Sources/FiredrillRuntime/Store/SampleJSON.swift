@@ -38,7 +38,7 @@ struct SampleJSON {
     static let endStatus = Array(#","status":"#.utf8)
     static let endSuffix = Array(#","type":"run_ended"}"#.utf8)
     static let headlineFields = [
-        "detect", "forget_after_objective", "past_forget_after", "retention", "retention_objective", "rpo", "rpo_objective", "rto",
+        "detect", "detect_objective", "detected_by", "forget_after_objective", "past_forget_after", "retention", "retention_objective", "rpo", "rpo_objective", "rto",
         "rto_objective", "scenario", "status", "window_newest_ns", "window_oldest_ns",
     ].map { Array($0.utf8) }
     static let spanFields = ["lower_ns", "ns", "resolution_ns", "resolution_source", "upper_ns"].map { Array($0.utf8) }
@@ -168,25 +168,28 @@ struct SampleJSON {
             var scenario: String?
             var status: RunStatus?
             var spans: [DrillMeasurement.Span?] = [nil, nil, nil, nil]
-            var objectives: [DrillMeasurement.Objective?] = [nil, nil, nil, nil]
+            var objectives: [DrillMeasurement.Objective?] = [nil, nil, nil, nil, nil]
             var numbers: [Int64?] = [nil, nil, nil]
+            var detectedBy: String?
             guard let seen = members(SampleJSON.headlineFields, { reader, field in
                 switch field {
                 case 0: return reader.span().map { spans[0] = $0 } != nil
-                case 1: return reader.objective().map { objectives[3] = $0 } != nil
-                case 2: return reader.integer64().map { numbers[0] = $0 } != nil
-                case 3: return reader.span().map { spans[3] = $0 } != nil
-                case 4: return reader.objective().map { objectives[2] = $0 } != nil
-                case 5: return reader.span().map { spans[1] = $0 } != nil
-                case 6: return reader.objective().map { objectives[1] = $0 } != nil
-                case 7: return reader.span().map { spans[2] = $0 } != nil
-                case 8: return reader.objective().map { objectives[0] = $0 } != nil
-                case 9: return reader.string().map { scenario = $0 } != nil
-                case 10: return reader.string().flatMap(RunStatus.init(rawValue:)).map { status = $0 } != nil
-                case 11: return reader.integer64().map { numbers[1] = $0 } != nil
+                case 1: return reader.objective().map { objectives[4] = $0 } != nil
+                case 2: return reader.string().map { detectedBy = $0 } != nil
+                case 3: return reader.objective().map { objectives[3] = $0 } != nil
+                case 4: return reader.integer64().map { numbers[0] = $0 } != nil
+                case 5: return reader.span().map { spans[3] = $0 } != nil
+                case 6: return reader.objective().map { objectives[2] = $0 } != nil
+                case 7: return reader.span().map { spans[1] = $0 } != nil
+                case 8: return reader.objective().map { objectives[1] = $0 } != nil
+                case 9: return reader.span().map { spans[2] = $0 } != nil
+                case 10: return reader.objective().map { objectives[0] = $0 } != nil
+                case 11: return reader.string().map { scenario = $0 } != nil
+                case 12: return reader.string().flatMap(RunStatus.init(rawValue:)).map { status = $0 } != nil
+                case 13: return reader.integer64().map { numbers[1] = $0 } != nil
                 default: return reader.integer64().map { numbers[2] = $0 } != nil
                 }
-            }), seen & (1 << 9) != 0, seen & (1 << 10) != 0, let scenario, let status else { return nil }
+            }), seen & (1 << 11) != 0, seen & (1 << 12) != 0, let scenario, let status else { return nil }
             var headline = RunHeadline(scenario: scenario, status: status)
             headline.timeToDetect = spans[0]
             headline.rpo = spans[1]
@@ -196,6 +199,8 @@ struct SampleJSON {
             headline.rpoObjective = objectives[1]
             headline.retentionObjective = objectives[2]
             headline.forgetAfterObjective = objectives[3]
+            headline.detectObjective = objectives[4]
+            headline.detectedBy = detectedBy
             headline.pastForgetAfter = numbers[0].flatMap { Int(exactly: $0) }
             headline.windowNewestNs = numbers[1]
             headline.windowOldestNs = numbers[2]

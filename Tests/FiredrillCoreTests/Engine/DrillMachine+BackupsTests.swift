@@ -162,3 +162,68 @@ struct DrillMachineBackupsTests {
         #expect(DrillMachine.replay(scenario, events: succeeded.log) == succeeded.machine)
     }
 }
+
+@Suite("DrillMachine: what expect: fail and restores do not count")
+struct DrillMachineBackupsHostileTests {
+    @Test func anAttemptThatNeverReachedTheSystemIsNoRefusal() {
+        let http = Step(name: "delete through the API", action: .http(HTTPProbe(method: "DELETE", url: "http://127.0.0.1:1/x")), expect: .fail)
+        let tool = Step(name: "forget with a missing tool", action: .run(argv: ["no-such-restic"]), expect: .fail)
+        let scenario = Scenario(name: "attack", phases: [Phase(name: "attack", steps: [http, tool])])
+        var run = ScriptedRun(scenario)
+        run.start()
+        let ref = StepRef.phase(0, 0)
+        run.begin(ref)
+        run.feed(.attemptFinished(AttemptFinished(ref: ref, attempt: 1, report: DriverReport(verdict: .failed, summary: "connection refused"),
+                                                  startedAt: run.now, endedAt: run.now + .milliseconds(5))), at: run.now + .milliseconds(5))
+        #expect(run.state.attempts[0].verdict == .error)
+        #expect(run.state.attempts[0].summary == "failed, but not as a refusal (no HTTP answer): connection refused")
+        #expect(run.state.outcome == .failed)
+
+        var second = ScriptedRun(Scenario(name: "attack", phases: [Phase(name: "attack", steps: [tool])]))
+        second.start()
+        second.begin(.phase(0, 0))
+        second.feed(.attemptFinished(AttemptFinished(ref: .phase(0, 0), attempt: 1,
+                                                     report: DriverReport(verdict: .failed, summary: "exit 127", exitStatus: 127),
+                                                     startedAt: second.now, endedAt: second.now + .milliseconds(5))), at: second.now + .milliseconds(5))
+        #expect(second.state.attempts[0].verdict == .error)
+    }
+
+    @Test func anAttackThatSucceededIsNotRetriedIntoARefusal() {
+        let attacker = Step(name: "forget every snapshot", action: .run(argv: ["restic", "forget"]), retries: 2, expect: .fail)
+        var run = ScriptedRun(Scenario(name: "attack", phases: [Phase(name: "attack", steps: [attacker])]))
+        run.start()
+        run.perform(.phase(0, 0), .passed, summary: "exit 0")
+        #expect(run.state.attempts.count == 1)
+        #expect(run.state.outcome == .failed)
+    }
+
+    @Test func aRestoreIsVerifiedOnlyByALaterStepAndNotOnceReplaced() {
+        let list = DrillMachineBackupsTests.list
+        let scenario = Scenario(name: "window", objectives: .init(retention: .hours(1)), phases: [Phase(name: "p", steps: [
+            list, Drill.cmd("kill", mark: "disaster"),
+            Step(name: "restore oldest", action: .run(argv: ["r"]), restores: "oldest"),
+            Step(name: "restore newest", action: .run(argv: ["r"]), restores: "newest"),
+            Step(name: "check", action: .run(argv: ["c"]), mark: "recovered"),
+        ])])
+        var run = ScriptedRun(scenario)
+        run.start()
+        DrillMachineBackupsTests.listed(&run)
+        for step in 1..<5 { run.perform(.phase(0, step)) }
+        #expect(run.state.restores.map(\.verifiedBy) == [nil, "check"])
+        #expect(run.state.restores[0].note == "restore 'restore newest' replaced it before anything verified it")
+        let m = DrillMeasurement(scenario: scenario, state: run.state)
+        #expect(m.retention?.restored?.id == "full-3")
+
+        // A restore step marked recovered does not verify itself.
+        let selfish = Scenario(name: "selfish", objectives: .init(retention: .hours(1)), phases: [Phase(name: "p", steps: [
+            list, Drill.cmd("kill", mark: "disaster"), Step(name: "restore", action: .run(argv: ["true"]), mark: "recovered", restores: "oldest"),
+        ])])
+        var own = ScriptedRun(selfish)
+        own.start()
+        DrillMachineBackupsTests.listed(&own)
+        own.perform(.phase(0, 1))
+        own.perform(.phase(0, 2))
+        #expect(own.state.restores.first?.verifiedAt == nil)
+        #expect(DrillMeasurement(scenario: selfish, state: own.state).retentionObjective?.verdict == .unmeasured)
+    }
+}

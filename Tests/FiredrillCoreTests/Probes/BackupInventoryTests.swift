@@ -76,3 +76,33 @@ struct BackupInventoryTests {
         }
     }
 }
+
+/// What a hostile or confused inventory cannot do: crash the ages, inject into commands, mix clusters.
+@Suite struct BackupInventoryHostileTests {
+    @Test func timesBefore1970IdsUnsafeOnACommandLineAndTwoStanzasAreRefused() {
+        let mapping = InventoryFormat.mapping(items: "$[*]", id: "$.id", time: "$.time", size: nil)
+        #expect(throws: InventoryFormat.ReadError.self) { try InventoryFormat.restic.read(#"[{"id":"a","time":"1677-09-21T00:12:44Z"}]"#) }
+        #expect(throws: InventoryFormat.ReadError.self) { try mapping.read(#"[{"id":"a","time":"1700-01-01T00:00:00Z"}]"#) }
+        #expect(throws: InventoryFormat.ReadError(message: #"restore point id "x$(touch /tmp/pwned)" holds characters that are not safe on a command line (only letters, digits and . _ : / @ + = , - are; not a leading -)"#)) {
+            try mapping.read(#"[{"id":"x$(touch /tmp/pwned)","time":1}]"#)
+        }
+        #expect(throws: InventoryFormat.ReadError.self) { try mapping.read(#"[{"id":"--delete","time":1}]"#) }
+        #expect(throws: InventoryFormat.ReadError(message: "pgbackrest info lists 2 stanzas (a, b); list one, with --stanza=NAME")) {
+            try InventoryFormat.pgbackrest.read(#"[{"name":"a","backup":[]},{"name":"b","backup":[]}]"#)
+        }
+        // A start is no completion: a backup without one is not placed earlier than it is.
+        #expect(throws: InventoryFormat.ReadError.self) {
+            try InventoryFormat.velero.read(#"{"kind":"Backup","metadata":{"name":"x"},"status":{"phase":"Completed","startTimestamp":"2026-12-01T00:00:00Z"}}"#)
+        }
+        // Formatting the earliest instants does not trap.
+        #expect(WallTime.iso8601(Int64.min) == "1677-09-21T00:12:43Z")
+        #expect(WallTime.iso8601(Int64.min + 500_000_000) == "1677-09-21T00:12:43Z")
+    }
+
+    @Test func skippedBackupsStillCountAgainstForgetAfter() throws {
+        let text = #"{"kind":"BackupList","items":[{"metadata":{"name":"old"},"status":{"phase":"PartiallyFailed","completionTimestamp":"2019-01-01T00:00:00Z"}},{"metadata":{"name":"new"},"status":{"phase":"Completed","completionTimestamp":"2026-12-01T00:00:00Z"}}]}"#
+        let inventory = try InventoryFormat.velero.read(text)
+        #expect(inventory.points.map(\.id) == ["new"])
+        #expect(inventory.skippedPoints?.map(\.id) == ["old"])
+    }
+}

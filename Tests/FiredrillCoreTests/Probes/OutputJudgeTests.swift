@@ -116,3 +116,37 @@ struct PosixRegexTests {
         #expect(try !PosixRegex("(a|aa)*b").matches(text))
     }
 }
+
+@Suite("OutputJudge: what hostile or odd output cannot do")
+struct OutputJudgeHostileTests {
+    @Test func jsonIsReadFromTheBytesWrittenAndARefusalFromEitherStream() {
+        let crlf = OutputJudgeTests.judge("{\"a\": 1}\r\n", .init(json: "$.a", expect: "== 1"))
+        #expect(crlf.verdict == .passed, "\(crlf.summary)")
+        var refused = OutputJudgeTests.report("", verdict: .failed)
+        refused.stderr = CapturedOutput(text: "An error occurred (AccessDenied) when calling the DeleteObject operation", keptBytes: 70, totalBytes: 70)
+        let judged = OutputJudge.judge(refused, output: ResolvedOutput(checks: [.init(matches: "AccessDenied")], onFailure: true), keep: 4096, listedWallNs: nil)
+        #expect(judged.verdict == .failed)
+        #expect(judged.checks?.first?.passed == true)
+        // Expected to fail, and it passed: the checks meant for a refusal do not make it one.
+        let succeeded = OutputJudge.judge(OutputJudgeTests.report("removed 3 snapshots"), output: ResolvedOutput(checks: [.init(contains: "append-only")], onFailure: true),
+                                          keep: 4096, listedWallNs: nil)
+        #expect(succeeded.verdict == .passed)
+    }
+
+    @Test(.timeLimit(.minutes(1))) func anUnanchoredPatternOverALongLineStaysLinear() throws {
+        // The C library's matcher took 21 s on 100 KB of this; a Thompson NFA reads it once.
+        let text = String(repeating: "1234567890", count: 40_000)
+        #expect(try !PosixRegex("[0-9]+ rows").matches(text))
+        #expect(try PosixRegex("[0-9]+ rows").matches(text + " rows"))
+        #expect(try PosixRegex("^a(b|c){2,3}d$").matches("x\nabcbd\ny"))
+        #expect(try !PosixRegex("^a(b|c){2,3}d$").matches("abd"))
+        #expect(try PosixRegex("[[:digit:]]{3}-[^-]+").matches("tel 555-x"))
+        #expect(try !PosixRegex("a.b").matches("a\nb"))
+        #expect(try PosixRegex("(a*)*b").matches(String(repeating: "a", count: 10_000) + "b"))
+        #expect(try PosixRegex("x|").matches("anything"))
+        #expect(throws: PosixRegex.CompileError.self) { try PosixRegex("a{300}") }
+        #expect(throws: PosixRegex.CompileError.self) { try PosixRegex("(a") }
+        #expect(throws: PosixRegex.CompileError.self) { try PosixRegex("a)") }
+        #expect(throws: PosixRegex.CompileError.self) { try PosixRegex("*a") }
+    }
+}

@@ -99,7 +99,7 @@ import Testing
             "b.yaml:3:43: error: forget_after must be greater than 0",
             "b.yaml:5:59: error: not a JSONPath this reads: expected ==, !=, <, <=, > or >= (see JSONPath in the scenario format)",
             "b.yaml:6:52: error: output has both 'contains' and 'matches'; give each check its own entry in a list",
-            "b.yaml:7:48: error: output.matches is not a POSIX extended regular expression: '\\1' is a back-reference, which is not supported (it makes matching slow on hostile output)",
+            "b.yaml:7:48: error: output.matches is not a POSIX extended regular expression: '\\1' is a back-reference, which is not supported (no matcher bounded by the output's length has them)",
             "b.yaml:8:60: error: expected a comparison like '> 0', 'count == 2' or '== running', got 'about 3'",
             "b.yaml:9:46: error: output checks the output of run, shell, http, ssh, kubectl; 'tcp' has none to check",
             "b.yaml:10:39: error: output.expect goes with json, not contains",

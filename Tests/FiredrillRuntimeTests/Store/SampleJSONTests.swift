@@ -68,6 +68,8 @@ import Testing
         headline.timeToDetect = maybe(span())
         headline.rtoObjective = maybe(objective())
         headline.rpoObjective = maybe(objective())
+        headline.detectObjective = maybe(objective())
+        headline.detectedBy = maybe(text(&random))
         headline.retention = maybe(span())
         headline.retentionObjective = maybe(objective())
         headline.forgetAfterObjective = maybe(objective())
