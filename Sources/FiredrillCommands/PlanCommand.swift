@@ -29,6 +29,8 @@ enum Plan {
         var scope = VariableScope(vars: vars, environment: environment, runID: "<run-id>", scenarioName: s.name,
                                   secrets: Dictionary(uniqueKeysWithValues: s.secrets.map { ($0.name, Redactor.mask) }))
         for phase in s.phases { for step in phase.steps { if let mark = step.mark { scope.marks[mark] = "<\(mark) time>" } } }
+        // Known once a backups step has listed them (the loader checks that one comes first).
+        for name in BackupInventory.references { scope.backupsPlaceholders["backups.\(name)"] = "<backups.\(name)>" }
         var out = ["Plan for \(s.name)\(s.title.map { ": \($0)" } ?? "")"]
         if let owner = s.owner { out.append("owner: \(owner)") }
         let objectives = [s.objectives.rto.map { "RTO ≤ \($0)" }, s.objectives.rpo.map { "RPO ≤ \($0)" }].compactMap { $0 }

@@ -13,6 +13,9 @@ public struct VariableScope: Hashable, Sendable {
     public var marks: [String: String] = [:]
     /// The latest inventory a `backups` step read: `backups.oldest.id` and the rest.
     public var backups: BackupInventory?
+    /// What `backups.*` names stand for where no inventory can be known (`firedrill plan`):
+    /// `backups.newest.id` → `<backups.newest.id>`.
+    public var backupsPlaceholders: [String: String] = [:]
 
     public init(vars: [String: String], environment: [String: String], runID: String, scenarioName: String, canarySeq: Int? = nil,
                 secrets: [String: String] = [:]) {
@@ -28,7 +31,7 @@ public struct VariableScope: Hashable, Sendable {
         if name.hasPrefix("env.") { return environment[String(name.dropFirst(4))] }
         if name.hasPrefix("secret.") { return secrets[String(name.dropFirst(7))] }
         if name.hasPrefix("mark.") { return marks[String(name.dropFirst(5))] }
-        if name.hasPrefix("backups.") { return backups?.lookup(String(name.dropFirst(8))) }
+        if name.hasPrefix("backups.") { return backups?.lookup(String(name.dropFirst(8))) ?? backupsPlaceholders[name] }
         switch name {
         case "canary.seq": return canarySeq.map(String.init)
         case "run.id": return runID

@@ -24,6 +24,10 @@ public enum OutputJudge {
         judged.stdout = report.stdout.map { cut($0, to: keep) }
         judged.stderr = report.stderr.map { cut($0, to: keep) }
         let onFailure = output.onFailure == true && report.verdict == .failed
+        // Expected to fail, and it passed: that pass is the verdict ("expected to fail, but it
+        // passed"). Checks meant for the refusal's output must not turn it into a failure, which
+        // `expect: fail` would count as the refusal expected.
+        if output.onFailure == true, report.passed { return judged }
         guard report.passed || onFailure else { return judged }
         let text = report.stdout?.text ?? ""
         let cutNote = report.stdout.flatMap { $0.truncated ? " (the output was cut at \(ByteSize.describe($0.keptBytes)) of \(ByteSize.describe($0.totalBytes)))" : nil } ?? ""
