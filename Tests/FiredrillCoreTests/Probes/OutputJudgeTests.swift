@@ -61,6 +61,12 @@ struct OutputJudgeTests {
         let broken = Self.judge("connection refused", .init(contains: "403"), verdict: .failed, onFailure: true)
         #expect(broken.verdict == .error)
         #expect(broken.summary.hasPrefix("exit 1, and the output of that failure: expected contains \"403\""))
+        // An action expected to fail that succeeded is a pass, whatever its output: its checks describe
+        // the refusal, and not holding them must not make the attacker's success look like one.
+        let succeeded = Self.judge("ATTACK SUCCEEDED: 3 of 3 snapshots deleted", .init(contains: "attack refused"), verdict: .passed, onFailure: true)
+        #expect(succeeded.verdict == .passed)
+        #expect(succeeded.summary == "exit 0")
+        #expect(succeeded.checks == nil)
     }
 
     @Test func theRecordKeepsNoMoreThanItsShare() {
