@@ -32,7 +32,7 @@ enum Plan {
         scope.backupsPlanned = true
         var out = ["Plan for \(s.name)\(s.title.map { ": \($0)" } ?? "")"]
         if let owner = s.owner { out.append("owner: \(owner)") }
-        let objectives = [s.objectives.rto.map { "RTO ≤ \($0)" }, s.objectives.rpo.map { "RPO ≤ \($0)" },
+        let objectives = [s.objectives.rto.map { "RTO ≤ \($0)" }, s.objectives.rpo.map { "RPO ≤ \($0)" }, s.objectives.detect.map { "time to detect ≤ \($0)" },
                           s.objectives.retention.map { "retention ≥ \($0)" }, s.objectives.forgetAfter.map { "nothing kept past \($0)" }].compactMap { $0 }
         out.append("objectives: \(objectives.isEmpty ? "none" : objectives.joined(separator: ", "))")
         if let max = s.maxDuration { out.append("max duration: \(max) (then abort and roll back)") }
@@ -42,6 +42,7 @@ enum Plan {
             out.append("Guards (polled while the phases run; tripping aborts and rolls back)")
             for guard_ in s.guards {
                 out.append("  - \(guard_.name): \(describe(.probe(guard_.probe), scope: scope)), every \(guard_.every)"
+                    + (guard_.expect == .fail ? ", holds while it answers no" : "")
                     + (guard_.tripAfter > 1 ? ", trips after \(guard_.tripAfter) failures in a row" : ""))
             }
         }

@@ -26,7 +26,8 @@ extension DrillMachine {
         noteAlerts(sampled.report, at: sampled.endedAt)
         polling.outstanding = nil
         polling.samples += 1
-        if sampled.report.passed {
+        let holds = spec.expect == .pass ? sampled.report.passed : sampled.report.verdict == .failed
+        if holds {
             polling.streak = 0
         } else {
             polling.streak += 1

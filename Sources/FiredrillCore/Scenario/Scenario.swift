@@ -145,8 +145,13 @@ public struct Guard: Hashable, Sendable {
     public var probe: Probe
     public var every: DrillDuration
     public var tripAfter: Int
+    /// `fail`: the guard holds while its probe gives a plain no ("no P1 alert firing"); an error
+    /// or a timeout still counts against it, since then nothing was seen.
+    public var expect: ProbeExpectation
     public var location: SourceLocation
-    public init(name: String, probe: Probe, every: DrillDuration, tripAfter: Int = 1, location: SourceLocation = .synthesized()) {
+    public init(name: String, probe: Probe, every: DrillDuration, tripAfter: Int = 1, expect: ProbeExpectation = .pass,
+                location: SourceLocation = .synthesized()) {
+        self.expect = expect
         self.name = name
         self.probe = probe
         self.every = every

@@ -95,7 +95,7 @@ struct ScriptedRun {
     /// due (or now) and ending `duration` later.
     @discardableResult
     mutating func sample(_ ref: StepRef, passed: Bool, summary: String? = nil, from start: DrillInstant? = nil,
-                         taking duration: DrillDuration = .milliseconds(100)) -> [DrillAction] {
+                         taking duration: DrillDuration = .milliseconds(100), report given: DriverReport? = nil) -> [DrillAction] {
         var asked: (attempt: Int, sample: Int, at: DrillInstant)?
         for action in issued.reversed() {
             if case .sampleProbe(ref, let attempt, let sample, _, let at) = action { asked = (attempt, sample, at); break }
@@ -103,10 +103,24 @@ struct ScriptedRun {
         let (attempt, number, due) = asked!
         let startedAt = start ?? max(now, due)
         let verdict: DriverReport.Verdict = passed ? .passed : .failed
-        let report = DriverReport(verdict: verdict, summary: summary ?? (passed ? "HTTP 200 OK" : "HTTP 503 Service Unavailable"))
+        let report = given ?? DriverReport(verdict: verdict, summary: summary ?? (passed ? "HTTP 200 OK" : "HTTP 503 Service Unavailable"))
         return feed(.probeSampled(ProbeSampled(ref: ref, attempt: attempt, sample: number, report: report,
                                                startedAt: startedAt, endedAt: startedAt + duration)),
                     at: startedAt + duration)
+    }
+
+    /// Records `guardSampled` for the latest poll asked of guard `index`, from when it was due, 10 ms long.
+    @discardableResult
+    mutating func guardSample(_ index: Int, verdict: DriverReport.Verdict) -> [DrillAction] {
+        var asked: (sample: Int, at: DrillInstant)?
+        for action in issued.reversed() {
+            if case .sampleGuard(index, let sample, let at) = action { asked = (sample, at); break }
+        }
+        let (number, due) = asked!
+        let startedAt = max(now, due)
+        let report = DriverReport(verdict: verdict, summary: "\(verdict)")
+        return feed(.guardSampled(GuardSampled(guardIndex: index, sample: number, report: report, startedAt: startedAt,
+                                               endedAt: startedAt + .milliseconds(10))), at: startedAt + .milliseconds(10))
     }
 
     @discardableResult
@@ -183,6 +197,11 @@ struct ScriptedRun {
         if let tcp = probe.as(TCPProbe.self) { return .tcp(host: tcp.address.raw, port: 0, timeout: tcp.timeout) }
         if let prom = probe.as(PrometheusProbe.self) {
             return .prometheus(ResolvedPrometheus(url: prom.url.raw, query: prom.query.raw, expect: prom.expect))
+        }
+        if let alert = probe.as(AlertProbe.self) {
+            return ResolvedAction(ResolvedAlert(url: alert.alertmanager.raw, matchers: alert.matchers.map {
+                AlertMatcher(name: $0.name, value: $0.value.raw, isRegex: $0.isRegex, isEqual: $0.isEqual)
+            }, state: alert.state))
         }
         fatalError("ScriptedRun cannot resolve a '\(probe.kind)' probe")
     }
