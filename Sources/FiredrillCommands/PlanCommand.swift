@@ -29,9 +29,11 @@ enum Plan {
         var scope = VariableScope(vars: vars, environment: environment, runID: "<run-id>", scenarioName: s.name,
                                   secrets: Dictionary(uniqueKeysWithValues: s.secrets.map { ($0.name, Redactor.mask) }))
         for phase in s.phases { for step in phase.steps { if let mark = step.mark { scope.marks[mark] = "<\(mark) time>" } } }
+        scope.backupsPlaceholders = true
         var out = ["Plan for \(s.name)\(s.title.map { ": \($0)" } ?? "")"]
         if let owner = s.owner { out.append("owner: \(owner)") }
-        let objectives = [s.objectives.rto.map { "RTO ≤ \($0)" }, s.objectives.rpo.map { "RPO ≤ \($0)" }].compactMap { $0 }
+        let objectives = [s.objectives.rto.map { "RTO ≤ \($0)" }, s.objectives.rpo.map { "RPO ≤ \($0)" },
+                          s.objectives.retention.map { "retention ≥ \($0)" }, s.objectives.forgetAfter.map { "forget after ≤ \($0)" }].compactMap { $0 }
         out.append("objectives: \(objectives.isEmpty ? "none" : objectives.joined(separator: ", "))")
         if let max = s.maxDuration { out.append("max duration: \(max) (then abort and roll back)") }
         if !s.secrets.isEmpty { out.append("secrets from the environment: \(s.secrets.map(\.name).joined(separator: ", "))") }

@@ -16,7 +16,7 @@ import Testing
     @Test func theKubernetesAndLabScenariosAreShipped() {
         let names = Self.shipped.map { ($0 as NSString).lastPathComponent }
         for expected in ["kill-thanos-vms.yaml", "lose-datacenter.yaml", "velero-restore.yaml", "demo.yaml",
-                         "lose-datacenter-manual.yaml", "kill-metrics-vms.yaml"] {
+                         "lose-datacenter-manual.yaml", "kill-metrics-vms.yaml", "recovery-window.yaml"] {
             #expect(names.contains(expected), "\(names)")
         }
     }

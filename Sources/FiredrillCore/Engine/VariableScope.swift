@@ -13,6 +13,9 @@ public struct VariableScope: Hashable, Sendable {
     public var marks: [String: String] = [:]
     /// The latest inventory a `backups` step read: `backups.oldest.id` and the rest.
     public var backups: BackupInventory?
+    /// Before any inventory is read (`plan`): `${backups.oldest.id}` and the rest stand for
+    /// themselves, as `<backups.oldest.id>`.
+    public var backupsPlaceholders = false
 
     public init(vars: [String: String], environment: [String: String], runID: String, scenarioName: String, canarySeq: Int? = nil,
                 secrets: [String: String] = [:]) {
@@ -28,7 +31,11 @@ public struct VariableScope: Hashable, Sendable {
         if name.hasPrefix("env.") { return environment[String(name.dropFirst(4))] }
         if name.hasPrefix("secret.") { return secrets[String(name.dropFirst(7))] }
         if name.hasPrefix("mark.") { return marks[String(name.dropFirst(5))] }
-        if name.hasPrefix("backups.") { return backups?.lookup(String(name.dropFirst(8))) }
+        if name.hasPrefix("backups.") {
+            let key = String(name.dropFirst(8))
+            if let backups { return backups.lookup(key) }
+            return backupsPlaceholders && BackupInventory.references.contains(key) ? "<\(name)>" : nil
+        }
         switch name {
         case "canary.seq": return canarySeq.map(String.init)
         case "run.id": return runID
