@@ -17,7 +17,7 @@ import Testing
         let names = Self.shipped.map { ($0 as NSString).lastPathComponent }
         for expected in ["kill-thanos-vms.yaml", "lose-datacenter.yaml", "velero-restore.yaml", "demo.yaml",
                          "lose-datacenter-manual.yaml", "kill-metrics-vms.yaml", "velero-oldest-restore.yaml", "pgbackrest-retention.yaml",
-                         "s3-ransomware.yaml", "lose-the-alerting.yaml", "protected-backups.yaml"] {
+                         "s3-ransomware.yaml", "lose-the-alerting.yaml", "protected-backups.yaml", "recovery-window.yaml"] {
             #expect(names.contains(expected), "\(names)")
         }
     }
