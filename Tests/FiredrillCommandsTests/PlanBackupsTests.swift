@@ -34,6 +34,6 @@ import Testing
         #expect(!plan.stdout.contains("unresolved"), "\(plan.stdout)")
         #expect(plan.stdout.contains("run pgbackrest --stanza=main restore '--set=<backups.oldest.id>'"), "\(plan.stdout)")
         #expect(plan.stdout.contains("<backups.count> backups, newest at <backups.newest.time>"), "\(plan.stdout)")
-        #expect(plan.stdout.contains("objectives: RTO ≤ 1m, retention ≥ 7d, forget after ≤ 30d"), "\(plan.stdout)")
+        #expect(plan.stdout.contains("objectives: RTO ≤ 1m, retention ≥ 7d, nothing kept past 30d"), "\(plan.stdout)")
     }
 }

@@ -111,6 +111,8 @@ import Yams
         let expected: [(file: String, name: String, cron: String, zone: String, description: String)] = [
             ("kill-thanos-vms.yaml", "kill-thanos-vms", "0 9 1 1,4,7,10 *", "Europe/Stockholm", "quarterly (Europe/Stockholm)"),
             ("lose-datacenter.yaml", "lose-datacenter-zone", "0 9 15 2,5,8,11 *", "Europe/Stockholm", "cron 0 9 15 2,5,8,11 * (Europe/Stockholm)"),
+            ("lose-the-alerting.yaml", "lose-the-alerting", "0 9 1 1,4,7,10 *", "UTC", "quarterly (UTC)"),
+            ("velero-oldest-restore.yaml", "velero-oldest-restore", "0 9 1 1,4,7,10 *", "UTC", "quarterly (UTC)"),
             ("velero-restore.yaml", "velero-restore", "0 9 1 * *", "UTC", "monthly (UTC)"),
         ]
         try #require(documents.count == 2 * expected.count, "\(finished.stdout)")

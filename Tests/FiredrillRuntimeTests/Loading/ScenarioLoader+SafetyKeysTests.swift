@@ -74,7 +74,7 @@ import Testing
             "s.yaml:7:12: error: every must be greater than 0",
             "s.yaml:8:17: error: trip_after must be at least 1, got 0",
             "s.yaml:9:17: error: '${secret.API_TOKN}' names no secret; declare it in 'secrets: [API_TOKN]'; did you mean '${secret.API_TOKEN}'?",
-            "s.yaml:10:5: error: guard 'no probe' needs a probe: one of run, shell, http, tcp, ssh, kubectl, prometheus",
+            "s.yaml:10:5: error: guard 'no probe' needs a probe: one of run, shell, http, tcp, ssh, kubectl, prometheus, alert",
             "s.yaml:12:5: error: missing required key 'name' in guard",
             "s.yaml:14:5: error: guard has both 'tcp' and 'run'; it holds exactly one probe",
             "s.yaml:19:21: error: '${secret.DB_PASSWORD}' names no secret; declare it in 'secrets: [DB_PASSWORD]'",
