@@ -30,7 +30,7 @@ extension DrillReport {
             Self.objective("RTO", target: s.objectives.rto, span: m.rto, unknown: m.rtoUnknownBecause, verdict: m.rtoObjective?.verdict),
             Self.objective("RPO", target: s.objectives.rpo, span: m.rpo?.span, unknown: m.rpo?.unknownBecause, verdict: m.rpoObjective?.verdict),
             Self.objective("Time to detect", target: s.objectives.detect, span: m.detectObjective == nil && m.detection == nil ? nil : m.timeToDetect,
-                           unknown: "no detected mark was reached", verdict: m.detectObjective?.verdict),
+                           unknown: m.detectUnknownBecause ?? "no detected mark was reached", verdict: m.detectObjective?.verdict),
             Self.retentionObjective(target: s.objectives.retention, retention: m.retention, verdict: m.retentionObjective?.verdict),
             Self.forgetAfterObjective(target: s.objectives.forgetAfter, retention: m.retention, verdict: m.forgetAfterObjective?.verdict),
         ].filter { $0.target != "none" || $0.measuredSeconds != nil }

@@ -13,15 +13,28 @@ extension DrillMeasurement {
     /// Time to detect through the alerting chain: from the disaster to the alert's `startsAt`,
     /// bounded below by `startsAt` against the disaster's latest instant and above by when the
     /// probe saw it; its resolution is the probe's spacing. nil when the mark is not an alert's.
-    static func detection(scenario: Scenario, state: RunState, disaster: Mark, detected: Mark) -> (Span, Detection)? {
+    enum DetectionResult {
+        case measured(Span, Detection)
+        /// The alert the probe saw was firing before the disaster: it found nothing the drill did.
+        case stale(String)
+    }
+
+    static func detection(scenario: Scenario, state: RunState, disaster: Mark, detected: Mark) -> DetectionResult? {
         guard let step = scenario.step(detected.ref, ledger: state.ledger) else { return nil }
         let probe = step.action.as(WaitFor.self)?.probe ?? step.action
         guard probe.as(AlertProbe.self) != nil,
               let attempt = state.attempts.last(where: { $0.ref == detected.ref && $0.verdict == .passed }),
               let observation = attempt.report?.alerts, let seenWall = observation.observedWallNs, let end = attempt.endedAt,
-              let alert = observation.alerts.first(where: { $0.startsAtNs != nil }), let firedNs = alert.startsAtNs else { return nil }
+              observation.alerts.contains(where: { $0.startsAtNs != nil }) else { return nil }
         // The wall clock at a run instant, from the poll's reading and the monotonic clock since.
         func wall(_ instant: DrillInstant) -> Int64 { seenWall &+ (instant - end).nanoseconds }
+        // Only an alert that started at or after the disaster (its resolution allowing) was caused by it.
+        let since = wall(disaster.lower)
+        guard let alert = observation.alerts.first(where: { ($0.startsAtNs ?? .min) &+ ($0.startsAtResolutionNs ?? 0) >= since }),
+              let firedNs = alert.startsAtNs else {
+            let stale = observation.alerts.first { $0.startsAtNs != nil }!
+            return .stale("the alert the probe saw, \(stale.name), was firing before the disaster (since \(stale.startsAt)): it measures nothing the drill did")
+        }
         let seenBy = wall(detected.upper)
         var note: String?
         var fired = firedNs
@@ -34,6 +47,6 @@ extension DrillMeasurement {
         let span = Span(value: .init(nanoseconds: fired &- wall(disaster.at)),
                         lower: .init(nanoseconds: max(0, fired &- (alert.startsAtResolutionNs ?? 0) &- wall(disaster.upper))),
                         upper: .init(nanoseconds: seenBy &- wall(disaster.lower)), resolution: resolution, resolutionSource: source)
-        return (span, Detection(alert: alert, stepName: step.name, clockNote: note))
+        return .measured(span, Detection(alert: alert, stepName: step.name, clockNote: note))
     }
 }

@@ -84,6 +84,8 @@ public struct DrillMeasurement: Hashable, Sendable, Codable {
     public var timeToDetect: Span?
     /// The alert that set the `detected` mark, when an `alert` probe did.
     public var detection: Detection?
+    /// Why time to detect is not measured though the mark was reached (an alert firing before the disaster).
+    public var detectUnknownBecause: String?
     public var detectObjective: Objective?
     public var rpo: RPO?
     public var rtoObjective: Objective?
@@ -123,10 +125,13 @@ public struct DrillMeasurement: Hashable, Sendable, Codable {
             rtoUnknownBecause = disaster == nil ? "no disaster mark was reached" : "no recovered mark was reached"
         }
         if let disaster, let detected {
-            if let (span, detection) = Self.detection(scenario: scenario, state: state, disaster: disaster, detected: detected) {
+            switch Self.detection(scenario: scenario, state: state, disaster: disaster, detected: detected) {
+            case .measured(let span, let detection)?:
                 timeToDetect = span
                 self.detection = detection
-            } else {
+            case .stale(let why)?:
+                detectUnknownBecause = why
+            case nil:
                 timeToDetect = Self.span(from: disaster, to: detected)
             }
         }

@@ -87,3 +87,15 @@ struct DrillMachineAlertTests {
         #expect(run.state.guardTrip?.name == "no P1")
     }
 }
+
+@Suite("DrillMachine: a stale alert measures nothing")
+struct DrillMachineStaleAlertTests {
+    @Test func anAlertFiringBeforeTheDisasterIsNoDetection() {
+        // Firing since a minute before the run: seen by the first poll, but not caused by the drill.
+        let run = DrillMachineAlertTests.run(startsAt: DrillMachineAlertTests.wall0 - 60_000_000_000, seenAt: 1.1)
+        let m = DrillMeasurement(scenario: DrillMachineAlertTests.scenario(), state: run.state)
+        #expect(m.timeToDetect == nil)
+        #expect(m.detectUnknownBecause?.hasPrefix("the alert the probe saw, SampleServiceDown, was firing before the disaster") == true)
+        #expect(m.detectObjective?.verdict == .unmeasured)
+    }
+}
