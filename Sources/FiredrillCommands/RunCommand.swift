@@ -13,6 +13,9 @@ struct RunCommand: AsyncParsableCommand {
     var participants: [String] = []
     @OptionGroup var store: StoreOptions
     @Flag(help: "Print only the summary.") var quiet = false
+    @Option(help: ArgumentHelp("The project's alert priorities for scenarios that write none: a YAML file like {P1: {severity: critical}} (else FIREDRILL_PRIORITIES).",
+                               valueName: "file"))
+    var priorities: String?
 
     func run() async throws {
         let loaded = try loadScenario(file)
@@ -21,13 +24,18 @@ struct RunCommand: AsyncParsableCommand {
             guard let colon = text.firstIndex(of: ":") else { throw CommandFailure.usage("--participant expects name:role, got '\(text)'") }
             return Participant(name: String(text[..<colon]), role: String(text[text.index(after: colon)...]))
         }
+        var project: [PriorityRule]?
+        if let path = priorities ?? ProcessInfo.processInfo.environment["FIREDRILL_PRIORITIES"] {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw CommandFailure.usage("cannot read the priorities file \(path)") }
+            do { project = try Alerting.projectPriorities(yaml: text, file: path) } catch { throw CommandFailure.usage(error.message) }
+        }
         let db = try store.open()
         let progress = ProgressPrinter(enabled: !quiet)
         // Decided (and the subreaper set, in the fallback) before any step process starts.
         if let warning = ProcessContainment.current.warning { progress.note(warning) }
         let outcome = try await Interruption.abortingOnSignals(store: db) { handle in
             try await runReporting {
-                try await DrillExecutor.start(loaded.source, overrides: overrides, participants: people, store: db,
+                try await DrillExecutor.start(loaded.source, overrides: overrides, participants: people, priorities: project, store: db,
                                               progress: progress, configure: { handle.set($0) })
             }
         }

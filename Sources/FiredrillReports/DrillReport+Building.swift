@@ -35,7 +35,7 @@ extension DrillReport {
             Self.forgetAfterObjective(target: s.objectives.forgetAfter, retention: m.retention, verdict: m.forgetAfterObjective?.verdict),
         ].filter { $0.target != "none" || $0.measuredSeconds != nil }
         recoveryWindow = m.retention.map(Self.recoveryWindow)
-        let alerting = s.alerting ?? Alerting()
+        let alerting = Alerting.effective(s, started: state.started)
         timeToDetect = m.timeToDetect.map { span in
             let figure = "\(span.value.secondsText) (between \(span.lower.secondsText) and \(span.upper.secondsText))"
             guard let detection = m.detection else { return figure }
@@ -153,7 +153,7 @@ extension DrillReport {
         var traits: [String] = []
         if let severity = alert.labels["severity"] { traits.append("severity \(severity)") }
         if let priority = alerting.priority(of: alert.labels) { traits.append(priority) }
-        var sentence = "`\(alert.name)`" + (traits.isEmpty ? "" : " (\(traits.joined(separator: ", ")))")
+        var sentence = alert.name + (traits.isEmpty ? "" : " (\(traits.joined(separator: ", ")))")
             + " fired \(span.value.secondsText) after the disaster (between \(span.lower.secondsText) and \(span.upper.secondsText); resolution \(span.resolution), \(span.resolutionSource))"
         if alert.state == "suppressed" {
             let silences = alert.silencedBy.map { $0 == silenceID ? "this drill's silence" : "silence \($0)" }
@@ -161,7 +161,7 @@ extension DrillReport {
                 : "suppressed by \(silences.joined(separator: " and "))"
             sentence += ", \(held)"
         }
-        let receivers = alert.receivers.map { "`\($0)`" }.joined(separator: " and ")
+        let receivers = alert.receivers.joined(separator: " and ")
         if !receivers.isEmpty { sentence += alert.state == "active" ? ", paging \(receivers)" : ", would have paged \(receivers)" }
         if let note = detection.clockNote { sentence += " (\(note))" }
         return sentence
@@ -313,20 +313,29 @@ extension DrillReport {
             out.append((deviation.ref.map { "Step '\(machine.step($0)?.name ?? $0.description)': " } ?? "") + deviation.message)
         }
         if !state.rollbacksOwed.isEmpty { out.append("Rollbacks are still owed: the systems may not be back as they were.") }
-        let alerting = r.scenario.alerting ?? Alerting()
+        let alerting = Alerting.effective(r.scenario, started: state.started)
         if let detected = r.scenario.phases.flatMap(\.steps).first(where: { $0.mark == "detected" }),
-           (detected.action.as(WaitFor.self)?.probe ?? detected.action).as(AlertProbe.self) != nil, state.mark("detected") == nil,
+           (detected.action.as(WaitFor.self)?.probe ?? detected.action).as(AlertProbe.self) != nil,
+           detected.action.as(WaitFor.self)?.expect != .fail, state.mark("detected") == nil,
            state.attempts.contains(where: { $0.stepName == detected.name && $0.endedAt != nil }) {
             let why = state.attempts.last { $0.stepName == detected.name }?.summary ?? ""
-            out.append("No alert fired for the disaster: the team would not have found out (step '\(detected.name)': \(why)).")
+            if why.contains("Alertmanager:") || why.contains("Alertmanager's answer") || why.contains("read differently") {
+                out.append("Alertmanager could not be asked whether an alert fired (step '\(detected.name)': \(why)): how the team would have found out is not known.")
+            } else {
+                out.append("No alert fired for the disaster: the team would not have found out (step '\(detected.name)': \(why)).")
+            }
         }
         if let causes = alerting.causes {
             let seen = state.alertsSeen.compactMap { sighting in alerting.priority(of: sighting.alert.labels).map { (sighting.alert, $0) } }
             for (alert, priority) in seen where Alerting.rank(priority) < Alerting.rank(causes) {
-                out.append("`\(alert.name)` fired as \(priority), above the \(causes) this drill should cause: it would have woken someone it should not have.")
+                out.append("\(alert.name) fired as \(priority), above the \(causes) this drill should cause: it would have woken someone it should not have.")
             }
-            if let highest = seen.map(\.1).min(by: { Alerting.rank($0) < Alerting.rank($1) }), Alerting.rank(highest) > Alerting.rank(causes) {
-                out.append("The highest alert that fired was \(highest), below the \(causes) this drill should cause: the alerting ranks the outage lower than the scenario does.")
+            if let highest = seen.map(\.1).min(by: { Alerting.rank($0) < Alerting.rank($1) }) {
+                if Alerting.rank(highest) > Alerting.rank(causes) {
+                    out.append("The highest alert that fired was \(highest), below the \(causes) this drill should cause: the alerting ranks the outage lower than the scenario does.")
+                }
+            } else if r.scenario.phases.flatMap(\.steps).contains(where: { ($0.action.as(WaitFor.self)?.probe ?? $0.action).as(AlertProbe.self) != nil }) {
+                out.append("No alert at or above \(causes) was seen by the drill's alert probes, though this drill should cause one.")
             }
         }
         for point in r.measurement.retention?.pastForgetAfter ?? [] {

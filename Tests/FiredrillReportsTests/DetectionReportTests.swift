@@ -36,8 +36,8 @@ import Testing
     @Test func theReportSaysWhichAlertFiredWhoItWouldHavePagedAndWhatHeldItBack() throws {
         let report = Self.report(alerts: [Self.alert("SampleServiceDown", severity: "critical", startsAt: Self.wall0 + 4_300_000_000)], causes: "P1")
         let sentence = try #require(report.timeToDetect)
-        #expect(sentence.hasPrefix("`SampleServiceDown` (severity critical, P1) fired 4.200s after the disaster"), "\(sentence)")
-        #expect(sentence.hasSuffix("suppressed by silence s-1, would have paged `oncall-p1`"), "\(sentence)")
+        #expect(sentence.hasPrefix("SampleServiceDown (severity critical, P1) fired 4.200s after the disaster"), "\(sentence)")
+        #expect(sentence.hasSuffix("suppressed by silence s-1, would have paged oncall-p1"), "\(sentence)")
         let row = try #require(report.objectives.first { $0.name == "Time to detect" })
         #expect(row.result == "met")
         #expect(report.alertsSeen.map(\.priority) == ["P1"])
@@ -47,10 +47,29 @@ import Testing
     @Test func priorityAboveOrBelowWhatTheDrillShouldCauseIsAFinding() {
         let above = Self.report(alerts: [Self.alert("SampleServiceDown", severity: "critical", startsAt: Self.wall0 + 4_300_000_000, state: "active")],
                                 causes: "P2")
-        #expect(above.findings.contains { $0.hasPrefix("`SampleServiceDown` fired as P1, above the P2 this drill should cause") })
-        #expect(above.timeToDetect?.hasSuffix("paging `oncall-p1`") == true, "\(above.timeToDetect ?? "")")
+        #expect(above.findings.contains { $0.hasPrefix("SampleServiceDown fired as P1, above the P2 this drill should cause") })
+        #expect(above.timeToDetect?.hasSuffix("paging oncall-p1") == true, "\(above.timeToDetect ?? "")")
         let below = Self.report(alerts: [Self.alert("SampleServiceSlow", severity: "warning", startsAt: Self.wall0 + 4_300_000_000)], causes: "P1")
         #expect(below.findings.contains { $0.hasPrefix("The highest alert that fired was P2, below the P1 this drill should cause") })
         #expect(below.alertsSeen.map(\.priority) == ["P2"])
+    }
+}
+
+/// A project's priorities, recorded at the run's start, rank the alerts of a scenario that writes none.
+@Suite struct ProjectPrioritiesTests {
+    @Test func aProjectFileIsReadAndAppliesWhereTheScenarioIsSilent() throws {
+        let rules = try Alerting.projectPriorities(yaml: "P1: {team: payments, severity: page}\nP3: [{severity: info}, {severity: none}]\n", file: "p.yaml")
+        #expect(rules == [PriorityRule(priority: "P1", labels: ["team": "payments", "severity": "page"]),
+                          PriorityRule(priority: "P3", labels: ["severity": "info"]), PriorityRule(priority: "P3", labels: ["severity": "none"])])
+        #expect(throws: Alerting.PriorityFileError(message: "p.yaml: unknown priority 'P4'; give P1, P2 or P3")) {
+            try Alerting.projectPriorities(yaml: "P4: {severity: x}", file: "p.yaml")
+        }
+        #expect(throws: Alerting.PriorityFileError.self) { try Alerting.projectPriorities(yaml: "[1, 2]", file: "p.yaml") }
+        let started = RunStarted(scenario: "s", scenarioSHA256: "", firedrillVersion: "t", vars: [:], runner: RunnerIdentity(pid: 1, host: "h"), priorities: rules)
+        let silent = Scenario(name: "s", phases: [])
+        #expect(Alerting.effective(silent, started: started).priority(of: ["team": "payments", "severity": "page"]) == "P1")
+        #expect(Alerting.effective(silent, started: nil).priority(of: ["severity": "critical"]) == "P1")
+        let own = Scenario(name: "s", phases: [], alerting: Alerting(priorities: [PriorityRule(priority: "P2", labels: ["team": "payments"])], prioritiesWritten: true))
+        #expect(Alerting.effective(own, started: started).priority(of: ["team": "payments", "severity": "page"]) == "P2")
     }
 }

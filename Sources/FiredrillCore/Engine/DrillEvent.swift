@@ -85,10 +85,13 @@ public struct RunStarted: Hashable, Sendable, Codable {
     public var scenarioPath: String?
     /// The boot the run's timeline was started in: within it the timeline is the monotonic clock.
     public var bootID: String?
+    /// The project's alert priorities, for a scenario that writes none (`--priorities`).
+    public var priorities: [PriorityRule]?
 
     public init(scenario: String, scenarioSHA256: String, firedrillVersion: String, vars: [String: String],
                 participants: [Participant] = [], runner: RunnerIdentity, scenarioText: String? = nil, scenarioPath: String? = nil,
-                bootID: String? = nil) {
+                bootID: String? = nil, priorities: [PriorityRule]? = nil) {
+        self.priorities = priorities
         self.bootID = bootID
         self.scenario = scenario
         self.scenarioSHA256 = scenarioSHA256

@@ -46,7 +46,8 @@ extension DrillMachine {
             state.guards[index] = polling
             let times = spec.tripAfter > 1 ? " \(spec.tripAfter) times in a row" : ""
             state.guardTrip = .init(guardIndex: index, name: spec.name, at: now, summary: sampled.report.summary)
-            return abortRequested(by: "guard '\(spec.name)'", reason: "tripped: failed\(times): \(sampled.report.summary)", at: now)
+            let what = spec.expect == .pass ? "failed" : (sampled.report.passed ? "what it must not see was there" : "could not look")
+            return abortRequested(by: "guard '\(spec.name)'", reason: "tripped: \(what)\(times): \(sampled.report.summary)", at: now)
         }
         polling.slot = Int(slot)
         polling.outstanding = polling.nextSample

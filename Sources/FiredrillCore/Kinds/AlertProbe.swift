@@ -159,6 +159,9 @@ extension ScenarioValidator.Rules {
     /// A regex matcher's value that is not an expression Firedrill can match (a `${...}` is checked once resolved).
     public static func matcher(_ matcher: Silence.Matcher) -> String? {
         guard matcher.isRegex, !matcher.value.raw.contains("${") else { return nil }
+        if let re2 = AlertMatcher.re2Only(matcher.value.raw) {
+            return "matcher \(matcher.name)'s regex uses \(re2), which Alertmanager (RE2) and POSIX read differently; write it as a bracket expression like [0-9]"
+        }
         do {
             _ = try PosixRegex("^(" + matcher.value.raw + ")$")
             return nil

@@ -38,14 +38,17 @@ extension DrillMeasurement {
         let seenBy = wall(detected.upper)
         var note: String?
         var fired = firedNs
+        var firedEarliest = firedNs &- (alert.startsAtResolutionNs ?? 0)
         if fired > seenBy {
             note = "the alert's startsAt (\(alert.startsAt)) is after the probe saw it: Alertmanager's clock and this host's disagree, so the figure is when the probe saw it"
             fired = wall(detected.at)
+            // It appeared some time after the last probe that did not see it.
+            firedEarliest = wall(detected.lower)
         }
         let resolution = max(detected.probeInterval ?? .zero, DrillDuration(nanoseconds: alert.startsAtResolutionNs ?? 0))
         let source = detected.probePeriod != nil ? "alert probe spacing achieved (period \(detected.probePeriod!))" : "alert probe period"
         let span = Span(value: .init(nanoseconds: fired &- wall(disaster.at)),
-                        lower: .init(nanoseconds: max(0, fired &- (alert.startsAtResolutionNs ?? 0) &- wall(disaster.upper))),
+                        lower: .init(nanoseconds: max(0, firedEarliest &- wall(disaster.upper))),
                         upper: .init(nanoseconds: seenBy &- wall(disaster.lower)), resolution: resolution, resolutionSource: source)
         return .measured(span, Detection(alert: alert, stepName: step.name, clockNote: note))
     }

@@ -21,15 +21,35 @@ public struct AlertMatcher: Hashable, Sendable, Codable, CustomStringConvertible
 
     /// Whether `labels` satisfy it; a label that is absent is the empty string, as in Alertmanager.
     /// A regex that does not compile matches nothing (the scenario's check refuses it first).
-    public func matches(_ labels: [String: String]) -> Bool {
-        let label = labels[name] ?? ""
-        let holds: Bool
-        if isRegex {
-            holds = (try? PosixRegex("^(" + value + ")$"))?.matches(label) ?? false
-        } else {
-            holds = label == value
+    public func matches(_ labels: [String: String]) -> Bool { compiled().matches(labels) }
+
+    /// Compiled once, to match many alerts.
+    public func compiled() -> Compiled { Compiled(matcher: self, regex: isRegex ? try? PosixRegex("^(" + value + ")$") : nil) }
+
+    public struct Compiled: Sendable {
+        public let matcher: AlertMatcher
+        let regex: PosixRegex?
+        public func matches(_ labels: [String: String]) -> Bool {
+            let label = labels[matcher.name] ?? ""
+            let holds = matcher.isRegex ? (regex?.matches(label) ?? false) : label == matcher.value
+            return holds == matcher.isEqual
         }
-        return holds == isEqual
+    }
+
+    /// RE2 syntax a POSIX expression reads differently (`\d` is a literal `d` there): refused,
+    /// since Alertmanager reads the matcher as RE2 and Firedrill checks it again as POSIX.
+    public static func re2Only(_ value: String) -> String? {
+        if value.contains("(?") { return "'(?' (RE2 flags and groups)" }
+        var escaped = false
+        for c in value.unicodeScalars {
+            if escaped {
+                if ("a"..."z").contains(c) || ("A"..."Z").contains(c) { return "'\\\(c)' (an RE2 class or escape)" }
+                escaped = false
+            } else if c == "\\" {
+                escaped = true
+            }
+        }
+        return nil
     }
 }
 
@@ -99,15 +119,21 @@ public enum AlertList {
         public init(message: String) { self.message = message }
     }
 
+    /// An answer listing more alerts than this is refused, not matched for minutes.
+    public static let maxAlerts = 20_000
+
     public static func read(_ text: String) throws(ReadError) -> [AlertSeen] {
         let root: JSONValue
         do { root = try JSONValue.parse(text) } catch { throw ReadError(message: "Alertmanager's answer is \(error.description)") }
         guard case .array(let items) = root else { throw ReadError(message: "expected Alertmanager's list of alerts, got \(root.kindName)") }
+        guard items.count <= maxAlerts else {
+            throw ReadError(message: "Alertmanager listed \(items.count) alerts, over the \(maxAlerts) read; narrow the matchers")
+        }
         var alerts: [AlertSeen] = []
         for (index, item) in items.enumerated() {
             guard case .object(let members)? = item["labels"] else { throw ReadError(message: "alert \(index + 1) has no labels") }
             var labels: [String: String] = [:]
-            for (name, value) in members { labels[name] = value.text.map { String($0.prefix(256)) } ?? "" }
+            for (name, value) in members { labels[name] = value.text ?? "" }
             guard let startsAt = item["startsAt"]?.text else { throw ReadError(message: "alert \(index + 1) (\(labels["alertname"] ?? "?")) has no startsAt") }
             func names(_ node: JSONValue?) -> [String] {
                 guard case .array(let list)? = node else { return [] }
@@ -124,11 +150,27 @@ public enum AlertList {
     /// The alerts that match every matcher, none of the `unless` ones (all of which must match
     /// to exclude), in `state` (`any`: active or suppressed).
     public static func matching(_ alerts: [AlertSeen], matchers: [AlertMatcher], unless: [AlertMatcher], state: AlertState) -> [AlertSeen] {
-        alerts.filter { alert in
+        let must = matchers.map { $0.compiled() }
+        let except = unless.map { $0.compiled() }
+        return alerts.filter { alert in
             guard state.admits(alert.state) else { return false }
-            guard matchers.allSatisfy({ $0.matches(alert.labels) }) else { return false }
-            return unless.isEmpty || !unless.allSatisfy { $0.matches(alert.labels) }
+            guard must.allSatisfy({ $0.matches(alert.labels) }) else { return false }
+            return except.isEmpty || !except.allSatisfy { $0.matches(alert.labels) }
         }.sorted { ($0.startsAtNs ?? .max, $0.name) < ($1.startsAtNs ?? .max, $1.name) }
+    }
+
+    /// How many of the alerts Alertmanager listed for these matchers Firedrill's own reading of
+    /// them does not match: more than none means the two read the matchers differently.
+    public static func disagreeing(_ alerts: [AlertSeen], matchers: [AlertMatcher]) -> Int {
+        let must = matchers.map { $0.compiled() }
+        return alerts.filter { alert in !must.allSatisfy { $0.matches(alert.labels) } }.count
+    }
+
+    /// The record's copy: each label value cut to 256 characters (matching used them whole).
+    public static func forRecord(_ alert: AlertSeen) -> AlertSeen {
+        var kept = alert
+        kept.labels = alert.labels.mapValues { $0.count > 256 ? String($0.prefix(256)) + "…" : $0 }
+        return kept
     }
 }
 

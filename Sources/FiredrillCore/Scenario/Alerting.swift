@@ -5,9 +5,13 @@ public struct Alerting: Hashable, Sendable, Codable {
     /// The highest priority the drill's fault should raise; an alert above it, or none reaching
     /// it, is a finding.
     public var causes: String?
+    /// Whether the scenario wrote its own priorities (else a project's, recorded at the run's start, apply).
+    public var prioritiesWritten: Bool
     public var location: SourceLocation
 
-    public init(priorities: [PriorityRule] = Alerting.defaultPriorities, causes: String? = nil, location: SourceLocation = .synthesized()) {
+    public init(priorities: [PriorityRule] = Alerting.defaultPriorities, causes: String? = nil, prioritiesWritten: Bool = false,
+                location: SourceLocation = .synthesized()) {
+        self.prioritiesWritten = prioritiesWritten
         self.priorities = priorities
         self.causes = causes
         self.location = location
@@ -39,5 +43,48 @@ public struct PriorityRule: Hashable, Sendable, Codable {
     public init(priority: String, labels: [String: String]) {
         self.priority = priority
         self.labels = labels
+    }
+}
+
+import Yams
+
+extension Alerting {
+    /// The priorities a project sets for every scenario that does not write its own: a YAML file
+    /// (`firedrill run --priorities FILE`, or `FIREDRILL_PRIORITIES`) shaped as `alerting.priorities`,
+    /// `{P1: {severity: critical}, P2: [{severity: warning}, {severity: error}]}`.
+    public static func projectPriorities(yaml text: String, file: String) throws(PriorityFileError) -> [PriorityRule] {
+        let loaded: Any?
+        do { loaded = try Yams.load(yaml: text) } catch { throw PriorityFileError(message: "\(file): not YAML: \(error)") }
+        guard let map = loaded as? [String: Any] else { throw PriorityFileError(message: "\(file): expected a mapping of P1, P2 and P3 to labels") }
+        var rules: [PriorityRule] = []
+        for name in priorityNames {
+            guard let value = map[name] else { continue }
+            let items: [Any] = (value as? [Any]) ?? [value]
+            for item in items {
+                guard let labels = item as? [String: Any], !labels.isEmpty else {
+                    throw PriorityFileError(message: "\(file): \(name) must name labels, like {severity: critical}")
+                }
+                rules.append(PriorityRule(priority: name, labels: labels.mapValues { "\($0)" }))
+            }
+        }
+        for key in map.keys where !priorityNames.contains(key) {
+            throw PriorityFileError(message: "\(file): unknown priority '\(key)'; give P1, P2 or P3")
+        }
+        guard !rules.isEmpty else { throw PriorityFileError(message: "\(file): no priorities") }
+        return rules
+    }
+
+    public struct PriorityFileError: Error, Hashable, Sendable, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+        public init(message: String) { self.message = message }
+    }
+
+    /// What a run was judged by: the scenario's own priorities, else the project's its start
+    /// recorded, else the default.
+    public static func effective(_ scenario: Scenario, started: RunStarted?) -> Alerting {
+        var alerting = scenario.alerting ?? Alerting()
+        if !alerting.prioritiesWritten, let project = started?.priorities, !project.isEmpty { alerting.priorities = project }
+        return alerting
     }
 }

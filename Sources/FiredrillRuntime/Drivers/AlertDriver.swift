@@ -39,8 +39,9 @@ public struct AlertDriver: Driver {
                                    headers: headers, status: [200], timeout: alert.timeout, maxBody: limit)
         let response = await http.perform(.http(request), deadline: deadline, limits: DriverLimits(outputBytes: limit))
         guard response.verdict == .passed, let body = response.stdout else {
-            // Down, refused, an error status: said in the HTTP driver's words, never a pass.
-            let verdict: DriverReport.Verdict = response.verdict == .passed ? .error : response.verdict
+            // Down, refused, an error status: said in the HTTP driver's words, and never a "no
+            // such alert" (`failed`), which a guard or a steady state expecting none would take as all clear.
+            let verdict: DriverReport.Verdict = response.verdict == .cancelled || response.verdict == .timedOut ? response.verdict : .error
             return DriverReport(verdict: verdict, summary: "Alertmanager: \(response.summary)", httpStatus: response.httpStatus,
                                 stdout: response.stdout.map { OutputJudge.cut($0, to: limits.outputBytes) })
         }
@@ -55,10 +56,17 @@ public struct AlertDriver: Driver {
         } catch {
             return DriverReport(verdict: .error, summary: error.message, httpStatus: response.httpStatus, stdout: excerpt)
         }
+        let disagreeing = AlertList.disagreeing(alerts, matchers: alert.matchers)
+        if disagreeing > 0 {
+            return DriverReport(verdict: .error, summary: "Alertmanager listed \(disagreeing) alert\(disagreeing == 1 ? "" : "s") for these matchers that Firedrill's reading of them does not match: they are read differently, so no verdict is given",
+                                httpStatus: response.httpStatus, stdout: excerpt)
+        }
         let matching = AlertList.matching(alerts, matchers: alert.matchers, unless: alert.unless, state: alert.state)
-        let observation = AlertObservation(alerts: Array(matching.prefix(AlertObservation.keptAlerts)), matched: matching.count)
+        // The newest are kept: an alert the drill caused is newer than any that was already firing.
+        let kept = matching.suffix(AlertObservation.keptAlerts).map(AlertList.forRecord)
+        let observation = AlertObservation(alerts: Array(kept), matched: matching.count)
         let listed = "\(alerts.count) alert\(alerts.count == 1 ? "" : "s") listed"
-        guard let first = matching.first else {
+        guard let first = kept.first else {
             return DriverReport(verdict: .failed, summary: "no matching alert \(alert.state == .any ? "firing" : alert.state.rawValue) (\(listed))",
                                 httpStatus: response.httpStatus, stdout: excerpt, alerts: observation)
         }

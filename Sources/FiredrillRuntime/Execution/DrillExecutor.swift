@@ -118,7 +118,7 @@ public final class DrillExecutor {
     /// Starts a new run of a loaded scenario and drives it until it ends or waits on an operator.
     /// The run and its first event are created in one transaction, or not at all.
     public static func start(
-        _ loaded: ScenarioSource, overrides: [String: String] = [:], participants: [Participant] = [],
+        _ loaded: ScenarioSource, overrides: [String: String] = [:], participants: [Participant] = [], priorities: [PriorityRule]? = nil,
         environment: [String: String] = ProcessInfo.processInfo.environment, store: any RunStore,
         driver: any Driver = SystemDriver(), clock: any DrillClock = SystemClock(), console: any OperatorConsole = TerminalConsole(),
         progress: ProgressPrinter = ProgressPrinter(), runID: String? = nil, configure: (DrillExecutor) -> Void = { _ in }
@@ -140,7 +140,8 @@ public final class DrillExecutor {
         executor.signer = signer
         let started = RunStarted(scenario: loaded.scenario.name, scenarioSHA256: loaded.sha256, firedrillVersion: Firedrill.version,
                                  vars: vars, participants: participants, runner: executor.runner,
-                                 scenarioText: loaded.text, scenarioPath: loaded.path, bootID: clock.bootID)
+                                 scenarioText: loaded.text, scenarioPath: loaded.path, bootID: clock.bootID,
+                                 priorities: loaded.scenario.alerting?.prioritiesWritten == true ? nil : priorities)
         let first: RecordedEvent
         do {
             first = try executor.recorder.stamp(.runStarted(started), reading: reading)

@@ -186,7 +186,8 @@ extension ScenarioLoader.Reader {
             }
         }
         let causes = choice(fields.value("causes"), Alerting.priorityNames)
-        return Alerting(priorities: rules.isEmpty ? Alerting.defaultPriorities : rules, causes: causes, location: location(of: node))
+        return Alerting(priorities: rules.isEmpty ? Alerting.defaultPriorities : rules, causes: causes, prioritiesWritten: !rules.isEmpty,
+                        location: location(of: node))
     }
 
     /// `secrets: [NAME, ...]`: environment variables read at run time, never recorded.

@@ -99,3 +99,24 @@ struct DrillMachineStaleAlertTests {
         #expect(m.detectObjective?.verdict == .unmeasured)
     }
 }
+
+@Suite("DrillMachine: an alert probe that cannot see")
+struct DrillMachineBlindAlertTests {
+    @Test func aWaitForNoAlertDoesNotTakeAnErrorAsTheNoAwaitedAndRE2IsRefused() {
+        let probe = Action(AlertProbe(alertmanager: "http://127.0.0.1:1", matchers: [Silence.Matcher(name: "alertname", value: "Watchdog")]))
+        let scenario = Scenario(name: "heartbeat", phases: [Phase(name: "p", steps: [
+            Step(name: "the heartbeat is gone", action: .waitFor(WaitFor(probe: probe, expect: .fail, every: .milliseconds(100))), timeout: .seconds(5)),
+        ])])
+        var run = ScriptedRun(scenario)
+        run.start()
+        run.begin(.phase(0, 0))
+        let down = DriverReport(verdict: .error, summary: "Alertmanager: connection refused")
+        run.sample(.phase(0, 0), passed: false, report: down)
+        run.sample(.phase(0, 0), passed: false, report: down)
+        #expect(run.state.attempts[0].verdict == nil, "still waiting: an error is no answer")
+        run.sample(.phase(0, 0), passed: false, report: DriverReport(verdict: .failed, summary: "no matching alert firing", alerts: AlertObservation(alerts: [])))
+        #expect(run.state.attempts[0].verdict == .passed)
+        #expect(ScenarioValidator.Rules.matcher(Silence.Matcher(name: "instance", value: "node\\d+", isRegex: true))?.contains("RE2") == true)
+        #expect(ScenarioValidator.Rules.matcher(Silence.Matcher(name: "instance", value: "node[0-9]+\\.example", isRegex: true)) == nil)
+    }
+}
