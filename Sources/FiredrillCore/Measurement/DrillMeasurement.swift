@@ -223,9 +223,10 @@ public struct DrillMeasurement: Hashable, Sendable, Codable {
         guard !lost.isEmpty else { result.span = zero; return result }
         if let newest = acknowledged.last(where: { $0.seq <= surviving }) {
             // For a continuous workload the last surviving instant lies between this write's
-            // acknowledgement and the start of the first lost write: those are the bounds.
+            // acknowledgement and the first lost write's: a lost write may have been in flight (held
+            // by a lock, queued) past the recovery point, so only its acknowledgement bounds it.
             let value = disaster.at - newest.endedAt
-            let firstLost = lost.first.map { disaster.at - $0.startedAt } ?? value
+            let firstLost = lost.first.map { disaster.at - $0.endedAt } ?? value
             result.span = Span(value: value, lower: max(.zero, min(firstLost, value)), upper: value,
                                resolution: resolution, resolutionSource: source)
         } else if let start = canary.startedAt {

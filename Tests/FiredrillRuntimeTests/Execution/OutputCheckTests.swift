@@ -93,15 +93,15 @@ import Testing
             name: output
             guards:
               - name: the API still answers JSON
-                every: 5s
-                http: {url: "\(server.base)/status", timeout: 5s}
+                every: 15s
+                http: {url: "\(server.base)/status", timeout: 15s}
                 output: {json: "$.errors", expect: "== 0"}
             phases:
               - name: p
                 steps:
                   - {name: healthy at first, http: {url: "\(server.base)/status"}, output: {json: "$.state", expect: "== ok"}}
                   - {name: break it, shell: "touch \(broken)"}
-                  - {name: wait, sleep: 40s}
+                  - {name: wait, sleep: 45s}
             """)
         #expect(outcome.status == .aborted || outcome.status == .failed, "\(outcome.status)")
         #expect(Self.attempt(machine, "healthy at first")?.report?.checks?.first?.found == "\"ok\"")
