@@ -57,15 +57,7 @@ public struct AlertProbe: ActionSpec {
         let matchers = reader.required(fields, "matchers").map { reader.matchers($0, of: "alert.matchers") } ?? []
         let unless = fields.value("unless").map { reader.matchers($0, of: "alert.unless") } ?? []
         let state = reader.choice(fields.value("state"), AlertState.allCases.map(\.rawValue)).flatMap(AlertState.init(rawValue:)) ?? .any
-        var user: Template?, password: Template?
-        if let node = fields.value("basic_auth"), let auth = reader.fields(node, of: "basic_auth", allowed: PrometheusProbe.basicAuthKeys) {
-            user = reader.required(auth, "user").flatMap { reader.template($0) }
-            password = reader.template(auth.value("password"))
-        }
-        let bearer = reader.template(fields.value("bearer_token"))
-        if bearer != nil, user != nil, let node = fields.value("bearer_token") {
-            reader.error("alert has both basic_auth and bearer_token; give one", at: node)
-        }
+        let (user, password, bearer) = reader.authorization(fields, of: "alert")
         return Action(AlertProbe(alertmanager: url, matchers: matchers, unless: unless, state: state, basicUser: user, basicPassword: password,
                                  bearerToken: bearer, timeout: reader.positiveDuration(fields.value("timeout"), key: "timeout"),
                                  maxBody: reader.size(fields.value("max_body"), key: "max_body")))

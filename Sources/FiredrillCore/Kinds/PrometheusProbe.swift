@@ -61,15 +61,7 @@ public struct PrometheusProbe: ActionSpec {
                 reader.error("expected a comparison like '> 0', '== 1' or 'count > 0', got '\(text)'", at: node)
             }
         }
-        var user: Template?, password: Template?
-        if let node = fields.value("basic_auth"), let auth = reader.fields(node, of: "basic_auth", allowed: basicAuthKeys) {
-            user = reader.required(auth, "user").flatMap { reader.template($0) }
-            password = reader.template(auth.value("password"))
-        }
-        let bearer = reader.template(fields.value("bearer_token"))
-        if bearer != nil, user != nil, let node = fields.value("bearer_token") {
-            reader.error("prometheus has both basic_auth and bearer_token; give one", at: node)
-        }
+        let (user, password, bearer) = reader.authorization(fields, of: "prometheus")
         return .prometheus(PrometheusProbe(
             url: url, query: query, expect: expect, basicUser: user, basicPassword: password, bearerToken: bearer,
             timeout: reader.positiveDuration(fields.value("timeout"), key: "timeout"), maxBody: reader.size(fields.value("max_body"), key: "max_body")))
@@ -167,6 +159,22 @@ public struct PromExpectation: Hashable, Sendable, Codable, CustomStringConverti
     public var description: String {
         let n = number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
         return (subject == .count ? "count " : "") + "\(comparison.rawValue) \(n)"
+    }
+}
+
+extension ScenarioReader {
+    /// `basic_auth: {user, password}` or `bearer_token`, as the `prometheus` and `alert` probes take them.
+    public mutating func authorization(_ fields: Fields, of what: String) -> (user: Template?, password: Template?, bearer: Template?) {
+        var user: Template?, password: Template?
+        if let node = fields.value("basic_auth"), let auth = self.fields(node, of: "basic_auth", allowed: PrometheusProbe.basicAuthKeys) {
+            user = required(auth, "user").flatMap { template($0) }
+            password = template(auth.value("password"))
+        }
+        let bearer = template(fields.value("bearer_token"))
+        if bearer != nil, user != nil, let node = fields.value("bearer_token") {
+            error("\(what) has both basic_auth and bearer_token; give one", at: node)
+        }
+        return (user, password, bearer)
     }
 }
 

@@ -28,12 +28,7 @@ public struct AlertDriver: Driver {
             }
             query.append("filter=\(encoded)")
         }
-        var headers: [ResolvedHTTP.Pair] = [.init(name: "Accept", value: "application/json")]
-        if let token = alert.bearerToken {
-            headers.append(.init(name: "Authorization", value: "Bearer \(token)"))
-        } else if let user = alert.basicUser {
-            headers.append(.init(name: "Authorization", value: "Basic \(Data("\(user):\(alert.basicPassword ?? "")".utf8).base64EncodedString())"))
-        }
+        let headers = PrometheusDriver.jsonHeaders(bearer: alert.bearerToken, user: alert.basicUser, password: alert.basicPassword)
         let limit = alert.maxBody ?? responseLimit
         let request = ResolvedHTTP(method: "GET", url: "\(alert.url.withoutTrailingSlash)/api/v2/alerts?\(query.joined(separator: "&"))",
                                    headers: headers, status: [200], timeout: alert.timeout, maxBody: limit)

@@ -25,13 +25,7 @@ public struct PrometheusDriver: Driver {
             return DriverReport(verdict: .error, summary: "the query cannot be put in a URL")
         }
         let base = prom.url.withoutTrailingSlash
-        var headers: [ResolvedHTTP.Pair] = [.init(name: "Accept", value: "application/json")]
-        if let token = prom.bearerToken {
-            headers.append(.init(name: "Authorization", value: "Bearer \(token)"))
-        } else if let user = prom.basicUser {
-            let pair = Data("\(user):\(prom.basicPassword ?? "")".utf8).base64EncodedString()
-            headers.append(.init(name: "Authorization", value: "Basic \(pair)"))
-        }
+        let headers = Self.jsonHeaders(bearer: prom.bearerToken, user: prom.basicUser, password: prom.basicPassword)
         // Prometheus answers 400 and 422 with a JSON error worth showing.
         let limit = prom.maxBody ?? responseLimit
         let request = ResolvedHTTP(method: "GET", url: "\(base)/api/v1/query?query=\(encoded)", headers: headers,
@@ -85,6 +79,17 @@ public struct PrometheusDriver: Driver {
                 ? report(.passed, "\(found); expected \(expect)")
                 : report(.failed, "\(found); \(failing.count) not \(expect)")
         }
+    }
+
+    /// `Accept: application/json` and the probe's `Authorization`, for the JSON APIs the probes ask.
+    static func jsonHeaders(bearer: String?, user: String?, password: String?) -> [ResolvedHTTP.Pair] {
+        var headers: [ResolvedHTTP.Pair] = [.init(name: "Accept", value: "application/json")]
+        if let bearer {
+            headers.append(.init(name: "Authorization", value: "Bearer \(bearer)"))
+        } else if let user {
+            headers.append(.init(name: "Authorization", value: "Basic \(Data("\(user):\(password ?? "")".utf8).base64EncodedString())"))
+        }
+        return headers
     }
 
     /// Prometheus sends sample values as strings ("1", "NaN", "+Inf").
