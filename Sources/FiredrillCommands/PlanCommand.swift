@@ -41,7 +41,8 @@ enum Plan {
             out.append("")
             out.append("Guards (polled while the phases run; tripping aborts and rolls back)")
             for guard_ in s.guards {
-                out.append("  - \(guard_.name): \(describe(.probe(guard_.probe), scope: scope)), every \(guard_.every)"
+                out.append("  - \(guard_.name): \(describe(.probe(guard_.probe), scope: scope))"
+                    + (guard_.expect == .fail ? ", expected to fail" : "") + ", every \(guard_.every)"
                     + (guard_.tripAfter > 1 ? ", trips after \(guard_.tripAfter) failures in a row" : ""))
             }
         }

@@ -18,7 +18,7 @@ extension ScenarioLoader {
         static let stepKinds = ActionKind.all.map(\.key)
         static let stepCommon = ["name", "timeout", "retries", "retry_delay", "on_failure", "mark", "rollback", "idempotent", "output", "expect", "restores", "verified_by"]
         static let step = stepCommon + stepKinds
-        static let guardKeys = ["name", "every", "trip_after", "output"] + probeKinds
+        static let guardKeys = ["name", "every", "trip_after", "expect", "output"] + probeKinds
         static let notifier = ["name", "slack", "webhook", "on"]
         static let silence = ["alertmanager", "matchers", "comment", "duration"]
         static let schedule = ["every", "cron", "time_zone"]

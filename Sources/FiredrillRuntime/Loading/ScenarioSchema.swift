@@ -141,7 +141,8 @@ public enum ScenarioSchema {
     static func kindRef(_ key: String) -> JSON { SchemaJSON.kindRef(key) }
     static var probeKindRefs: [String: JSON] { SchemaJSON.probeKindRefs }
     static var guardTypes: [String: JSON] {
-        probeKindRefs.merging(["name": string(), "every": ref("duration"), "trip_after": integer(minimum: 1), "output": ref("output")]) { $1 }
+        probeKindRefs.merging(["name": string(), "every": ref("duration"), "trip_after": integer(minimum: 1), "output": ref("output"),
+                               "expect": described(oneWord(["pass", "fail"]), "fail: a poll holds when its probe is refused, and fails when it passes.")]) { $1 }
     }
     static var notifierTypes: [String: JSON] { [
         "name": string(), "slack": ref("notifier_target"), "webhook": ref("notifier_target"),

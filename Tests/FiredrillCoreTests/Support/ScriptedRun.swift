@@ -184,6 +184,12 @@ struct ScriptedRun {
         if let prom = probe.as(PrometheusProbe.self) {
             return .prometheus(ResolvedPrometheus(url: prom.url.raw, query: prom.query.raw, expect: prom.expect))
         }
+        if let alert = probe.as(AlertProbe.self) {
+            func resolve(_ list: [Silence.Matcher]) -> [AlertMatcher] {
+                list.map { AlertMatcher(name: $0.name, value: $0.value.raw, isRegex: $0.isRegex, isEqual: $0.isEqual) }
+            }
+            return .init(ResolvedAlert(url: alert.alertmanager.raw, matchers: resolve(alert.matchers), unless: resolve(alert.unless), state: alert.state))
+        }
         fatalError("ScriptedRun cannot resolve a '\(probe.kind)' probe")
     }
 }

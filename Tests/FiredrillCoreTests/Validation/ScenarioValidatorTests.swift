@@ -226,7 +226,7 @@ private func step(_ name: String, _ line: Int, _ action: StepAction = .sleep(.se
         scenario.rollback = [Step(name: "undo", action: .sleep(.zero), rollback: [step("undo-undo", 17)], location: at(16))]
         #expect(findings(scenario) == [
             "v.yaml:5:3: error: mark 'steady' is on a steady_state step; marks belong on phase steps",
-            "v.yaml:5:3: error: steady_state steps must be probes (run, shell, http, tcp, ssh, kubectl, prometheus), not 'sleep'",
+            "v.yaml:5:3: error: steady_state steps must be probes (run, shell, http, tcp, ssh, kubectl, prometheus, alert), not 'sleep'",
             "v.yaml:8:1: error: 'rollback' on a setup step never runs; only phase steps owe compensations",
             "v.yaml:16:1: error: a rollback step cannot have its own 'rollback'",
         ])

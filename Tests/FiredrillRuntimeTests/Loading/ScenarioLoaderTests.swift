@@ -94,7 +94,7 @@ private let malformed: [Malformed] = [
             colour: red
 
     """, expected: [
-        "t.yaml:8:9: error: unknown key 'colour' in step; valid keys are name, timeout, retries, retry_delay, on_failure, mark, rollback, idempotent, output, expect, restores, verified_by, run, shell, http, tcp, ssh, kubectl, prometheus, kill, sleep, manual, wait_for, backups",
+        "t.yaml:8:9: error: unknown key 'colour' in step; valid keys are name, timeout, retries, retry_delay, on_failure, mark, rollback, idempotent, output, expect, restores, verified_by, run, shell, http, tcp, ssh, kubectl, prometheus, alert, kill, sleep, manual, wait_for, backups",
     ]),
 
     Malformed(label: "misspelt top-level keys", yaml: """
@@ -135,7 +135,7 @@ private let malformed: [Malformed] = [
           - name: s
             timeout: 5s
 
-    """, expected: ["t.yaml:6:9: error: step 's' has no action; give one of run, shell, http, tcp, ssh, kubectl, prometheus, kill, sleep, manual, wait_for, backups"]),
+    """, expected: ["t.yaml:6:9: error: step 's' has no action; give one of run, shell, http, tcp, ssh, kubectl, prometheus, alert, kill, sleep, manual, wait_for, backups"]),
 
     Malformed(label: "misspelt kind is reported once", yaml: stepHead + """
           - name: s
@@ -284,7 +284,7 @@ private let malformed: [Malformed] = [
           - name: s
             shell: "true"
 
-    """, expected: ["t.yaml:5:5: error: steady_state steps must be probes (run, shell, http, tcp, ssh, kubectl, prometheus), not 'wait_for'"]),
+    """, expected: ["t.yaml:5:5: error: steady_state steps must be probes (run, shell, http, tcp, ssh, kubectl, prometheus, alert), not 'wait_for'"]),
 
     Malformed(label: "runbook not found", yaml: """
     firedrill: 1
