@@ -26,8 +26,8 @@ extension DrillMachine {
         noteAlerts(sampled.report, at: sampled.endedAt)
         polling.outstanding = nil
         polling.samples += 1
-        let holds = spec.expect == .pass ? sampled.report.passed : sampled.report.verdict == .failed
-        if holds {
+        let (held, summary) = Self.guardJudged(sampled.report, expect: spec.expect, kind: spec.probe.kind)
+        if held {
             polling.streak = 0
         } else {
             polling.streak += 1
@@ -45,15 +45,29 @@ extension DrillMachine {
         if polling.streak >= spec.tripAfter {
             state.guards[index] = polling
             let times = spec.tripAfter > 1 ? " \(spec.tripAfter) times in a row" : ""
-            state.guardTrip = .init(guardIndex: index, name: spec.name, at: now, summary: sampled.report.summary)
-            let what = spec.expect == .pass ? "failed" : (sampled.report.passed ? "what it must not see was there" : "could not look")
-            return abortRequested(by: "guard '\(spec.name)'", reason: "tripped: \(what)\(times): \(sampled.report.summary)", at: now)
+            state.guardTrip = .init(guardIndex: index, name: spec.name, at: now, summary: summary)
+            // Expected to fail, the summary says what it saw instead.
+            let failed = spec.expect == .pass ? ": failed" : ""
+            return abortRequested(by: "guard '\(spec.name)'", reason: "tripped\(failed)\(times): \(summary)", at: now)
         }
         polling.slot = Int(slot)
         polling.outstanding = polling.nextSample
         polling.nextSample += 1
         state.guards[index] = polling
         return [.sampleGuard(guardIndex: index, sample: polling.outstanding!, at: polling.startedAt + spec.every * slot)]
+    }
+
+    /// Whether a guard's poll held, and what it said: as reported, or, with `expect: fail`,
+    /// held only by a refusal (an answer), never by a probe that could not ask.
+    public static func guardJudged(_ report: DriverReport, expect: ProbeExpectation, kind: String) -> (held: Bool, summary: String) {
+        guard expect == .fail else { return (report.passed, report.summary) }
+        switch report.verdict {
+        case .passed: return (false, passedUnexpectedly + report.summary)
+        case .failed:
+            if let reason = notARefusal(report, kind: kind) { return (false, "failed, but not as a refusal (\(reason)): \(report.summary)") }
+            return (true, "failed as expected: \(report.summary)")
+        default: return (false, report.summary)
+        }
     }
 
     mutating func maxDurationPassed(at now: DrillInstant) -> [DrillAction] {

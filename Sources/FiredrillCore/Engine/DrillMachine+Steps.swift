@@ -41,6 +41,12 @@ extension DrillMachine {
             firstAt = now + canary.warmup
         }
         if stage == .phases { actions += startGuards(at: now) }
+        // The silence is expired as teardown starts: teardown may be what stops the Alertmanager
+        // (a lab, a test environment). One still being created is expired once it is, at the end.
+        if stage == .teardown, let id = state.silence.created?.id, state.silence.expired == nil, !state.silence.expiring {
+            state.silence.expiring = true
+            actions.append(.expireSilence(id: id))
+        }
         if stage == .rollback {
             state.rollbackOrder = Array(state.ledger.indices.reversed())
         }
@@ -145,11 +151,16 @@ extension DrillMachine {
 
     static let passedUnexpectedly = "expected to fail, but it passed: "
 
-    /// Why a failed report is not the system refusing: an HTTP request with no answer, a program
+    /// Why a failed report is not the system refusing: an HTTP request with no answer, an alert
+    /// probe that got no list of alerts from Alertmanager (down, an error status), a program
     /// that could not run (126, 127), a process ended by a signal.
     static func notARefusal(_ report: DriverReport, action: ResolvedAction?) -> String? {
-        if action?.kind == "http", report.httpStatus == nil { return "no HTTP answer" }
-        if action?.kind == "alert", report.alerts == nil { return "Alertmanager gave no list of alerts" }
+        notARefusal(report, kind: action?.kind)
+    }
+
+    static func notARefusal(_ report: DriverReport, kind: String?) -> String? {
+        if kind == "http", report.httpStatus == nil { return "no HTTP answer" }
+        if kind == "alert", report.alerts == nil { return "no list of alerts from Alertmanager" }
         if let signal = report.terminationSignal { return "ended by signal \(signal)" }
         if let status = report.exitStatus, status == 126 || status == 127 { return "exit \(status): the program could not run" }
         return nil
@@ -173,9 +184,10 @@ extension DrillMachine {
         guard let step = step(sampled.ref), let waitFor = step.action.as(WaitFor.self) else {
             return impossibleAttempt(sampled.ref, attempt: sampled.attempt, "sampled, but it is not a wait_for step", at: now)
         }
-        // An alert probe that could not ask Alertmanager has seen nothing: not the "no alert" awaited.
-        let blind = polling.action.kind == "alert" && sampled.report.verdict != .passed && sampled.report.verdict != .failed
-        let expected = !blind && sampled.report.passed == (waitFor.expect == .pass)
+        // Waiting for an alert to be gone, only Alertmanager's list without it counts: not
+        // Alertmanager being down or answering an error.
+        let expected = waitFor.expect == .pass ? sampled.report.passed
+            : !sampled.report.passed && !(polling.action.kind == "alert" && sampled.report.alerts == nil)
         if expected {
             if polling.streak == 0 {
                 polling.streakStart = sampled.startedAt
@@ -360,7 +372,16 @@ extension DrillMachine {
 
     mutating func stageDone(_ stage: RunState.Stage, at now: DrillInstant) -> [DrillAction] {
         switch stage {
-        case .notStarted, .setup: return enter(.steadyBefore, at: now)
+        case .notStarted, .setup:
+            // The silence is created once setup has passed: setup may be what starts the
+            // Alertmanager (a lab, a test environment); the faults come later, in the phases,
+            // which wait for it. A drill whose setup failed silences nothing.
+            var silence: [DrillAction] = []
+            if scenario.silence != nil, !state.silence.creating, state.silence.created == nil {
+                state.silence.creating = true
+                silence = [.createSilence]
+            }
+            return silence + enter(.steadyBefore, at: now)
         case .steadyBefore:
             // No fault before its alerts are silenced: the phases wait for the silence to settle.
             if state.silence.creating {

@@ -30,12 +30,7 @@ public struct DrillMachine: Hashable, Sendable {
             state.startedAt = now
             state.runners.append(started.runner)
             let deadline: [DrillAction] = scenario.maxDuration.map { [.armMaxDuration(at: now + $0)] } ?? []
-            var silence: [DrillAction] = []
-            if scenario.silence != nil {
-                state.silence.creating = true
-                silence = [.createSilence]
-            }
-            return silence + notify(.start) + deadline + enter(.setup, at: now)
+            return notify(.start) + deadline + enter(.setup, at: now)
         case .attemptStarted(let started):
             return attemptStarted(started, at: now)
         case .attemptFinished(let finished):

@@ -250,7 +250,7 @@ public struct RunState: Hashable, Sendable {
     /// Every alert the probes and guards saw, once each (by fingerprint, or labels and start).
     public var alertsSeen: [AlertSighting] = []
 
-    /// The drill's Alertmanager silence: asked for at the start, expired before the run ends.
+    /// The drill's Alertmanager silence: asked for once setup has passed, expired as teardown starts.
     public struct SilenceState: Hashable, Sendable {
         public var creating = false
         public var created: SilenceResult?

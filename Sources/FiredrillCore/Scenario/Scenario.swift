@@ -70,8 +70,8 @@ public struct Scenario: Hashable, Sendable {
     }
 }
 
-/// A silence created through the Alertmanager v2 API when the run starts and expired when it
-/// ends (aborted or not). `duration` bounds it in case the orchestrator dies.
+/// A silence created through the Alertmanager v2 API once setup has passed and expired as
+/// teardown starts (aborted or not). `duration` bounds it in case the orchestrator dies.
 public struct Silence: Hashable, Sendable, Codable {
     public struct Matcher: Hashable, Sendable, Codable {
         public var name: String
@@ -139,23 +139,22 @@ public struct Secret: Hashable, Sendable, Codable {
 }
 
 /// A safety probe polled every `every` while the phases run. `tripAfter` failures in a row
-/// trip it: the drill is aborted and what ran is rolled back.
+/// trip it: the drill is aborted and what ran is rolled back. With `expect: fail` a poll holds
+/// when the probe is refused ("no P1 alert we did not cause is firing") and fails when it passes.
 public struct Guard: Hashable, Sendable {
     public var name: String
     public var probe: Probe
     public var every: DrillDuration
     public var tripAfter: Int
-    /// `fail`: the guard holds while its probe gives a plain no ("no P1 alert firing"); an error
-    /// or a timeout still counts against it, since then nothing was seen.
     public var expect: ProbeExpectation
     public var location: SourceLocation
     public init(name: String, probe: Probe, every: DrillDuration, tripAfter: Int = 1, expect: ProbeExpectation = .pass,
                 location: SourceLocation = .synthesized()) {
-        self.expect = expect
         self.name = name
         self.probe = probe
         self.every = every
         self.tripAfter = tripAfter
+        self.expect = expect
         self.location = location
     }
 }

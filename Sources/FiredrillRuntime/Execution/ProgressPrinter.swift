@@ -120,10 +120,12 @@ public struct ProgressPrinter: Sendable {
         case .runEnded(let status, _):
             line(at, paint("drill ended: \(status.rawValue)", status == .completed ? "32" : "31"))
         case .guardSampled(let sampled):
-            // Passing guards are quiet; a failing one is news.
-            guard !sampled.report.passed, let spec = machine.scenario.guards[safe: sampled.guardIndex] else { return }
+            // Guards that hold are quiet; a failing one is news (with expect: fail, one whose probe passed).
+            guard let spec = machine.scenario.guards[safe: sampled.guardIndex] else { return }
+            let judged = DrillMachine.guardJudged(sampled.report, expect: spec.expect, kind: spec.probe.kind)
+            guard !judged.held else { return }
             let tripped = state.guardTrip?.guardIndex == sampled.guardIndex
-            line(at, paint("guard '\(v(spec.name))' \(tripped ? "TRIPPED" : "failed"): \(v(sampled.report.summary))", "31"), rto: rto)
+            line(at, paint("guard '\(v(spec.name))' \(tripped ? "TRIPPED" : "failed"): \(v(judged.summary))", "31"), rto: rto)
         case .maxDurationPassed:
             line(at, paint("max_duration \(machine.scenario.maxDuration?.description ?? "") passed", "31"), rto: rto)
         case .runHalted(let halted):

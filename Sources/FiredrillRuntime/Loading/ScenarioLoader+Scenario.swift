@@ -222,10 +222,11 @@ extension ScenarioLoader.Reader {
                 error(Rules.tripAfter(value), at: node)
                 tripAfter = value
             }
+            let expect = choice(fields.value("expect"), ["pass", "fail"]).flatMap(ProbeExpectation.init(rawValue:)) ?? .pass
             let label = "guard\(name.isEmpty ? "" : " '\(name)'")"
             guard let probe = heldProbe(fields, of: "guard", role: "it holds exactly one probe", missing: label) else { continue }
-            let expect = choice(fields.value("expect"), ["pass", "fail"]).flatMap(ProbeExpectation.init(rawValue:)) ?? .pass
-            guards.append(Guard(name: name, probe: probe, every: every ?? .seconds(1), tripAfter: tripAfter, expect: expect, location: location(of: item)))
+            guards.append(Guard(name: name, probe: probe, every: every ?? .seconds(1), tripAfter: tripAfter, expect: expect,
+                                location: location(of: item)))
         }
         return guards
     }

@@ -188,6 +188,45 @@ struct DrillMachineBackupsHostileTests {
         #expect(second.state.attempts[0].verdict == .error)
     }
 
+    /// "No P1 alert is firing" (`expect: fail`) and "the alert resolves" (a wait_for expecting
+    /// fail) hold on Alertmanager's list without the alert, never on Alertmanager being down.
+    @Test func anAlertmanagerThatGaveNoListIsNoAllClear() {
+        let p1 = Probe(AlertProbe(alertmanager: Template("http://127.0.0.1:9093"), matchers: [.init(name: "severity", value: Template("critical"))]))
+        let listed = DriverReport(verdict: .failed, summary: "no matching alert firing (0 alerts listed)", httpStatus: 200, alerts: AlertObservation(alerts: []))
+        let down = DriverReport(verdict: .failed, summary: "Alertmanager: connection refused by 127.0.0.1:9093")
+        for (report, verdict) in [(listed, DriverReport.Verdict.passed), (down, .error)] {
+            let scenario = Scenario(name: "p1", steadyState: [Step(name: "no P1 alert is firing", action: p1, expect: .fail)],
+                                    phases: [Phase(name: "p", steps: [Step(name: "s", action: .run(argv: ["true"]))])])
+            var run = ScriptedRun(scenario)
+            run.start()
+            run.begin(.steadyBefore(0))
+            run.feed(.attemptFinished(AttemptFinished(ref: .steadyBefore(0), attempt: 1, report: report, startedAt: run.now,
+                                                      endedAt: run.now + .milliseconds(5))), at: run.now + .milliseconds(5))
+            #expect(run.state.attempts[0].verdict == verdict, "\(report.summary)")
+            if verdict == .error {
+                #expect(run.state.attempts[0].summary == "failed, but not as a refusal (no list of alerts from Alertmanager): Alertmanager: connection refused by 127.0.0.1:9093")
+            }
+        }
+
+        let resolves = Step(name: "the alert resolves", action: .waitFor(WaitFor(probe: p1, expect: .fail, every: .milliseconds(250))))
+        var run = ScriptedRun(Scenario(name: "resolve", phases: [Phase(name: "p", steps: [resolves])]))
+        run.start()
+        let ref = StepRef.phase(0, 0)
+        run.begin(ref)
+        func sample(_ report: DriverReport) {
+            var asked = 1
+            for action in run.issued.reversed() { if case .sampleProbe(ref, _, let sample, _, _) = action { asked = sample; break } }
+            run.feed(.probeSampled(ProbeSampled(ref: ref, attempt: 1, sample: asked, report: report, startedAt: run.now,
+                                                endedAt: run.now + .milliseconds(5))), at: run.now + .milliseconds(5))
+        }
+        sample(down)
+        #expect(run.state.attempts[0].endedAt == nil, "Alertmanager down is not the alert resolved")
+        sample(listed)
+        #expect(run.state.attempts[0].verdict == .passed)
+        #expect(run.state.mark("recovered") == nil)
+        #expect(DrillMachine.replay(run.scenario, events: run.log) == run.machine)
+    }
+
     @Test func anAttackThatSucceededIsNotRetriedIntoARefusal() {
         let attacker = Step(name: "forget every snapshot", action: .run(argv: ["restic", "forget"]), retries: 2, expect: .fail)
         var run = ScriptedRun(Scenario(name: "attack", phases: [Phase(name: "attack", steps: [attacker])]))

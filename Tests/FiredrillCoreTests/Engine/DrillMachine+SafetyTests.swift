@@ -54,6 +54,39 @@ struct DrillMachineSafetyTests {
         #expect(DrillMachine.replay(run.scenario, events: run.log) == run.machine)
     }
 
+    /// "No P1 alert we did not cause": an alert guard with `expect: fail` holds while Alertmanager
+    /// lists no such alert, trips when one fires, and also when Alertmanager gives no list at all
+    /// (down, an error status): not being able to look is not the all-clear.
+    @Test(arguments: ["fires", "unreachable"])
+    func aGuardExpectedToFailHoldsOnARefusalOnly(_ ending: String) {
+        let probe = Probe(AlertProbe(alertmanager: Template("http://127.0.0.1:9093"), matchers: [.init(name: "severity", value: Template("critical"))],
+                                     unless: [.init(name: "alertname", value: Template("SampleServiceDown"))]))
+        let p1 = Guard(name: "no P1 we did not cause", probe: probe, every: .seconds(1), expect: .fail)
+        var run = ScriptedRun(Self.scenario(guards: [p1]))
+        run.start()
+        @discardableResult
+        func poll(_ sample: Int, _ report: DriverReport) -> [DrillAction] {
+            run.feed(.guardSampled(GuardSampled(guardIndex: 0, sample: sample, report: report, startedAt: t(Double(sample - 1)),
+                                                endedAt: t(Double(sample - 1) + 0.01))), at: t(Double(sample - 1) + 0.01))
+        }
+        let none = DriverReport(verdict: .failed, summary: "no matching alert firing (1 alert listed)", httpStatus: 200,
+                                alerts: AlertObservation(alerts: []))
+        #expect(poll(1, none) == [.sampleGuard(guardIndex: 0, sample: 2, at: t(1))])
+        #expect(run.state.guards[0].failures == 0)
+        let tripping = ending == "fires"
+            ? DriverReport(verdict: .passed, summary: "DiskFull (severity critical) active since 2026-12-02T10:00:00Z, receivers oncall-p1",
+                           httpStatus: 200, alerts: AlertObservation(alerts: [AlertSeen(labels: ["alertname": "DiskFull", "severity": "critical"],
+                                                                                       startsAt: "2026-12-02T10:00:00Z", state: "active")]))
+            : DriverReport(verdict: .failed, summary: "Alertmanager: connection refused by 127.0.0.1:9093")
+        poll(2, tripping)
+        let reason = ending == "fires"
+            ? "aborted by guard 'no P1 we did not cause': tripped: expected to fail, but it passed: DiskFull (severity critical) active since 2026-12-02T10:00:00Z, receivers oncall-p1"
+            : "aborted by guard 'no P1 we did not cause': tripped: failed, but not as a refusal (no list of alerts from Alertmanager): Alertmanager: connection refused by 127.0.0.1:9093"
+        #expect(run.state.failureReason == reason, "\(run.state.failureReason ?? "")")
+        #expect(run.state.guardTrip?.summary.hasPrefix(ending == "fires" ? "expected to fail, but it passed: DiskFull" : "failed, but not as a refusal") == true)
+        #expect(DrillMachine.replay(run.scenario, events: run.log) == run.machine)
+    }
+
     /// A hanging probe polled every 1s with trip_after 3: each poll times out at the next slot, the
     /// next poll is due then (never skipped to the slot after), and the guard trips at 3s, not 5s.
     @Test func aPollRunningIntoTheNextSlotFailsAndThePollsStayOnTheGrid() {
@@ -315,6 +348,51 @@ struct DrillMachineSilenceTests {
         let settled = run.feed(.silenceCreated(SilenceResult(id: created ? "s-1" : nil, report: report)), at: t(0.2))
         #expect(settled == [.startAttempt(.phase(0, 0), attempt: 1, at: t(0.2))])
         #expect(run.state.deviations.map(\.message) == (created ? [] : ["the Alertmanager silence could not be created: connection refused"]))
+        #expect(DrillMachine.replay(run.scenario, events: run.log) == run.machine)
+    }
+
+    /// Setup may be what starts the Alertmanager (a lab): the silence is asked for once setup
+    /// has passed, and never when setup fails.
+    @Test func theSilenceIsCreatedOnceSetupHasPassed() {
+        var scenario = Self.scenario
+        scenario.setup = [Step(name: "start alertmanager", action: .probe(.run(argv: ["start-alertmanager"])))]
+        var run = ScriptedRun(scenario)
+        #expect(!run.start().contains(.createSilence))
+        run.begin(.setup(0))
+        #expect(run.machine.rearm(at: t(0.05)).contains(.createSilence) == false)
+        let afterSetup = run.end(.setup(0), at: t(0.1))
+        #expect(afterSetup.contains(.createSilence), "\(afterSetup)")
+        #expect(!afterSetup.contains(where: Self.isAttempt), "the phases wait for the silence: \(afterSetup)")
+        let settled = run.feed(.silenceCreated(SilenceResult(id: "s-1", report: DriverReport(verdict: .passed, summary: "HTTP 200 OK"))), at: t(0.2))
+        #expect(settled == [.startAttempt(.phase(0, 0), attempt: 1, at: t(0.2))])
+        #expect(DrillMachine.replay(run.scenario, events: run.log) == run.machine)
+
+        var failing = ScriptedRun(scenario)
+        failing.start()
+        failing.begin(.setup(0))
+        failing.end(.setup(0), .failed, at: t(0.1))
+        #expect(failing.state.outcome == .failed)
+        #expect(!failing.issued.contains(.createSilence), "\(failing.issued)")
+        #expect(failing.state.silence.created == nil && failing.state.silence.settled)
+    }
+
+    /// Teardown may be what stops the Alertmanager: the silence is expired as teardown starts,
+    /// and the run ends once it is and teardown is done.
+    @Test func theSilenceIsExpiredAsTeardownStarts() {
+        var scenario = Self.scenario
+        scenario.teardown = [Step(name: "stop alertmanager", action: .probe(.run(argv: ["stop-alertmanager"])))]
+        var run = ScriptedRun(scenario)
+        run.start()
+        run.feed(.silenceCreated(SilenceResult(id: "s-1", report: DriverReport(verdict: .passed, summary: "HTTP 200 OK"))), at: t(0.1))
+        run.begin(.phase(0, 0))
+        let teardown = run.end(.phase(0, 0), at: t(0.2))
+        #expect(teardown.contains(.expireSilence(id: "s-1")), "\(teardown)")
+        #expect(teardown.contains(.startAttempt(.teardown(0), attempt: 1, at: t(0.2))), "\(teardown)")
+        run.feed(.silenceExpired(SilenceResult(id: "s-1", report: DriverReport(verdict: .passed, summary: "HTTP 200 OK"))), at: t(0.25))
+        run.begin(.teardown(0))
+        let ended = run.end(.teardown(0), at: t(0.3))
+        #expect(ended == [.finish(.completed)], "\(ended)")
+        #expect(run.issued.filter { $0 == .expireSilence(id: "s-1") }.count == 1)
         #expect(DrillMachine.replay(run.scenario, events: run.log) == run.machine)
     }
 

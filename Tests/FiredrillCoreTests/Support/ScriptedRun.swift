@@ -199,9 +199,10 @@ struct ScriptedRun {
             return .prometheus(ResolvedPrometheus(url: prom.url.raw, query: prom.query.raw, expect: prom.expect))
         }
         if let alert = probe.as(AlertProbe.self) {
-            return ResolvedAction(ResolvedAlert(url: alert.alertmanager.raw, matchers: alert.matchers.map {
-                AlertMatcher(name: $0.name, value: $0.value.raw, isRegex: $0.isRegex, isEqual: $0.isEqual)
-            }, state: alert.state))
+            func resolve(_ list: [Silence.Matcher]) -> [AlertMatcher] {
+                list.map { AlertMatcher(name: $0.name, value: $0.value.raw, isRegex: $0.isRegex, isEqual: $0.isEqual) }
+            }
+            return .init(ResolvedAlert(url: alert.alertmanager.raw, matchers: resolve(alert.matchers), unless: resolve(alert.unless), state: alert.state))
         }
         fatalError("ScriptedRun cannot resolve a '\(probe.kind)' probe")
     }

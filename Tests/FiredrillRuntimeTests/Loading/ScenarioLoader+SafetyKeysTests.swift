@@ -24,6 +24,10 @@ import Testing
               - name: replica alive
                 tcp: {address: "127.0.0.1:5432"}
                 every: 5s
+              - name: no P1 alert we did not cause
+                alert: {alertmanager: "http://127.0.0.1:9093", matchers: [{name: severity, value: critical}], unless: [{name: alertname, value: Down}]}
+                expect: fail
+                every: 1s
             phases:
               - name: p
                 steps:
@@ -37,9 +41,10 @@ import Testing
         let model = try #require(scenario)
         #expect(model.maxDuration == .hours(2))
         #expect(model.secrets.map(\.name) == ["API_TOKEN", "DB_PASSWORD"])
-        #expect(model.guards.map(\.name) == ["error budget", "replica alive"])
-        #expect(model.guards.map(\.tripAfter) == [3, 1])
-        #expect(model.guards.map(\.every) == [.seconds(15), .seconds(5)])
+        #expect(model.guards.map(\.name) == ["error budget", "replica alive", "no P1 alert we did not cause"])
+        #expect(model.guards.map(\.tripAfter) == [3, 1, 1])
+        #expect(model.guards.map(\.every) == [.seconds(15), .seconds(5), .seconds(1)])
+        #expect(model.guards.map(\.expect) == [.pass, .pass, .fail])
         #expect(model.phases[0].steps.map(\.idempotent) == [true, false])
     }
 
