@@ -80,10 +80,10 @@ struct DrillMachineAlertTests {
         var run = ScriptedRun(scenario)
         run.start()
         run.begin(.phase(0, 0))
-        run.guardSample(0, verdict: .failed)          // no such alert: holds
-        run.guardSample(0, verdict: .passed)          // one fires: 1 of 2
+        run.guardSample(0, verdict: .failed, alerts: true)    // Alertmanager's list, without one: holds
+        run.guardSample(0, verdict: .passed, alerts: true)    // one fires: 1 of 2
         #expect(run.state.guardTrip == nil)
-        run.guardSample(0, verdict: .error)           // Alertmanager down: nothing seen, 2 of 2
+        run.guardSample(0, verdict: .error)                   // Alertmanager down: nothing seen, 2 of 2
         #expect(run.state.guardTrip?.name == "no P1")
     }
 }

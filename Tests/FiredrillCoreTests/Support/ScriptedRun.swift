@@ -111,14 +111,14 @@ struct ScriptedRun {
 
     /// Records `guardSampled` for the latest poll asked of guard `index`, from when it was due, 10 ms long.
     @discardableResult
-    mutating func guardSample(_ index: Int, verdict: DriverReport.Verdict) -> [DrillAction] {
+    mutating func guardSample(_ index: Int, verdict: DriverReport.Verdict, alerts: Bool = false) -> [DrillAction] {
         var asked: (sample: Int, at: DrillInstant)?
         for action in issued.reversed() {
             if case .sampleGuard(index, let sample, let at) = action { asked = (sample, at); break }
         }
         let (number, due) = asked!
         let startedAt = max(now, due)
-        let report = DriverReport(verdict: verdict, summary: "\(verdict)")
+        let report = DriverReport(verdict: verdict, summary: "\(verdict)", alerts: alerts ? AlertObservation(alerts: []) : nil)
         return feed(.guardSampled(GuardSampled(guardIndex: index, sample: number, report: report, startedAt: startedAt,
                                                endedAt: startedAt + .milliseconds(10))), at: startedAt + .milliseconds(10))
     }
