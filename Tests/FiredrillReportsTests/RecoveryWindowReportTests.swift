@@ -91,3 +91,28 @@ import Testing
         #expect(scenario.retentionChartSVG?.contains("Retention") == true)
     }
 }
+
+/// Time to detect in the trend: drawn against its objective, the alert that set the mark named.
+@Suite struct DetectTrendTests {
+    @Test func theTrendDrawsTimeToDetectAndNamesTheAlert() {
+        var met = TrendInput(runID: "a", status: .completed, startedWallNs: 1_796_205_600_000_000_000, rtoSeconds: nil, rpoSeconds: nil,
+                             rtoObjective: nil, rpoObjective: nil)
+        met.detectSeconds = 3
+        met.detectObjective = .seconds(10)
+        met.detectVerdict = .met
+        met.detectedBy = "SampleServiceDown"
+        var missed = met
+        missed.runID = "b"
+        missed.startedWallNs += 86_400_000_000_000
+        missed.detectSeconds = 16
+        missed.detectVerdict = .missed
+        let trend = TrendReport([(name: "alerts", title: "a", rto: nil, rpo: nil, drills: [met, missed], actions: [])], asOf: "2026-12-03",
+                                detect: ["alerts": .seconds(10)])
+        let scenario = trend.scenarios[0]
+        #expect(scenario.detectObjective == "10s")
+        #expect(scenario.drills.map(\.detectMet) == [true, false])
+        #expect(scenario.drills.map(\.result) == ["met", "missed"])
+        #expect(scenario.drills[0].detect == "3.000s (SampleServiceDown)")
+        #expect(scenario.detectChartSVG?.contains("Time to detect") == true)
+    }
+}
